@@ -84,7 +84,7 @@ def format_validation_error(origin: str, exc: Exception) -> str:
         return f"{origin}: {exc}"
     first = errors[0]
     loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in first["loc"]).replace(".[", "[")
-    msg = first["msg"]
+    msg = first["msg"].removeprefix("Value error, ").removeprefix("Assertion failed, ")
     if first["type"] == "extra_forbidden":
         msg = "unknown key"
     more = f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""

@@ -1,0 +1,472 @@
+"""The operator's config file: office, database, targets (inventory), notification channels, overrides.
+
+One YAML file, validated strictly: unknown keys are refused and every error names the file and the
+key path. Names carry units (`timeout_s`, `contracted_down_mbps`). Secrets may be written inline, or
+as `{env: NAME}` / `{file: PATH}`; they are held as SecretStr and print as '**********'.
+"""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+import os
+import re
+from collections import defaultdict
+from datetime import date, time
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import holidays as holidays_lib
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy.engine import make_url
+
+from sop_registry.errors import InputError
+from sop_registry.loader import Registry
+from sop_registry.schema import Schedule, TimeWindow
+from sop_registry.yamlio import format_validation_error, load_yaml_file
+
+DEFAULT_CONFIG_PATH = Path("/etc/sigap/sigap.yaml")
+DEFAULT_STATE_DIR = Path("/var/lib/sigap")
+ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
+
+# Indonesia's three time zones, as officers write them.
+_TZ_LABELS = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
+
+
+def _read_secret(value: Any) -> Any:
+    if not isinstance(value, dict):
+        return value
+    if set(value) == {"env"}:
+        name = str(value["env"])
+        if name not in os.environ:
+            raise ValueError(f"environment variable {name} is not set")
+        return os.environ[name]
+    if set(value) == {"file"}:
+        path = Path(str(value["file"])).expanduser()
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise ValueError(f"cannot read secret file {path}: {exc.strerror or exc}") from None
+    raise ValueError("a secret is a string, {env: NAME} or {file: PATH}")
+
+
+Secret = Annotated[SecretStr, BeforeValidator(_read_secret)]
+Identifier = Annotated[str, Field(pattern=ID_PATTERN, max_length=128)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+# --- office -------------------------------------------------------------------------------------
+
+
+class HolidayExtra(Strict):
+    date: date
+    name: str = Field(min_length=1)
+
+
+class HolidaySettings(Strict):
+    """Indonesia's national holidays and cuti bersama come from the `holidays` package."""
+
+    country: Literal["ID"] = "ID"
+    cuti_bersama: bool = True  # include the government's joint leave days ("government" category)
+    extra: list[HolidayExtra] = Field(default_factory=list)  # local holidays, office closures
+
+
+def _default_hours() -> list[TimeWindow]:
+    return [
+        TimeWindow(days=["mon", "tue", "wed", "thu"], start=time(8, 0), end=time(16, 0)),
+        TimeWindow(days=["fri"], start=time(8, 0), end=time(16, 30)),
+    ]
+
+
+class Office(Strict):
+    name: str = Field(min_length=1)  # "Dinas Kominfo Kabupaten Polewali Mandar"
+    short_name: str | None = None
+    timezone: str
+    language: Literal["id", "en"] = "id"
+    working_hours: list[TimeWindow] = Field(default_factory=_default_hours, min_length=1)
+    holidays: HolidaySettings = Field(default_factory=HolidaySettings)
+    logo: Path | None = None
+    kepala_bidang: str | None = None  # who approves the weekly recap
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
+        return value
+
+    @model_validator(mode="after")
+    def _no_overlap(self) -> Office:
+        seen: dict[str, int] = {}
+        for i, window in enumerate(self.working_hours):
+            for day in window.days:
+                if day in seen:
+                    raise ValueError(f"working_hours[{i}]: {day} already covered by working_hours[{seen[day]}]")
+                seen[day] = i
+        return self
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def zone_label(self) -> str:
+        """WIB/WITA/WIT for Indonesian zones, the zone name otherwise."""
+        return _TZ_LABELS.get(self.timezone, self.timezone)
+
+    def holiday_calendar(self, years: list[int] | range) -> dict[date, str]:
+        categories = ("public", "government") if self.holidays.cuti_bersama else ("public",)
+        table = holidays_lib.country_holidays(
+            self.holidays.country, years=list(years), categories=categories, language=self.language
+        )
+        calendar = dict(table.items())
+        for extra in self.holidays.extra:
+            if extra.date.year in years:
+                calendar[extra.date] = extra.name
+        return calendar
+
+
+# --- database -----------------------------------------------------------------------------------
+
+
+class Database(Strict):
+    url: str = Field(min_length=1)  # sqlite:///sigap.db (inside state_dir) or postgresql://user@host/db
+    password: Secret | None = None  # kept out of the URL so the URL can be logged
+
+    @field_validator("url")
+    @classmethod
+    def _parses(cls, value: str) -> str:
+        try:
+            parsed = make_url(value)
+        except Exception:
+            raise ValueError(f"cannot parse database URL {value!r}") from None
+        if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
+            raise ValueError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
+        if parsed.password is not None:
+            raise ValueError("put the password in database.password ({env: NAME} or {file: PATH}), not in the URL")
+        return value
+
+
+# --- targets (the inventory) --------------------------------------------------------------------
+
+
+class Contact(Strict):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    telegram: str | None = None
+
+
+class Website(Strict):
+    id: Identifier
+    opd: str = Field(min_length=1)
+    url: str
+    admin: Contact | None = None
+    owned_by_office: bool = False  # the office runs the site: robots.txt need not stop the crawl
+    warn_after_days: int | None = Field(default=None, gt=0)
+    crit_after_days: int | None = Field(default=None, gt=0)
+    probe: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class Server(Strict):
+    """One entry of the IP-allocation list ("daftar penggunaan IP server")."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_\-.]*[A-Za-z0-9])?\.?$", max_length=253)]
+    ips: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = Field(min_length=1)
+    opd: str | None = None
+    purpose: str | None = None
+    probe: str | None = None
+
+
+class SnmpV3(Strict):
+    user: str = Field(min_length=1)
+    auth_protocol: Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"] = "SHA"
+    auth_key: Secret
+    priv_protocol: Literal["DES", "3DES", "AES", "AES192", "AES256"] = "AES"
+    priv_key: Secret
+
+
+class SnmpDevice(Strict):
+    id: Identifier
+    host: str = Field(min_length=1)
+    port: int = Field(default=161, ge=1, le=65535)
+    version: Literal["v2c", "v3"] = "v2c"
+    community: Secret | None = None
+    v3: SnmpV3 | None = None
+    timeout_s: float = Field(default=2.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+    probe: str | None = None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SnmpDevice:
+        if self.version == "v2c" and self.community is None:
+            raise ValueError("version v2c needs community")
+        if self.version == "v3" and self.v3 is None:
+            raise ValueError("version v3 needs v3 (user, auth_key, priv_key)")
+        return self
+
+
+class Link(Strict):
+    """An OPD's network link, with the bandwidth the provider contracted to deliver."""
+
+    id: Identifier
+    opd: str = Field(min_length=1)
+    host: str | None = None  # address to ping for availability
+    contracted_down_mbps: float = Field(gt=0)
+    contracted_up_mbps: float = Field(gt=0)
+    device: str | None = None  # snmp_devices[].id
+    if_index: int | None = None
+    if_name: str | None = None
+    parent: str | None = None  # upstream link: its outage explains this one's
+    provider: str | None = None  # ISP, for escalation records
+    probe: str | None = None
+
+    @model_validator(mode="after")
+    def _interface(self) -> Link:
+        if self.device and self.if_index is None and not self.if_name:
+            raise ValueError("a link with a device needs if_index or if_name")
+        if (self.if_index is not None or self.if_name) and not self.device:
+            raise ValueError("if_index/if_name need device")
+        return self
+
+
+class Targets(Strict):
+    websites: list[Website] = Field(default_factory=list)
+    servers: list[Server] = Field(default_factory=list)
+    servers_csv: Path | None = None  # hostname,ip,opd,purpose; merged into servers
+    snmp_devices: list[SnmpDevice] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Targets:
+        for section in ("websites", "snmp_devices", "links"):
+            _unique([item.id for item in getattr(self, section)], section, "id")
+        _unique([s.name.rstrip(".").lower() for s in self.servers], "servers", "name")
+        devices = {d.id for d in self.snmp_devices}
+        links = {link.id: link for link in self.links}
+        for i, link in enumerate(self.links):
+            if link.device and link.device not in devices:
+                raise ValueError(f"links[{i}].device: no snmp_devices entry with id {link.device!r}")
+            if link.parent and link.parent not in links:
+                raise ValueError(f"links[{i}].parent: no link with id {link.parent!r}")
+        for link in self.links:  # a parent chain must end, or grouping alerts would loop
+            seen, cur = {link.id}, link.parent
+            while cur:
+                if cur in seen:
+                    raise ValueError(f"links: parent chain of {link.id!r} loops through {cur!r}")
+                seen.add(cur)
+                cur = links[cur].parent
+        return self
+
+
+def _unique(values: list[str], section: str, key: str) -> None:
+    seen: set[str] = set()
+    for i, value in enumerate(values):
+        if value in seen:
+            raise ValueError(f"{section}[{i}].{key}: duplicate {value!r}")
+        seen.add(value)
+
+
+# --- notification, overrides ------------------------------------------------------------------
+
+
+class NotifyChannel(Strict):
+    id: Identifier
+    url: Secret  # an apprise URL: tgram://..., mailtos://..., json://... (tokens are secrets)
+    roles: list[str] = Field(default_factory=list)  # SOP pelaksana roles this channel reaches
+    language: Literal["id", "en"] | None = None
+    enabled: bool = True
+
+
+class Notify(Strict):
+    channels: list[NotifyChannel] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _ids(self) -> Notify:
+        _unique([c.id for c in self.channels], "channels", "id")
+        return self
+
+
+class AgentOverride(Strict):
+    enabled: bool = True
+    schedule: Schedule | None = None
+    thresholds: dict[str, int | float | str | bool] = Field(default_factory=dict)
+
+
+class Config(Strict):
+    office: Office
+    database: Database
+    state_dir: Path | None = None
+    sop_dirs: list[Path] = Field(default_factory=list)  # the office's own SOP files, beside the bundled ones
+    probe: str | None = None  # this instance's probe label (targets with another label are not ours)
+    targets: Targets = Field(default_factory=Targets)
+    notify: Notify = Field(default_factory=Notify)
+    agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
+
+    @field_validator("agents")
+    @classmethod
+    def _agent_keys(cls, value: dict[str, AgentOverride]) -> dict[str, AgentOverride]:
+        for key in value:
+            if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*(?::\d+)?", key):
+                raise ValueError(f"agents key {key!r}: expected SOP-ID or SOP-ID:STEP")
+        return value
+
+    # Set by load_config: where the file was, for messages. Private, so a YAML key cannot set it.
+    _source_path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def source_path(self) -> Path | None:
+        return self._source_path
+
+    @cached_property
+    def resolved_state_dir(self) -> Path:
+        if self.state_dir is not None:
+            return self.state_dir
+        for var in ("SIGAP_STATE_DIR", "STATE_DIRECTORY"):  # STATE_DIRECTORY: set by systemd's StateDirectory=
+            if os.environ.get(var):
+                return Path(os.environ[var].split(":")[0])
+        return DEFAULT_STATE_DIR
+
+    def database_url(self) -> str:
+        """The URL to connect with: relative SQLite paths live in the state directory, password filled in."""
+        url = make_url(self.database.url)
+        if url.get_backend_name() == "sqlite" and url.database and url.database != ":memory:":
+            path = Path(url.database).expanduser()
+            if not path.is_absolute():
+                url = url.set(database=str(self.resolved_state_dir / path))
+        if self.database.password is not None:
+            url = url.set(password=self.database.password.get_secret_value())
+        return url.render_as_string(hide_password=False)
+
+    def database_url_redacted(self) -> str:
+        return make_url(self.database_url()).render_as_string(hide_password=True)
+
+    def check_against(self, registry: Registry) -> None:
+        """Cross-checks that need the SOP registry: override keys must name real SOPs and steps."""
+        for key in self.agents:
+            sop_id, _, step = key.partition(":")
+            if sop_id not in registry.sops:
+                raise InputError(f"{self.source_path}: agents.{key}: unknown SOP id {sop_id!r}")
+            if step and int(step) not in {s.no for s in registry.sops[sop_id].steps}:
+                raise InputError(f"{self.source_path}: agents.{key}: {sop_id} has no step {step}")
+
+
+def _resolve_paths(data: dict[str, Any], base: Path) -> None:
+    """Relative paths in the file are relative to the file, not to wherever sigap was started."""
+
+    def fix(value: Any) -> Any:
+        if isinstance(value, str) and value and not Path(value).expanduser().is_absolute():
+            return str(base / value)
+        return value
+
+    if "state_dir" in data:
+        data["state_dir"] = fix(data["state_dir"])
+    if isinstance(data.get("sop_dirs"), list):
+        data["sop_dirs"] = [fix(v) for v in data["sop_dirs"]]
+    targets = data.get("targets")
+    if isinstance(targets, dict) and "servers_csv" in targets:
+        targets["servers_csv"] = fix(targets["servers_csv"])
+    office = data.get("office")
+    if isinstance(office, dict) and "logo" in office:
+        office["logo"] = fix(office["logo"])
+
+
+def read_servers_csv(path: Path) -> list[dict[str, Any]]:
+    """The IP-allocation list as CSV: header hostname,ip,opd,purpose (extra columns ignored).
+
+    A host listed on several rows gets all its addresses.
+    """
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a BOM
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = {"hostname", "ip"} - set(header)
+        if missing:
+            raise InputError(f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)")
+        reader.fieldnames = header
+        hosts: dict[str, dict[str, Any]] = {}
+        order: dict[str, list[str]] = defaultdict(list)
+        for row in reader:
+            line = reader.line_num
+            name = (row.get("hostname") or "").strip().rstrip(".")
+            ip_text = (row.get("ip") or "").strip()
+            if not name and not ip_text:
+                continue
+            if not name or not ip_text:
+                raise InputError(f"{path}: line {line}: hostname and ip are both required")
+            try:
+                ipaddress.ip_address(ip_text)
+            except ValueError:
+                raise InputError(f"{path}: line {line}: ip: not an IP address: {ip_text!r}") from None
+            entry = hosts.setdefault(name.lower(), {"name": name, "ips": [], "opd": None, "purpose": None})
+            if ip_text not in order[name.lower()]:
+                order[name.lower()].append(ip_text)
+                entry["ips"].append(ip_text)
+            entry["opd"] = entry["opd"] or (row.get("opd") or "").strip() or None
+            entry["purpose"] = entry["purpose"] or (row.get("purpose") or "").strip() or None
+    return list(hosts.values())
+
+
+def config_path_from(cli_value: Path | None) -> tuple[Path, bool]:
+    """(path, explicit): --config, else $SIGAP_CONFIG, else the default. Explicit paths must exist."""
+    if cli_value is not None:
+        return cli_value, True
+    if os.environ.get("SIGAP_CONFIG"):
+        return Path(os.environ["SIGAP_CONFIG"]), True
+    return DEFAULT_CONFIG_PATH, False
+
+
+def load_config(path: Path) -> Config:
+    if not path.exists():
+        raise InputError(f"{path}: config file not found (use --config or SIGAP_CONFIG)")
+    data = load_yaml_file(path)
+    if data is None:
+        raise InputError(f"{path}: empty config (needs at least office and database)")
+    if not isinstance(data, dict):
+        raise InputError(f"{path}: expected a mapping at the top level")
+    base = path.resolve().parent
+    _resolve_paths(data, base)
+    targets = data.get("targets")
+    if isinstance(targets, dict) and targets.get("servers_csv"):
+        from_csv = read_servers_csv(Path(targets["servers_csv"]))
+        targets["servers"] = list(targets.get("servers") or []) + from_csv
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise InputError(format_validation_error(str(path), exc)) from None
+    config._source_path = path
+    return config

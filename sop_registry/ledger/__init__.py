@@ -1,0 +1,18 @@
+"""The SOP ledger: step runs (evidence of what an agent did) and cases (human follow-up with SLA clocks)."""
+
+from .db import connect, current_revision, head_revision, upgrade
+from .models import OPEN_CASE_STATES, Base, Case, CaseDeadline, CaseEvent, Finding, StepRun
+
+__all__ = [
+    "OPEN_CASE_STATES",
+    "Base",
+    "Case",
+    "CaseDeadline",
+    "CaseEvent",
+    "Finding",
+    "StepRun",
+    "connect",
+    "current_revision",
+    "head_revision",
+    "upgrade",
+]

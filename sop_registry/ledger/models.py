@@ -1,0 +1,174 @@
+"""Ledger tables. The Alembic migrations under migrations/versions create exactly these."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from .types import JSONType, UTCDateTime
+
+# Step-run statuses: the worst finding decides ok/warn/crit/unknown; `skipped` is a run that was due
+# and did not happen (server off, probe not responsible), `running` one not finished yet, `error`
+# one the runner itself could not complete.
+STEP_RUN_STATUSES = ("running", "ok", "warn", "crit", "unknown", "skipped", "error")
+FINDING_STATUSES = ("ok", "warn", "crit", "unknown")
+CASE_STATES = ("open", "acknowledged", "escalated", "waiting_provider", "resolved", "closed")
+# A case in one of these states blocks a second case for the same (sop, step, target).
+OPEN_CASE_STATES = ("open", "acknowledged", "escalated", "waiting_provider")
+_OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in OPEN_CASE_STATES) + ")"
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
+
+
+class StepRun(Base):
+    """One execution of one SOP step by an agent: the evidence that the step was done."""
+
+    __tablename__ = "step_runs"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sop_id: Mapped[str] = mapped_column(String(64))
+    step_no: Mapped[int]
+    sop_version: Mapped[str] = mapped_column(String(32))
+    agent: Mapped[str | None] = mapped_column(String(64))  # check kind that performed it
+    target_group: Mapped[str | None] = mapped_column(String(128))
+    probe: Mapped[str | None] = mapped_column(String(64))  # which sigap instance ran it
+    trigger: Mapped[str] = mapped_column(String(16), default="scheduled")  # scheduled | manual | catch_up
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    due_at: Mapped[datetime | None]  # when the schedule wanted it, for late/skipped runs
+    time_standard_s: Mapped[int | None]  # the step's waktu in seconds, where it has a fixed length
+    within_time_standard: Mapped[bool | None]
+    summary: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # why skipped / error
+    output_kind: Mapped[str | None] = mapped_column(String(64))  # e.g. "laporan_rekapitulasi"
+    output_ref: Mapped[str | None] = mapped_column(Text)  # where the artefact is (path or URI)
+    details: Mapped[dict[str, Any] | None]
+
+    findings: Mapped[list[Finding]] = relationship(
+        back_populates="step_run", cascade="all, delete-orphan", order_by="Finding.id"
+    )
+
+    __table_args__ = (
+        Index("ix_step_runs_sop_step_started", "sop_id", "step_no", "started_at"),
+        Index("ix_step_runs_status", "status"),
+    )
+
+
+class Finding(Base):
+    """What a check saw about one target, in words a duty officer can act on."""
+
+    __tablename__ = "findings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    step_run_id: Mapped[int] = mapped_column(ForeignKey("step_runs.id", ondelete="CASCADE"))
+    target: Mapped[str] = mapped_column(String(512))
+    status: Mapped[str] = mapped_column(String(16))
+    code: Mapped[str] = mapped_column(String(64))  # machine id, e.g. "content_stale"
+    message_id: Mapped[str] = mapped_column(Text)  # Indonesian
+    message_en: Mapped[str | None] = mapped_column(Text)
+    observed: Mapped[dict[str, Any] | None]  # {"value": 23, "unit": "day"}
+    limit: Mapped[dict[str, Any] | None] = mapped_column("limit_value")  # {"value": 7, "unit": "day"}
+    evidence_url: Mapped[str | None] = mapped_column(Text)
+    details: Mapped[dict[str, Any] | None]
+
+    step_run: Mapped[StepRun] = relationship(back_populates="findings")
+
+    __table_args__ = (
+        Index("ix_findings_step_run", "step_run_id"),
+        Index("ix_findings_target", "target"),
+    )
+
+
+class Case(Base):
+    """A human follow-up that continues an SOP from a step, with deadlines from the SOP's waktu."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    sop_id: Mapped[str] = mapped_column(String(64))
+    step_no: Mapped[int]  # the step whose threshold failed (or where a manual case starts)
+    target: Mapped[str] = mapped_column(String(512))
+    sop_version: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(16), default="agent")  # agent | manual
+    state: Mapped[str] = mapped_column(String(24))
+    current_step_no: Mapped[int]
+    assignee_role: Mapped[str | None] = mapped_column(String(128))
+    opened_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    acknowledged_at: Mapped[datetime | None]
+    resolved_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None]
+    # Bumped on every change; updates are "WHERE id = ? AND revision = ?" so two workers never
+    # apply the same transition twice.
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    details: Mapped[dict[str, Any] | None]
+
+    deadlines: Mapped[list[CaseDeadline]] = relationship(
+        back_populates="case", cascade="all, delete-orphan", order_by="CaseDeadline.step_no"
+    )
+    events: Mapped[list[CaseEvent]] = relationship(back_populates="case", order_by="CaseEvent.seq")
+
+    __table_args__ = (
+        # One open case per (sop, step, target): enforced by the database, not by a read-then-write.
+        Index(
+            "uq_cases_open_per_target",
+            "sop_id",
+            "step_no",
+            "target",
+            unique=True,
+            sqlite_where=text(_OPEN_SQL),
+            postgresql_where=text(_OPEN_SQL),
+        ),
+        Index("ix_cases_state", "state"),
+    )
+
+
+class CaseDeadline(Base):
+    """When one step of a case is due, computed from the step's waktu on the office calendar."""
+
+    __tablename__ = "case_deadlines"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"))
+    step_no: Mapped[int]
+    role: Mapped[str | None] = mapped_column(String(128))
+    time_standard: Mapped[str | None] = mapped_column(String(64))  # the waktu text it came from
+    due_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    breached_at: Mapped[datetime | None]
+
+    case: Mapped[Case] = relationship(back_populates="deadlines")
+
+    __table_args__ = (
+        UniqueConstraint("case_id", "step_no", name="uq_case_deadlines_step"),
+        Index("ix_case_deadlines_due", "due_at"),
+    )
+
+
+class CaseEvent(Base):
+    """Append-only log of a case. Database triggers refuse UPDATE and DELETE on this table."""
+
+    __tablename__ = "case_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int]  # 1, 2, 3... per case; unique, so a concurrent double append fails
+    at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(32))  # opened, acknowledged, step_done, escalated, ...
+    actor: Mapped[str | None] = mapped_column(String(128))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str | None] = mapped_column(String(24))
+    step_no: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None]
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+    __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
