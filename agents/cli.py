@@ -89,7 +89,11 @@ def _json_out(value: Any) -> None:
     type=click.Path(path_type=Path, dir_okay=False),
     help="Config file (default: $SIGAP_CONFIG, else /etc/sigap/sigap.yaml).",
 )
-@click.option("--lang", type=click.Choice(["id", "en"]), help="Language of what officers read (default: office.language).")
+@click.option(
+    "--lang",
+    type=click.Choice(["id", "en"]),
+    help="Language of what officers read (default: office.language).",
+)
 @click.version_option(package_name="sigap")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None, lang: str | None) -> None:

@@ -115,7 +115,9 @@ class Office(Strict):
         try:
             ZoneInfo(value)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)")
+            raise ValueError(
+                f"unknown time zone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"
+            ) from None
         return value
 
     @model_validator(mode="after")
@@ -124,7 +126,9 @@ class Office(Strict):
         for i, window in enumerate(self.working_hours):
             for day in window.days:
                 if day in seen:
-                    raise ValueError(f"working_hours[{i}]: {day} already covered by working_hours[{seen[day]}]")
+                    raise ValueError(
+                        f"working_hours[{i}]: {day} already covered by working_hours[{seen[day]}]"
+                    )
                 seen[day] = i
         return self
 
@@ -166,7 +170,9 @@ class Database(Strict):
         if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
         if parsed.password is not None:
-            raise ValueError("put the password in database.password ({env: NAME} or {file: PATH}), not in the URL")
+            raise ValueError(
+                "put the password in database.password ({env: NAME} or {file: PATH}), not in the URL"
+            )
         return value
 
 
@@ -353,7 +359,10 @@ class Config(Strict):
     def resolved_state_dir(self) -> Path:
         if self.state_dir is not None:
             return self.state_dir
-        for var in ("SIGAP_STATE_DIR", "STATE_DIRECTORY"):  # STATE_DIRECTORY: set by systemd's StateDirectory=
+        for var in (
+            "SIGAP_STATE_DIR",
+            "STATE_DIRECTORY",
+        ):  # STATE_DIRECTORY: set by systemd's StateDirectory=
             if os.environ.get(var):
                 return Path(os.environ[var].split(":")[0])
         return DEFAULT_STATE_DIR
@@ -416,7 +425,9 @@ def read_servers_csv(path: Path) -> list[dict[str, Any]]:
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = {"hostname", "ip"} - set(header)
         if missing:
-            raise InputError(f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)")
+            raise InputError(
+                f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)"
+            )
         reader.fieldnames = header
         hosts: dict[str, dict[str, Any]] = {}
         order: dict[str, list[str]] = defaultdict(list)

@@ -35,7 +35,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "config_ok": "Konfigurasi valid: {path}",
         "config_office": "Kantor: {name} ({tz}, {label})",
         "config_db": "Basis data: {url}",
-        "config_targets": "Target: {websites} situs web, {servers} server, {links} tautan, {devices} perangkat SNMP; "
+        "config_targets": "Target: {websites} situs web, {servers} server, {links} tautan, "
+        "{devices} perangkat SNMP; "
         "{channels} kanal notifikasi",
         "db_upgraded": "Basis data {url}: revisi {before} -> {after}",
         "db_status": "Revisi basis data: {current} (terbaru: {head})",
@@ -72,7 +73,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "config_ok": "Config valid: {path}",
         "config_office": "Office: {name} ({tz}, {label})",
         "config_db": "Database: {url}",
-        "config_targets": "Targets: {websites} websites, {servers} servers, {links} links, {devices} SNMP devices; "
+        "config_targets": "Targets: {websites} websites, {servers} servers, {links} links, "
+        "{devices} SNMP devices; "
         "{channels} notification channels",
         "db_upgraded": "Database {url}: revision {before} -> {after}",
         "db_status": "Database revision: {current} (head: {head})",

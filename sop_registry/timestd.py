@@ -50,13 +50,29 @@ _WAKTU_RE = re.compile(
     re.IGNORECASE,
 )
 
-_FIXED = {"minute": timedelta(minutes=1), "hour": timedelta(hours=1), "day": timedelta(days=1),
-          "week": timedelta(weeks=1)}
+_FIXED = {
+    "minute": timedelta(minutes=1),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
 
-_WORDS_ID = {"minute": "menit", "hour": "jam", "day": "hari", "working_day": "hari kerja", "week": "minggu",
-             "month": "bulan"}
-_WORDS_EN = {"minute": "minute", "hour": "hour", "day": "day", "working_day": "working day", "week": "week",
-             "month": "month"}
+_WORDS_ID = {
+    "minute": "menit",
+    "hour": "jam",
+    "day": "hari",
+    "working_day": "hari kerja",
+    "week": "minggu",
+    "month": "bulan",
+}
+_WORDS_EN = {
+    "minute": "minute",
+    "hour": "hour",
+    "day": "day",
+    "working_day": "working day",
+    "week": "week",
+    "month": "month",
+}
 
 
 class TimeStandardError(ValueError):
@@ -99,8 +115,10 @@ def parse_time_standard(text: str | None) -> TimeStandard | None:
         return None
     match = _WAKTU_RE.match(stripped)
     if not match:
-        raise TimeStandardError(f"cannot read time standard {text!r} (expected e.g. '10 menit', '1 hari', "
-                                f"'2 minggu', '30 hari kerja')")
+        raise TimeStandardError(
+            f"cannot read time standard {text!r} (expected e.g. '10 menit', '1 hari', "
+            f"'2 minggu', '30 hari kerja')"
+        )
     raw = Decimal(match["amount"].replace(",", "."))
     if raw <= 0:
         raise TimeStandardError(f"time standard {text!r} must be positive")

@@ -48,9 +48,13 @@ def connect(url: str, *, echo: bool = False) -> Engine:
         try:
             return create_engine(parsed, echo=echo, pool_pre_ping=True)
         except ModuleNotFoundError as exc:
-            raise InputError(f"database.url: driver for {parsed.drivername} not installed ({exc.name}); "
-                             "install sigap[postgres]") from None
-    raise InputError(f"database.url: unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
+            raise InputError(
+                f"database.url: driver for {parsed.drivername} not installed ({exc.name}); "
+                "install sigap[postgres]"
+            ) from None
+    raise InputError(
+        f"database.url: unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)"
+    )
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -76,5 +80,8 @@ def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | N
         command.upgrade(_alembic_config(engine), revision)
         return before, current_revision(engine)
     except SQLAlchemyError as exc:
-        raise InputError(f"database: {exc.__class__.__name__}: {str(exc.orig if hasattr(exc, 'orig') else exc)}"
-                         .splitlines()[0]) from None
+        raise InputError(
+            f"database: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc!s}".splitlines()[
+                0
+            ]
+        ) from None

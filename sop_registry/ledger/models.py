@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -22,7 +22,7 @@ _OPEN_SQL = "state IN (" + ", ".join(f"'{s}'" for s in OPEN_CASE_STATES) + ")"
 
 
 class Base(DeclarativeBase):
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSONType}
+    type_annotation_map: ClassVar[dict] = {datetime: UTCDateTime, dict[str, Any]: JSONType}
 
 
 class StepRun(Base):

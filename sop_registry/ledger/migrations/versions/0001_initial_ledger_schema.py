@@ -8,8 +8,8 @@ Step runs with findings, cases with deadlines and an append-only event log. Type
 here (not imported from the models) so this migration stays what it was when later ones change them.
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision = "0001"

@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import itertools
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from .pgserver import PostgresServer, PostgresUnavailable
+
+_db_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session")
+def pg_server() -> Iterator[PostgresServer]:
+    try:
+        server = PostgresServer()
+        server.start()
+    except (PostgresUnavailable, OSError) as exc:
+        # In CI the server must be there: .ci/run installs it, and a skip would hide a broken ledger.
+        if os.environ.get("CI"):
+            pytest.fail(f"PostgreSQL needed in CI: {exc}")
+        pytest.skip(f"PostgreSQL not available: {exc}")
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request, tmp_path) -> str:
+    """A fresh, empty database on each backend the ledger supports."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'ledger.db'}"
+    server = request.getfixturevalue("pg_server")
+    return server.create_database(f"sigap_test_{next(_db_counter)}")
