@@ -11,7 +11,6 @@ import csv
 import ipaddress
 import os
 import re
-from collections import defaultdict
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -359,10 +358,8 @@ class Config(Strict):
     def resolved_state_dir(self) -> Path:
         if self.state_dir is not None:
             return self.state_dir
-        for var in (
-            "SIGAP_STATE_DIR",
-            "STATE_DIRECTORY",
-        ):  # STATE_DIRECTORY: set by systemd's StateDirectory=
+        # STATE_DIRECTORY is set by systemd's StateDirectory=
+        for var in ("SIGAP_STATE_DIR", "STATE_DIRECTORY"):
             if os.environ.get(var):
                 return Path(os.environ[var].split(":")[0])
         return DEFAULT_STATE_DIR
@@ -430,7 +427,6 @@ def read_servers_csv(path: Path) -> list[dict[str, Any]]:
             )
         reader.fieldnames = header
         hosts: dict[str, dict[str, Any]] = {}
-        order: dict[str, list[str]] = defaultdict(list)
         for row in reader:
             line = reader.line_num
             name = (row.get("hostname") or "").strip().rstrip(".")
@@ -444,8 +440,7 @@ def read_servers_csv(path: Path) -> list[dict[str, Any]]:
             except ValueError:
                 raise InputError(f"{path}: line {line}: ip: not an IP address: {ip_text!r}") from None
             entry = hosts.setdefault(name.lower(), {"name": name, "ips": [], "opd": None, "purpose": None})
-            if ip_text not in order[name.lower()]:
-                order[name.lower()].append(ip_text)
+            if ip_text not in entry["ips"]:
                 entry["ips"].append(ip_text)
             entry["opd"] = entry["opd"] or (row.get("opd") or "").strip() or None
             entry["purpose"] = entry["purpose"] or (row.get("purpose") or "").strip() or None

@@ -26,9 +26,8 @@ class Strict(BaseModel):
 
 class Source(Strict):
     seed: NonEmpty  # file name under shared/seeds the SOP was transcribed from
-    sop_number: str | None = (
-        None  # the number as printed ("15/SOP-Diskominfo-SP/10/2019"); some SOPs have none
-    )
+    # The number as printed ("15/SOP-Diskominfo-SP/10/2019"); some SOPs have none.
+    sop_number: str | None = None
     organisation: NonEmpty  # "Pemerintah Kabupaten Polewali Mandar"
     agency: NonEmpty  # "Dinas Komunikasi, Informatika, Statistik dan Persandian"
 

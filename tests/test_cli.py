@@ -138,3 +138,17 @@ def test_db_upgrade_on_postgresql(tmp_path, pg_server):
     assert result.returncode == 0, result.stderr
     assert "-> 0001" in result.stdout
     assert sigap("--config", str(config), "db", "status").returncode == 0
+
+
+@pytest.mark.parametrize("command", ["status", "upgrade"])
+def test_unreachable_database_is_one_line_and_exit_2(tmp_path, command):
+    config = tmp_path / "sigap.yaml"  # port 1 on loopback: nothing listens, the connection is refused
+    config.write_text(
+        "office:\n  name: X\n  timezone: Asia/Jakarta\ndatabase:\n  url: postgresql://u@127.0.0.1:1/db\n"
+    )
+    result = sigap("--config", str(config), "db", command)
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(
+        "sigap: error: database: postgresql+psycopg://u@127.0.0.1:1/db: "
+    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -68,20 +70,25 @@ def head_revision() -> str:
     return ScriptDirectory(str(MIGRATIONS_DIR)).get_current_head()
 
 
+@contextmanager
+def _database_errors(engine: Engine) -> Iterator[None]:
+    """An unreachable or refusing database is bad input: one line naming the (redacted) URL."""
+    try:
+        yield
+    except SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        url = engine.url.render_as_string(hide_password=True)
+        raise InputError(f"database: {url}: {exc.__class__.__name__}: {cause}") from None
+
+
 def current_revision(engine: Engine) -> str | None:
-    with engine.connect() as conn:
+    with _database_errors(engine), engine.connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
     """Apply migrations; returns (revision before, revision after)."""
-    try:
-        before = current_revision(engine)
+    before = current_revision(engine)
+    with _database_errors(engine):
         command.upgrade(_alembic_config(engine), revision)
-        return before, current_revision(engine)
-    except SQLAlchemyError as exc:
-        raise InputError(
-            f"database: {exc.__class__.__name__}: {exc.orig if hasattr(exc, 'orig') else exc!s}".splitlines()[
-                0
-            ]
-        ) from None
+    return before, current_revision(engine)
