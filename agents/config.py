@@ -32,6 +32,7 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 
+from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
 from sop_registry.schema import Schedule, TimeWindow
@@ -193,6 +194,7 @@ class Website(Strict):
     owned_by_office: bool = False  # the office runs the site: robots.txt need not stop the crawl
     warn_after_days: int | None = Field(default=None, gt=0)
     crit_after_days: int | None = Field(default=None, gt=0)
+    agenda_warn_after_days: int | None = Field(default=None, gt=0)
     probe: str | None = None
 
     @field_validator("url")
@@ -323,6 +325,25 @@ class Notify(Strict):
         return self
 
 
+class FreshnessLimits(Strict):
+    """Website freshness limits; unset keys fall through to the wider level (site > OPD > web > SOP)."""
+
+    warn_after_days: int | None = Field(default=None, gt=0)
+    crit_after_days: int | None = Field(default=None, gt=0)
+    agenda_warn_after_days: int | None = Field(default=None, gt=0)
+
+
+class WebSettings(FreshnessLimits):
+    """The website freshness agent: crawl politeness, limits, per-OPD limits, required sections."""
+
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    opd: dict[str, FreshnessLimits] = Field(default_factory=dict)  # keyed by websites[].opd
+    # Sections a site must have (Polewali Mandar 07): name -> words that show it in a link.
+    sections: dict[str, list[Annotated[str, Field(min_length=1)]]] = Field(
+        default_factory=lambda: dict(DEFAULT_SECTIONS)
+    )
+
+
 class AgentOverride(Strict):
     enabled: bool = True
     schedule: Schedule | None = None
@@ -337,6 +358,7 @@ class Config(Strict):
     probe: str | None = None  # this instance's probe label (targets with another label are not ours)
     targets: Targets = Field(default_factory=Targets)
     notify: Notify = Field(default_factory=Notify)
+    web: WebSettings = Field(default_factory=WebSettings)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
 
     @field_validator("agents")
@@ -346,6 +368,14 @@ class Config(Strict):
             if not re.fullmatch(r"[a-z0-9]+(?:-[a-z0-9]+)*(?::\d+)?", key):
                 raise ValueError(f"agents key {key!r}: expected SOP-ID or SOP-ID:STEP")
         return value
+
+    @model_validator(mode="after")
+    def _web_opds(self) -> Config:
+        known = {w.opd for w in self.targets.websites}
+        for opd in self.web.opd:
+            if opd not in known:
+                raise ValueError(f"web.opd: {opd!r} is not the opd of any targets.websites entry")
+        return self
 
     # Set by load_config: where the file was, for messages. Private, so a YAML key cannot set it.
     _source_path: Path | None = PrivateAttr(default=None)

@@ -1,0 +1,93 @@
+"""Web freshness: has this OPD site published berita/artikel (and updated its agenda) lately?"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from typing import Any
+
+import httpx
+
+from .crawl import crawl_site
+from .fetch import Fetcher, make_client
+from .messages import render
+from .model import DEFAULT_SECTIONS, CrawlSettings, SiteResult, SiteSpec, Thresholds
+
+__all__ = [
+    "DEFAULT_SECTIONS",
+    "CrawlSettings",
+    "SiteResult",
+    "SiteSpec",
+    "Thresholds",
+    "crawl_sites",
+    "result_as_dict",
+]
+
+
+async def crawl_sites(
+    specs: Sequence[SiteSpec],
+    settings: CrawlSettings,
+    now: datetime,
+    *,
+    client: httpx.AsyncClient | None = None,
+    on_result: Callable[[int, SiteResult], None] | None = None,
+) -> list[SiteResult]:
+    """Crawl every site concurrently over one shared client; results in input order.
+
+    `on_result(index, result)` is called as each site finishes (for progress bars and streaming).
+    """
+    own_client = client is None
+    client = client or make_client(settings)
+    fetcher = Fetcher(client, settings)
+    try:
+
+        async def one(i: int, spec: SiteSpec) -> SiteResult:
+            result = await crawl_site(spec, fetcher, now)
+            if on_result:
+                on_result(i, result)
+            return result
+
+        return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(specs))))
+    finally:
+        if own_client:
+            await client.aclose()
+
+
+def _iso(when: datetime | None) -> str | None:
+    return when.isoformat() if when else None
+
+
+def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
+    """The `sigap check web --json` contract: one object per site."""
+    latest, agenda = result.latest, result.agenda
+    return {
+        "target": result.target,
+        "status": result.status,
+        "latest_published": _iso(latest.when) if latest else None,
+        "source": latest.source if latest else None,
+        "item_url": latest.url if latest else None,
+        "age_days": result.age_days,
+        "agenda_updated": _iso(agenda.when) if agenda else None,
+        "agenda_source": agenda.source if agenda else None,
+        "agenda_item_url": agenda.url if agenda else None,
+        "agenda_found": result.agenda_found,
+        "completeness": result.completeness,
+        "cms": result.cms,
+        "checked_at": result.checked_at.isoformat(),
+        "final_url": result.final_url,
+        "requests": result.requests,
+        "bytes_read": result.bytes_read,
+        "elapsed_s": result.elapsed_s,
+        "findings": [
+            {
+                "code": f.code,
+                "status": f.status,
+                "message": render(f, lang),
+                "observed": f.observed,
+                "limit": f.limit,
+                "url": f.url,
+            }
+            for f in result.findings
+        ],
+    }

@@ -1,0 +1,148 @@
+"""Turn what a crawl gathered into a status and findings. Pure: evidence and `now` in."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from .dates import is_future
+from .model import SOURCE_RANK, Dated, Finding, SiteResult, SiteSpec
+
+if TYPE_CHECKING:
+    from .crawl import Evidence
+
+# Fatal fetch errors and what they mean for the site, as finding codes.
+_FATAL_CODES = {
+    "timeout": "site_timeout",
+    "connect_failed": "site_unreachable",
+    "dns_failed": "site_unreachable",
+    "tls_failed": "site_unreachable",
+    "protocol_error": "site_unreachable",
+    "bad_encoding": "site_unreachable",
+    "redirect_loop": "redirect_loop",
+    "too_many_redirects": "redirect_loop",
+    "redirect_invalid": "redirect_loop",
+    "http_error": "site_http_error",
+    "not_html": "site_not_html",
+    "robots_disallowed": "robots_disallowed",
+}
+
+
+def age_days(when: datetime, now: datetime, tz: tzinfo) -> int:
+    """Whole calendar days between the item's local date and today's, as a person counts them."""
+    return max(0, (now.astimezone(tz).date() - when.astimezone(tz).date()).days)
+
+
+def newest(items: list[Dated]) -> Dated | None:
+    # Newest first; at equal time the more trustworthy source names the item.
+    return max(items, key=lambda d: (d.when, SOURCE_RANK[d.source]), default=None)
+
+
+def usable(items: list[Dated], kind: str, now: datetime, tz: tzinfo) -> tuple[list[Dated], int]:
+    """Dates of `kind` that can be publication dates, and how many future ones were refused."""
+    kept, future = [], 0
+    for d in items:
+        if d.kind != kind:
+            continue
+        if is_future(d.when, d.precision, now, tz):
+            future += 1
+            continue
+        kept.append(d)
+    return kept, future
+
+
+def _completeness(spec: SiteSpec, ev: Evidence) -> tuple[dict, Finding]:
+    names = list(spec.sections)
+    present = [n for n in names if n in ev.sections]
+    missing = [n for n in names if n not in ev.sections]
+    score = round(100 * len(present) / len(names)) if names else 100
+    info = {"score": score, "present": present, "missing": missing}
+    observed = {"value": len(present), "unit": "section"}
+    limit = {"value": len(names), "unit": "section"}
+    if missing:
+        return info, Finding(
+            "content_incomplete",
+            "warn",
+            {"present": len(present), "total": len(names), "missing": ", ".join(missing)},
+            observed,
+            limit,
+        )
+    return info, Finding("content_complete", "ok", {"total": len(names)}, observed, limit)
+
+
+def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
+    tz = ZoneInfo(spec.timezone)
+    th = spec.thresholds
+    result = SiteResult(target=spec.url, status="unknown", checked_at=now, cms=ev.cms, final_url=ev.final_url)
+    if ev.fatal is not None:
+        code = _FATAL_CODES.get(ev.fatal.code, "site_unreachable")
+        result.findings.append(
+            Finding(code, "unknown", {"detail": ev.fatal.detail, "status": ev.fatal.status}, url=ev.fatal.url)
+        )
+        return result
+    if ev.maintenance:
+        result.findings.append(
+            Finding("site_maintenance", "unknown", {"detail": ev.maintenance}, url=ev.final_url)
+        )
+        return result
+    result.completeness, completeness = _completeness(spec, ev)
+
+    berita, future = usable(ev.dated, "berita", now, tz)
+    latest = newest(berita)
+    if latest is None:
+        code = "budget_exceeded" if ev.budget_exceeded else "no_date_found"
+        result.findings.append(
+            Finding(
+                code,
+                "unknown",
+                {"tried": ", ".join(dict.fromkeys(ev.sources_tried)), "problems": "; ".join(ev.problems[:5])},
+                url=ev.final_url,
+            )
+        )
+    else:
+        result.latest = latest
+        result.age_days = age_days(latest.when, now, tz)
+        observed = {"value": result.age_days, "unit": "day"}
+        if result.age_days <= th.warn_after_days:
+            result.status = "ok"
+            finding = Finding(
+                "content_fresh",
+                "ok",
+                {"age": result.age_days, "limit": th.warn_after_days},
+                observed,
+                {"value": th.warn_after_days, "unit": "day"},
+                latest.url,
+            )
+        else:
+            result.status = "warn" if result.age_days <= th.crit_after_days else "crit"
+            limit = th.warn_after_days if result.status == "warn" else th.crit_after_days
+            finding = Finding(
+                "content_stale",
+                result.status,
+                {"age": result.age_days, "limit": limit},
+                observed,
+                {"value": limit, "unit": "day"},
+                latest.url,
+            )
+        finding.params.update(source=latest.source, future_ignored=future)
+        result.findings.append(finding)
+
+    agenda_items, _ = usable(ev.dated, "agenda", now, tz)
+    result.agenda = newest(agenda_items)
+    result.agenda_found = bool(ev.agenda_page or result.agenda)
+    if result.agenda is not None:
+        agenda_age = age_days(result.agenda.when, now, tz)
+        status = "ok" if agenda_age <= th.agenda_warn_after_days else "warn"
+        result.findings.append(
+            Finding(
+                "agenda_fresh" if status == "ok" else "agenda_stale",
+                status,
+                {"age": agenda_age, "limit": th.agenda_warn_after_days},
+                {"value": agenda_age, "unit": "day"},
+                {"value": th.agenda_warn_after_days, "unit": "day"},
+                result.agenda.url,
+            )
+        )
+    result.findings.append(completeness)
+    return result

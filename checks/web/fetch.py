@@ -1,0 +1,245 @@
+"""The only part of the web check that does I/O: polite, bounded HTTP over one shared client."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit
+from urllib.robotparser import RobotFileParser
+
+import httpx
+
+from .model import CrawlSettings
+
+_TRANSIENT_STATUS = {429, 502, 503, 504}
+_REDIRECTS = {301, 302, 303, 307, 308}
+
+
+@dataclass
+class Response:
+    url: str  # after redirects
+    status: int
+    headers: httpx.Headers
+    body: bytes
+    truncated: bool  # the page was longer than max_page_bytes and was read only up to it
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def charset(self) -> str | None:
+        for part in self.headers.get("content-type", "").split(";")[1:]:
+            key, _, value = part.strip().partition("=")
+            if key.lower() == "charset" and value:
+                return value.strip("\"' ")
+        return None
+
+
+class FetchError(Exception):
+    """Why a URL could not be read. `code` is a finding code."""
+
+    def __init__(self, code: str, detail: str, url: str, status: int | None = None) -> None:
+        super().__init__(f"{code}: {detail}")
+        self.code = code
+        self.detail = detail
+        self.url = url
+        self.status = status
+
+
+class BudgetExceeded(Exception):
+    pass
+
+
+@dataclass
+class SiteBudget:
+    """What one site may still cost: requests and seconds. Shared by every fetch for the site."""
+
+    deadline: float  # monotonic
+    requests_left: int
+    requests: int = 0
+    bytes_read: int = 0
+
+    def remaining_s(self) -> float:
+        return self.deadline - time.monotonic()
+
+    def take(self) -> None:
+        if self.requests_left <= 0 or self.remaining_s() <= 0:
+            raise BudgetExceeded
+        self.requests_left -= 1
+        self.requests += 1
+
+
+@dataclass
+class Fetcher:
+    """Global and per-host concurrency, per-request timeout, byte cap, manual redirects (so a loop
+    is named as one), retries with backoff for transient errors only, and robots.txt."""
+
+    client: httpx.AsyncClient
+    settings: CrawlSettings
+    _global: asyncio.Semaphore = field(init=False)
+    _hosts: defaultdict[str, asyncio.Semaphore] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._global = asyncio.Semaphore(self.settings.concurrency)
+        self._hosts = defaultdict(lambda: asyncio.Semaphore(self.settings.per_host))
+
+    def budget(self) -> SiteBudget:
+        return SiteBudget(time.monotonic() + self.settings.site_budget_s, self.settings.max_requests_per_site)
+
+    async def get(
+        self,
+        url: str,
+        budget: SiteBudget,
+        *,
+        max_bytes: int | None = None,
+        robots: RobotFileParser | None = None,
+    ) -> Response:
+        seen = {url}
+        current = url
+        for _hop in range(self.settings.max_redirects + 1):
+            if robots is not None and not robots.can_fetch(self.settings.user_agent, current):
+                raise FetchError("robots_disallowed", "robots.txt melarang", current)
+            response = await self._get_retrying(current, budget, max_bytes or self.settings.max_page_bytes)
+            if response.status not in _REDIRECTS:
+                return response
+            location = response.headers.get("location")
+            if not location:
+                return response
+            nxt = urljoin(current, location)
+            if urlsplit(nxt).scheme not in {"http", "https"}:
+                raise FetchError("redirect_invalid", f"redirect to {location!r}", current)
+            if nxt in seen:
+                raise FetchError("redirect_loop", f"{current} -> {nxt}", url)
+            seen.add(nxt)
+            current = nxt
+        raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects} redirects", url)
+
+    async def _get_retrying(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+        attempt = 0
+        while True:
+            try:
+                response = await self._get_once(url, budget, max_bytes)
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
+                if attempt >= self.settings.retries:
+                    raise _classify(exc, url) from exc
+                delay = self._backoff(attempt)
+            else:
+                if response.status not in _TRANSIENT_STATUS or attempt >= self.settings.retries:
+                    return response
+                delay = max(self._backoff(attempt), _retry_after(response) or 0.0)
+            if delay >= budget.remaining_s():
+                raise BudgetExceeded
+            attempt += 1
+            await asyncio.sleep(delay)
+
+    def _backoff(self, attempt: int) -> float:
+        base = self.settings.backoff_s * (2**attempt)
+        return base * (0.5 + random.random())  # jitter: many sites of one host do not retry in step
+
+    async def _get_once(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+        budget.take()
+        host = urlsplit(url).hostname or ""
+        timeout = min(self.settings.timeout_s, budget.remaining_s())
+        if timeout <= 0:
+            raise BudgetExceeded
+        # Host slot first: a request queued behind its host must not hold one of the global slots.
+        async with self._hosts[host], self._global:
+            try:
+                # httpx's timeouts are per read; this one bounds the whole request, so a server that
+                # trickles a byte a second cannot hold a slot for minutes.
+                async with asyncio.timeout(timeout):
+                    return await self._stream(url, budget, max_bytes)
+            except TimeoutError as exc:
+                raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
+                raise
+            except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
+                raise FetchError("too_many_redirects", str(exc), url) from exc
+            except httpx.DecodingError as exc:
+                raise FetchError("bad_encoding", str(exc), url) from exc
+            except httpx.HTTPError as exc:
+                raise _classify(exc, url) from exc
+
+    async def _stream(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+        async with self.client.stream("GET", url, follow_redirects=False) as r:
+            chunks: list[bytes] = []
+            size = 0
+            truncated = False
+            # aiter_bytes yields decompressed bytes, so the cap also bounds a gzip bomb's output.
+            async for chunk in r.aiter_bytes():
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= max_bytes:
+                    truncated = True
+                    break
+            body = b"".join(chunks)[:max_bytes]
+            budget.bytes_read += len(body)
+            return Response(str(r.url), r.status_code, r.headers, body, truncated)
+
+    async def robots(self, home: str, budget: SiteBudget) -> RobotFileParser:
+        """robots.txt as RFC 9309 reads it: 4xx means no rules, a server error means stay out."""
+        parts = urlsplit(home)
+        url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        parser = RobotFileParser(url)
+        try:
+            response = await self.get(url, budget, max_bytes=512 * 1024)
+        except FetchError as exc:
+            if exc.code in {"timeout", "connect_failed", "dns_failed", "tls_failed"}:
+                raise
+            parser.parse([])
+            return parser
+        if response.status >= 500:
+            parser.disallow_all = True
+        elif response.status >= 400 or "html" in response.content_type:
+            parser.parse([])  # a soft-404 page served as robots.txt is no robots.txt
+        else:
+            parser.parse(response.body.decode("utf-8", "replace").splitlines())
+        return parser
+
+
+def _retry_after(response: Response) -> float | None:
+    value = response.headers.get("retry-after")
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return min(float(value), 60.0)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, min(60.0, when.timestamp() - time.time()))
+
+
+def _classify(exc: Exception, url: str) -> FetchError:
+    text = str(exc) or type(exc).__name__
+    lowered = text.lower()
+    if isinstance(exc, httpx.TimeoutException):
+        return FetchError("timeout", text, url)
+    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+        return FetchError("tls_failed", text, url)
+    if "name or service not known" in lowered or "nodename" in lowered or "getaddrinfo" in lowered:
+        return FetchError("dns_failed", text, url)
+    if isinstance(exc, httpx.ConnectError):
+        return FetchError("connect_failed", text, url)
+    return FetchError("protocol_error", text, url)
+
+
+def make_client(settings: CrawlSettings) -> httpx.AsyncClient:
+    """The one client for a whole crawl: connection reuse across a site's pages, a clear User-Agent."""
+    limits = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
+    return httpx.AsyncClient(
+        headers={"User-Agent": settings.user_agent, "Accept-Language": "id,en;q=0.5"},
+        timeout=httpx.Timeout(settings.timeout_s),
+        limits=limits,
+        follow_redirects=False,
+        # Government sites commonly serve expired or self-signed certificates; freshness is still
+        # measurable, and certificate expiry is the TLS check's job.
+        verify=False,
+    )

@@ -1,0 +1,90 @@
+"""What a person reads about a web finding, in Indonesian (default) and English."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from .model import Finding
+
+_SOURCE_ID = {
+    "wp-json": "WordPress REST",
+    "feed": "RSS/Atom",
+    "meta:article:published_time": "metadata artikel",
+    "json-ld": "JSON-LD",
+    "time[datetime]": "tag <time>",
+    "url:date": "tanggal di alamat URL",
+    "html:label": "label tanggal di halaman",
+    "html:list": "daftar berita",
+    "html:article": "teks halaman artikel",
+    "sitemap:lastmod": "sitemap (lastmod)",
+}
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "content_fresh": {
+        "id": "Berita/artikel terbaru {age} hari lalu (batas {limit} hari), sumber: {source_text}",
+        "en": "Newest news/article is {age} days old (limit {limit} days), source: {source}",
+    },
+    "content_stale": {
+        "id": "Berita/artikel terbaru {age} hari lalu, melewati batas {limit} hari",
+        "en": "Newest news/article is {age} days old, beyond the {limit}-day limit",
+    },
+    "agenda_fresh": {
+        "id": "Agenda terakhir diperbarui {age} hari lalu (batas {limit} hari)",
+        "en": "Agenda last updated {age} days ago (limit {limit} days)",
+    },
+    "agenda_stale": {
+        "id": "Agenda tidak diperbarui selama {age} hari (batas {limit} hari)",
+        "en": "Agenda not updated for {age} days (limit {limit} days)",
+    },
+    "content_complete": {
+        "id": "Konten wajib lengkap ({total} dari {total} bagian)",
+        "en": "Required content complete ({total} of {total} sections)",
+    },
+    "content_incomplete": {
+        "id": "Konten wajib {present} dari {total} bagian; belum ada: {missing}",
+        "en": "Required content {present} of {total} sections; missing: {missing}",
+    },
+    "site_timeout": {
+        "id": "Situs tidak menjawab dalam batas waktu ({detail})",
+        "en": "Site did not answer in time ({detail})",
+    },
+    "site_unreachable": {
+        "id": "Situs tidak dapat dihubungi: {detail}",
+        "en": "Site unreachable: {detail}",
+    },
+    "redirect_loop": {
+        "id": "Situs berputar dalam pengalihan (redirect) tanpa akhir: {detail}",
+        "en": "Site redirects in a loop: {detail}",
+    },
+    "site_http_error": {
+        "id": "Halaman depan menjawab galat HTTP {status}",
+        "en": "Home page answered HTTP error {status}",
+    },
+    "site_not_html": {
+        "id": "Halaman depan bukan halaman web (jenis: {detail})",
+        "en": "Home page is not a web page (type: {detail})",
+    },
+    "robots_disallowed": {
+        "id": "robots.txt situs melarang pemantauan; isi owned_by_office: true bila situs dikelola Pemda",
+        "en": "The site's robots.txt forbids crawling; set owned_by_office: true if the office runs it",
+    },
+    "site_maintenance": {
+        "id": 'Situs menampilkan halaman pemeliharaan atau halaman bawaan server ("{detail}")',
+        "en": 'Site shows a maintenance or server default page ("{detail}")',
+    },
+    "no_date_found": {
+        "id": "Tanggal berita/artikel tidak ditemukan (sudah dicoba: {tried})",
+        "en": "No news/article date found (tried: {tried})",
+    },
+    "budget_exceeded": {
+        "id": "Batas waktu atau jumlah permintaan untuk situs ini habis sebelum tanggal berita ditemukan",
+        "en": "The site's time or request budget ran out before a news date was found",
+    },
+}
+
+
+def render(finding: Finding, lang: str = "id") -> str:
+    template = TEMPLATES[finding.code][lang if lang in ("id", "en") else "id"]
+    params = defaultdict(lambda: "-", {k: v for k, v in finding.params.items() if v is not None})
+    params["source_text"] = _SOURCE_ID.get(str(params["source"]), str(params["source"]))
+    return template.format_map(params)

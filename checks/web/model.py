@@ -1,0 +1,126 @@
+"""Typed settings and results of the web freshness check. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+# The sections a government site must have (Polewali Mandar 07, "pemenuhan konten website sesuai
+# standar"): each name maps to words that, in a link's text or address, show the section exists.
+DEFAULT_SECTIONS: dict[str, list[str]] = {
+    "profil": ["profil", "profile", "tentang", "visi", "struktur organisasi", "sejarah", "tupoksi"],
+    "berita": ["berita", "artikel", "news", "warta", "kabar"],
+    "agenda": ["agenda", "kegiatan", "jadwal", "kalender", "event"],
+    "ppid": ["ppid", "informasi publik", "keterbukaan informasi", "dip", "daftar informasi"],
+    "kontak": ["kontak", "hubungi", "contact", "alamat kantor"],
+    "pengumuman": ["pengumuman", "informasi terkini", "announcement", "maklumat"],
+}
+
+
+class CrawlSettings(BaseModel):
+    """How politely and how far one crawl goes. Names carry their units."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    user_agent: str = "Sigap/0.1 (+monitoring website OPD oleh Diskominfo; pemantauan mingguan)"
+    concurrency: int = Field(default=64, ge=1, le=1024)  # requests in flight over all sites
+    per_host: int = Field(default=2, ge=1, le=8)  # requests in flight per host
+    timeout_s: float = Field(default=20.0, gt=0)  # one request, from connect to last byte read
+    site_budget_s: float = Field(default=120.0, gt=0)  # everything for one site
+    max_requests_per_site: int = Field(default=12, ge=1, le=100)
+    max_page_bytes: int = Field(default=2 * 1024 * 1024, ge=1024)  # decoded bytes read per page
+    max_redirects: int = Field(default=5, ge=0, le=20)
+    retries: int = Field(default=2, ge=0, le=5)  # transient errors only: connect, 429, 502-504
+    backoff_s: float = Field(default=1.0, ge=0)
+    article_pages: int = Field(default=2, ge=0, le=10)  # newest items opened to confirm their date
+
+
+class Thresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    warn_after_days: int = Field(default=7, gt=0)
+    crit_after_days: int = Field(default=30, gt=0)
+    agenda_warn_after_days: int = Field(default=30, gt=0)
+
+    @model_validator(mode="after")
+    def _order(self) -> Thresholds:
+        if self.crit_after_days < self.warn_after_days:
+            raise ValueError(
+                f"crit_after_days ({self.crit_after_days}) is less than "
+                f"warn_after_days ({self.warn_after_days})"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class SiteSpec:
+    """One site to crawl: the URL and what the office configured for it."""
+
+    url: str
+    timezone: str = "Asia/Jakarta"  # how to read dates printed without a zone
+    thresholds: Thresholds = field(default_factory=Thresholds)
+    respect_robots: bool = True  # False when the office owns the site
+    sections: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_SECTIONS))
+
+
+# How much a source is trusted, highest first. Used to break ties and to let page metadata beat the
+# page's body text; across sources the newest valid date wins, so a stale static feed cannot hide
+# fresh pages.
+SOURCE_RANK = {
+    "wp-json": 5,
+    "feed": 5,
+    "meta:article:published_time": 5,
+    "json-ld": 5,
+    "time[datetime]": 4,
+    "url:date": 3,
+    "html:label": 3,
+    "html:list": 2,
+    "html:article": 2,
+    "sitemap:lastmod": 1,
+}
+
+
+@dataclass(frozen=True)
+class Dated:
+    """A dated item: where the date was read and the page it belongs to."""
+
+    when: datetime
+    precision: str  # day | minute | second
+    source: str  # a SOURCE_RANK key
+    url: str | None
+    kind: str = "berita"  # berita | agenda
+    title: str | None = None
+    found_on: str | None = None  # the page or document the date was read from
+
+
+@dataclass
+class Finding:
+    """What the check saw. `params` fill the message templates in checks.web.messages."""
+
+    code: str
+    status: str  # ok | warn | crit | unknown
+    params: dict[str, Any] = field(default_factory=dict)
+    observed: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+    url: str | None = None
+
+
+@dataclass
+class SiteResult:
+    target: str
+    status: str
+    checked_at: datetime
+    latest: Dated | None = None
+    age_days: int | None = None
+    agenda: Dated | None = None
+    agenda_found: bool = False
+    cms: str | None = None
+    completeness: dict[str, Any] | None = None
+    findings: list[Finding] = field(default_factory=list)
+    requests: int = 0
+    bytes_read: int = 0
+    elapsed_s: float = 0.0
+    final_url: str | None = None

@@ -1,0 +1,497 @@
+"""Parse what a site serves into dated items. Pure: bytes, the page URL, `now` and a timezone in.
+
+One function per source kind: feeds (RSS/Atom via feedparser), WordPress REST, sitemaps, and HTML
+pages (home, list pages, article pages) read with BeautifulSoup.
+"""
+
+from __future__ import annotations
+
+import calendar
+import json
+import re
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, tzinfo
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import feedparser
+from bs4 import BeautifulSoup, Tag
+
+from .dates import FoundDate, find_dates, is_future, parse_machine_date
+from .model import Dated
+
+_AGENDA_WORDS = re.compile(r"agenda|kegiatan|jadwal|event|kalender", re.IGNORECASE)
+_LIST_WORDS = re.compile(
+    r"berita|artikel|news|warta|kabar|indeks|index(?!\.php)|arsip|archive|post|blog|rilis|siaran-pers",
+    re.IGNORECASE,
+)
+_NOT_ARTICLE_PATH = re.compile(
+    r"^/?$|/(?:tag|tags|category|kategori|author|penulis|page|halaman|search|cari|login|wp-admin|wp-login|feed|"
+    r"rss|cdn-cgi|assets|files?|uploads?|images?|img|css|js)(?:/|$)|\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|css|js)$",
+    re.IGNORECASE,
+)
+# /2024/10/05/slug (WordPress), /artikel/2024/10/5/slug (OpenSID: not zero-padded)
+_URL_DATE = re.compile(r"/((?:19|20)\d\d)/([01]?\d)/([0-3]?\d)/[^/]")
+_MAINTENANCE = re.compile(
+    r"maintenance|sedang\s+dalam\s+perbaikan|sedang\s+perbaikan|dalam\s+pemeliharaan|sedang\s+dalam\s+pemeliharaan|"
+    r"under\s+construction|coming\s+soon|segera\s+hadir|account\s+suspended|website\s+is\s+suspended|"
+    r"apache2?\s+\w*\s*default\s+page|welcome\s+to\s+nginx|it\s+works!|index\s+of\s+/",
+    re.IGNORECASE,
+)
+# Parts of a page that carry today's date or site-wide dates, not an item's.
+_CHROME = re.compile(
+    r"header|footer|topbar|top-bar|navbar|menu|clock|jam|today|hari-ini|tanggal-sekarang|"
+    r"copyright|widget-calendar|ticker|marquee",
+    re.IGNORECASE,
+)
+_ARTICLE_BOX = re.compile(
+    r"post|entry|artikel|article|berita|news|content|detail|single|isi|konten", re.IGNORECASE
+)
+_QUICK_DATE = re.compile(r"(?:19|20)\d\d|lalu|ago|kemarin|hari ini|baru saja|yesterday|today", re.IGNORECASE)
+
+
+def decode_html(body: bytes, declared: str | None) -> str:
+    """Text of a page whose declared charset may be wrong.
+
+    Valid UTF-8 with non-ASCII bytes is almost never anything else, so it beats a header that says
+    ISO-8859-1 (a common misconfiguration); otherwise the declared charset (header, then <meta>),
+    and Windows-1252 as the last resort, which never fails.
+    """
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = [declared] if declared else []
+    m = re.search(rb"""<meta[^>]+charset=["']?([\w\-]+)""", body[:4096], re.IGNORECASE)
+    if m:
+        candidates.append(m.group(1).decode("ascii", "replace"))
+    for name in candidates:
+        try:
+            return body.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return body.decode("windows-1252", errors="replace")
+
+
+def same_site(url: str, home: str) -> bool:
+    a, b = urlsplit(url).hostname or "", urlsplit(home).hostname or ""
+    return a.removeprefix("www.") == b.removeprefix("www.")
+
+
+def clean_url(url: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
+
+
+def looks_like_item(url: str, home: str) -> bool:
+    """An address that can be one article or agenda item (not home, a tag page, a file, ...)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not same_site(url, home):
+        return False
+    if _NOT_ARTICLE_PATH.search(parts.path) and not parts.query:
+        return False
+    if parts.query and re.search(r"(?:^|&)(?:p|id|page_id|artikel|berita)=\d+", parts.query):
+        return True  # WordPress without permalinks (?p=123), old PHP CMS
+    segments = [s for s in parts.path.split("/") if s]
+    if not segments:
+        return False
+    last = segments[-1]
+    return "-" in last or "_" in last or any(c.isdigit() for c in last) or len(segments) >= 2
+
+
+def kind_of(url: str, title: str | None = None) -> str:
+    return (
+        "agenda"
+        if _AGENDA_WORDS.search(urlsplit(url).path)
+        or (title and re.match(r"\s*agenda\b", title, re.IGNORECASE))
+        else "berita"
+    )
+
+
+def date_from_url(url: str, tz: tzinfo) -> datetime | None:
+    m = _URL_DATE.search(urlsplit(url).path)
+    if not m:
+        return None
+    try:
+        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz)
+    except ValueError:
+        return None
+
+
+# --- feeds -----------------------------------------------------------------------------------------
+
+
+@dataclass
+class FeedResult:
+    items: list[Dated]
+    undated: int  # entries with no date: a Lokomedia static rss.xml has only these
+    ok: bool  # parsed as a feed at all
+
+
+def parse_feed(body: bytes, url: str) -> FeedResult:
+    parsed = feedparser.parse(body)
+    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
+        return FeedResult([], 0, False)
+    items: list[Dated] = []
+    undated = 0
+    for entry in parsed.entries:
+        # feedparser normalises every date form to a UTC struct_time; `published` is the posting date
+        # (for Joomla the creation date), `updated` the last edit when nothing else is given.
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        link = entry.get("link")
+        if not stamp:
+            undated += 1
+            continue
+        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
+        tags = " ".join(t.get("term", "") for t in entry.get("tags", []) if isinstance(t, dict))
+        kind = "agenda" if _AGENDA_WORDS.search(tags) else kind_of(link or "", entry.get("title"))
+        items.append(Dated(when, "second", "feed", link, kind, entry.get("title"), url))
+    return FeedResult(items, undated, True)
+
+
+# --- WordPress REST --------------------------------------------------------------------------------
+
+
+def parse_wp_posts(body: bytes, url: str) -> list[Dated] | None:
+    """`/wp-json/wp/v2/posts`: `date_gmt` is the publication time in UTC. None if not that API."""
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not isinstance(data, list):
+        return None
+    items = []
+    for post in data:
+        if not isinstance(post, dict) or post.get("status", "publish") != "publish":
+            continue
+        raw = post.get("date_gmt") or ""
+        when = parse_machine_date(raw, UTC) if raw else None
+        if when is None:
+            continue
+        title = post.get("title", {})
+        title = title.get("rendered") if isinstance(title, dict) else None
+        items.append(Dated(when, "second", "wp-json", post.get("link"), "berita", title, url))
+    return items
+
+
+# --- sitemaps --------------------------------------------------------------------------------------
+
+
+@dataclass
+class SitemapResult:
+    urls: list[tuple[str, datetime | None]] = field(default_factory=list)
+    children: list[str] = field(default_factory=list)  # a sitemap index points to more sitemaps
+    ok: bool = True
+
+
+def parse_sitemap(body: bytes, tz: tzinfo) -> SitemapResult:
+    # Python's expat refuses entity-expansion bombs; a truncated (capped) file fails to parse and is
+    # read as "no sitemap" rather than half a list.
+    try:
+        root = ET.fromstring(body)
+    except ET.ParseError:
+        return SitemapResult(ok=False)
+    result = SitemapResult()
+    tag = root.tag.rsplit("}", 1)[-1]
+    for node in root:
+        loc = lastmod = None
+        for child in node:
+            name = child.tag.rsplit("}", 1)[-1]
+            if name == "loc" and child.text:
+                loc = child.text.strip()
+            elif name == "lastmod" and child.text:
+                lastmod = parse_machine_date(child.text, tz)
+        if not loc:
+            continue
+        if tag == "sitemapindex":
+            result.children.append(loc)
+        else:
+            result.urls.append((loc, lastmod))
+    if tag not in {"sitemapindex", "urlset"}:
+        result.ok = False
+    return result
+
+
+# --- HTML ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Listed:
+    """A link on a list or home page, with the date printed beside it (if any)."""
+
+    url: str
+    title: str
+    date: FoundDate | None
+    kind: str
+
+
+@dataclass
+class HtmlPage:
+    url: str
+    title: str = ""
+    cms: str | None = None
+    feeds: list[str] = field(default_factory=list)
+    wp_api: str | None = None
+    list_pages: dict[str, list[str]] = field(default_factory=dict)  # "berita"/"agenda" -> list page URLs
+    listed: list[Listed] = field(default_factory=list)
+    own_dates: list[Dated] = field(default_factory=list)  # the page's own publication date(s)
+    sections: dict[str, str] = field(default_factory=dict)  # section -> URL (or this page) showing it
+    maintenance: str | None = None  # the words that show a maintenance / default / suspended page
+    link_count: int = 0
+
+
+def _soup(html: str) -> BeautifulSoup:
+    return BeautifulSoup(html, "lxml")
+
+
+def _in_chrome(node: Tag) -> bool:
+    for parent in [node, *node.parents]:
+        if not isinstance(parent, Tag):
+            continue
+        if parent.name in {"header", "nav", "footer", "aside"}:
+            return True
+        ident = " ".join(parent.get("class") or []) + " " + (parent.get("id") or "")
+        if ident.strip() and _CHROME.search(ident):
+            return True
+    return False
+
+
+def _detect_cms(soup: BeautifulSoup, html: str) -> str | None:
+    generator = soup.find("meta", attrs={"name": re.compile("^generator$", re.I)})
+    gen = (generator.get("content") or "") if generator else ""
+    lowered = html[:200_000].lower()
+    if "wordpress" in gen.lower() or "/wp-content/" in lowered or "api.w.org" in lowered:
+        return "wordpress"
+    if "joomla" in gen.lower() or "/media/jui/" in lowered or "option=com_" in lowered:
+        return "joomla"
+    if "opensid" in lowered:
+        return "opensid"
+    if "lokomedia" in lowered or "semua-agenda.html" in lowered:
+        return "lokomedia"
+    if "datagoe" in lowered:
+        return "codeigniter"
+    if "laravel" in lowered or "csrf-token" in lowered:
+        return "laravel"
+    return gen.split()[0].lower() if gen else None
+
+
+def _structured_dates(soup: BeautifulSoup, url: str, tz: tzinfo) -> list[Dated]:
+    """The page's own publication date from metadata, strongest first."""
+    out: list[Dated] = []
+    for attrs in (
+        {"property": "article:published_time"},
+        {"property": "og:article:published_time"},
+        {"name": "article:published_time"},
+        {"itemprop": "datePublished"},
+        {"name": re.compile(r"^(?:pubdate|publish[-_]?date|publication_date|dc\.date\.issued|date)$", re.I)},
+    ):
+        for meta in soup.find_all("meta", attrs=attrs):
+            when = parse_machine_date(meta.get("content") or "", tz)
+            if when:
+                out.append(Dated(when, "second", "meta:article:published_time", url, found_on=url))
+    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+        try:
+            data = json.loads(script.string or "")
+        except ValueError:
+            continue
+        for node in _ld_nodes(data):
+            raw = node.get("datePublished")
+            if isinstance(raw, str) and (when := parse_machine_date(raw, tz)):
+                out.append(Dated(when, "second", "json-ld", url, found_on=url))
+    for t in soup.find_all("time", attrs={"datetime": True}):
+        if _in_chrome(t):
+            continue
+        itemprop = (t.get("itemprop") or "") + " " + " ".join(t.get("class") or [])
+        if "modified" in itemprop.lower() or "updated" in itemprop.lower():
+            continue
+        when = parse_machine_date(t["datetime"], tz)
+        if when:
+            precision = "day" if len(t["datetime"].strip()) <= 10 else "second"
+            out.append(Dated(when, precision, "time[datetime]", url, found_on=url))
+            break  # the first <time> of the content is the post's; later ones are comments, sidebars
+    return out
+
+
+def _ld_nodes(data: object) -> list[dict]:
+    if isinstance(data, list):
+        return [n for item in data for n in _ld_nodes(item)]
+    if isinstance(data, dict):
+        return [data, *_ld_nodes(data.get("@graph", []))]
+    return []
+
+
+def _block_text(tag: Tag) -> str:
+    return tag.get_text(" ", strip=True)
+
+
+def _item_link(block: Tag, base: str, home: str) -> tuple[str, str] | None:
+    best: tuple[int, str, str] | None = None
+    for a in block.find_all("a", href=True):
+        href = urljoin(base, a["href"])
+        if not looks_like_item(href, home):
+            continue
+        text = a.get_text(" ", strip=True)
+        score = len(text) + (20 if a.find_parent(re.compile("^h[1-6]$")) else 0)
+        if best is None or score > best[0]:
+            best = (score, clean_url(href), text)
+    return (best[1], best[2]) if best else None
+
+
+def _date_rank(d: FoundDate) -> tuple[bool, datetime]:
+    return (d.label == "published", d.when)
+
+
+def _listed(soup: BeautifulSoup, url: str, home: str, now: datetime, tz: tzinfo) -> list[Listed]:
+    """Links with a date printed in the same list item: how list and home pages show news."""
+    found: dict[str, Listed] = {}
+    for text_node in soup.find_all(string=_QUICK_DATE):
+        parent = text_node.parent
+        if parent is None or parent.name in {"script", "style", "title", "noscript"} or _in_chrome(parent):
+            continue
+        if len(text_node) > 60 and (parent.name == "a" or parent.find_parent(re.compile("^h[1-6]$"))):
+            continue  # a date inside a title is what the item is about, not when it was posted
+        dates = [
+            d for d in find_dates(str(text_node), now, tz) if not is_future(d.when, d.precision, now, tz)
+        ]
+        if not dates:
+            continue
+        # Climb to the smallest block around the date that holds an item link: the list entry.
+        block: Tag | None = parent
+        link = None
+        for _ in range(5):
+            if block is None:
+                break
+            if len(_block_text(block)) > 1500:
+                break
+            link = _item_link(block, url, home)
+            if link:
+                break
+            block = block.parent
+        if not link:
+            continue
+        item_url, title = link
+        # A labelled posting date beats an unlabelled one; among equals the newest.
+        date = max((d for d in dates if not d.is_event), key=_date_rank, default=None)
+        prev = found.get(item_url)
+        if prev is None or prev.date is None or (date and _date_rank(date) > _date_rank(prev.date)):
+            found[item_url] = Listed(item_url, title, date, kind_of(item_url, title))
+    # Links without a printed date still matter: the newest ones are opened to read their date.
+    for a in soup.find_all("a", href=True):
+        href = clean_url(urljoin(url, a["href"]))
+        if href in found or not looks_like_item(href, home) or _in_chrome(a):
+            continue
+        title = a.get_text(" ", strip=True)
+        if len(title) >= 20:
+            found[href] = Listed(href, title, None, kind_of(href, title))
+    return list(found.values())
+
+
+def _list_pages(soup: BeautifulSoup, url: str, home: str) -> dict[str, list[str]]:
+    pages: dict[str, list[str]] = {"berita": [], "agenda": []}
+    for a in soup.find_all("a", href=True):
+        href = clean_url(urljoin(url, a["href"]))
+        if not same_site(href, home) or href == clean_url(url):
+            continue
+        text = a.get_text(" ", strip=True)
+        path = urlsplit(href).path.lower()
+        if len(text) > 40:
+            continue  # an article title, not a menu entry
+        words = f"{text} {path}"
+        if re.search(r"\bagenda\b|semua-agenda|jadwal\s+kegiatan|/kegiatan\b", words, re.IGNORECASE):
+            key = "agenda"
+        elif _LIST_WORDS.search(words) and not looks_like_deep_item(path):
+            key = "berita"
+        else:
+            continue
+        if href not in pages[key]:
+            pages[key].append(href)
+    return pages
+
+
+def looks_like_deep_item(path: str) -> bool:
+    segments = [s for s in path.split("/") if s]
+    return len(segments) >= 2 and ("-" in segments[-1] and len(segments[-1]) > 25)
+
+
+def _sections(soup: BeautifulSoup, url: str, sections: dict[str, list[str]]) -> dict[str, str]:
+    present: dict[str, str] = {}
+    for a in soup.find_all("a", href=True):
+        words = (a.get_text(" ", strip=True) + " " + urlsplit(urljoin(url, a["href"])).path).lower()
+        for name, keys in sections.items():
+            if name not in present and any(
+                re.search(r"(?<![a-z])" + re.escape(k) + r"(?![a-z])", words) for k in keys
+            ):
+                present[name] = clean_url(urljoin(url, a["href"]))
+    return present
+
+
+def _own_text_dates(soup: BeautifulSoup, url: str, now: datetime, tz: tzinfo) -> list[Dated]:
+    """Dates in an article page's text, for sites with no metadata: a labelled posting date, or the
+    first date of the article box that is not an event date ("Kamis (11/7/2019)")."""
+    h1 = soup.find("h1")
+    box = None
+    if h1 is not None:
+        for parent in h1.parents:
+            ident = " ".join(parent.get("class") or []) + " " + (parent.get("id") or "")
+            if parent.name in {"article", "main"} or _ARTICLE_BOX.search(ident):
+                box = parent
+                break
+    box = box or soup.find("article") or soup.find("main") or soup.body
+    if box is None:
+        return []
+    labelled: list[FoundDate] = []
+    plain: list[FoundDate] = []
+    for node in box.find_all(string=_QUICK_DATE):
+        if node.parent is None or node.parent.name in {"script", "style"} or _in_chrome(node.parent):
+            continue
+        for d in find_dates(str(node), now, tz):
+            (labelled if d.label == "published" else plain if d.label is None else []).append(d)
+    chosen = labelled[:1] or plain[:1]
+    source = "html:label" if labelled else "html:article"
+    return [Dated(d.when, d.precision, source, url, found_on=url) for d in chosen]
+
+
+def parse_html(
+    body: bytes,
+    url: str,
+    home: str,
+    now: datetime,
+    tz: tzinfo,
+    *,
+    declared_charset: str | None = None,
+    sections: dict[str, list[str]] | None = None,
+    article: bool = False,
+) -> HtmlPage:
+    """Read one page. Home and list pages give links, list pages and dated items; an article page
+    (`article=True`) gives its own publication date."""
+    html = decode_html(body, declared_charset)
+    soup = _soup(html)
+    page = HtmlPage(url=url)
+    page.title = soup.title.get_text(strip=True) if soup.title else ""
+    page.cms = _detect_cms(soup, html)
+    for link in soup.find_all("link", href=True):
+        rel = " ".join(link.get("rel") or []).lower()
+        typ = (link.get("type") or "").lower()
+        if "alternate" in rel and ("rss" in typ or "atom" in typ):
+            page.feeds.append(urljoin(url, link["href"]))
+        if "https://api.w.org/" in rel:
+            page.wp_api = urljoin(url, link["href"])
+    page.link_count = len(soup.find_all("a", href=True))
+    visible = (
+        page.title + " " + " ".join(h.get_text(" ", strip=True) for h in soup.find_all(["h1", "h2"])[:3])
+    )
+    m = _MAINTENANCE.search(visible)
+    if m and page.link_count < 15:
+        page.maintenance = m.group(0)
+    if not article:
+        page.list_pages = _list_pages(soup, url, home)
+        page.listed = _listed(soup, url, home, now, tz)
+        page.sections = _sections(soup, url, sections) if sections else {}
+        return page
+    own = _structured_dates(soup, url, tz)
+    url_date = date_from_url(url, tz)
+    if url_date:
+        own.append(Dated(url_date, "day", "url:date", url, found_on=url))
+    # Body text only when the page has no metadata: structured dates beat body-text event dates.
+    page.own_dates = own or _own_text_dates(soup, url, now, tz)
+    return page

@@ -1,0 +1,156 @@
+"""A small asyncio HTTP/1.1 server on loopback for crawling tests and the benchmark.
+
+Each simulated site has its own 127.x.y.z address (every address of 127/8 answers on `lo`), so the
+crawler's per-host limits see real distinct hosts. Routes can hang, trickle, reset, return 5xx,
+redirect in loops, serve huge or gzip bodies or any charset, and wait a fixed delay before answering
+(government sites are slow: the benchmark uses 100-300 ms).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import threading
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Route:
+    body: bytes = b""
+    status: int = 200
+    content_type: str = "text/html; charset=utf-8"
+    headers: dict[str, str] = field(default_factory=dict)
+    delay_s: float = 0.0
+    mode: str = "normal"  # normal | hang | reset | trickle | huge
+    gzip: bool = False
+    huge_bytes: int = 0
+
+
+@dataclass
+class Site:
+    routes: dict[str, Route] = field(default_factory=dict)  # path (with query) -> route
+    hits: list[str] = field(default_factory=list)
+
+    def add(self, path: str, body: str | bytes = b"", **kw) -> Site:
+        self.routes[path] = Route(body.encode() if isinstance(body, str) else body, **kw)
+        return self
+
+
+_REASONS = {
+    200: "OK",
+    301: "Moved Permanently",
+    302: "Found",
+    404: "Not Found",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+    429: "Too Many Requests",
+    502: "Bad Gateway",
+}
+
+
+class WebServer:
+    """Serve `sites` (address -> Site) on one port across many loopback addresses."""
+
+    def __init__(self, sites: dict[str, Site], port: int = 0) -> None:
+        self.sites = sites
+        self.port = port
+        self._server: asyncio.base_events.Server | None = None
+        self.requests = 0
+
+    async def start(self) -> None:
+        hosts = sorted(self.sites) or ["127.0.0.1"]
+        self._server = await asyncio.start_server(
+            self._handle, host=hosts, port=self.port, reuse_address=True, backlog=4096
+        )
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server:
+            self._server.close()
+
+    def url(self, host: str, path: str = "/") -> str:
+        return f"http://{host}:{self.port}{path}"
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        host = writer.get_extra_info("sockname")[0]
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                lines = head.decode("latin-1").split("\r\n")
+                _method, target, _ = lines[0].split(" ", 2)
+                headers = {
+                    k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
+                }
+                self.requests += 1
+                site = self.sites.get(host)
+                if site is not None:
+                    site.hits.append(target)
+                route = site.routes.get(target) if site else None
+                if route is None and site and "?" in target:
+                    route = site.routes.get(target.split("?", 1)[0] + "?*")
+                route = route or Route(b"<html><title>404</title><body>tidak ditemukan</body></html>", 404)
+                if not await self._respond(route, headers, writer):
+                    return
+                if headers.get("connection", "").lower() == "close":
+                    return
+        except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
+            return
+        finally:
+            writer.close()
+
+    async def _respond(self, route: Route, headers: dict[str, str], writer: asyncio.StreamWriter) -> bool:
+        if route.delay_s:
+            await asyncio.sleep(route.delay_s)
+        if route.mode == "hang":
+            await asyncio.sleep(3600)
+        if route.mode == "reset":
+            writer.transport.abort()
+            return False
+        body = route.body
+        extra = dict(route.headers)
+        if route.gzip and "gzip" in headers.get("accept-encoding", ""):
+            body = gzip.compress(body)
+            extra["Content-Encoding"] = "gzip"
+        length = route.huge_bytes if route.mode == "huge" else len(body)
+        head = [f"HTTP/1.1 {route.status} {_REASONS.get(route.status, 'X')}", f"Content-Length: {length}"]
+        if route.content_type:
+            head.append(f"Content-Type: {route.content_type}")
+        head += [f"{k}: {v}" for k, v in extra.items()]
+        writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
+        if route.mode == "huge":
+            chunk = (b"<p>" + b"isi halaman sangat besar " * 40 + b"</p>\n") * 64
+            sent = 0
+            while sent < length:
+                piece = chunk[: length - sent]
+                writer.write(piece)
+                sent += len(piece)
+                await writer.drain()
+            return True
+        if route.mode == "trickle":
+            for i in range(len(body)):
+                writer.write(body[i : i + 1])
+                await writer.drain()
+                await asyncio.sleep(0.5)
+            return True
+        writer.write(body)
+        await writer.drain()
+        return True
+
+
+class ThreadedWebServer:
+    """The server on its own event loop in a thread, for tests whose crawler runs in asyncio.run."""
+
+    def __init__(self, sites: dict[str, Site]) -> None:
+        self.server = WebServer(sites)
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+
+    def __enter__(self) -> WebServer:
+        self._thread.start()
+        asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
+        return self.server
+
+    def __exit__(self, *exc: object) -> None:
+        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(10)
