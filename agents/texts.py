@@ -40,6 +40,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "{channels} kanal notifikasi",
         "db_upgraded": "Basis data {url}: revisi {before} -> {after}",
         "db_status": "Revisi basis data: {current} (terbaru: {head})",
+        "run_done": "{sop} langkah {step}: {status} (step run #{run}). {summary}. Rekap: {output}. "
+        "Kasus: {opened} dibuka, {updated} diperbarui, {resolved} selesai",
+        "web_cols": "Status|Umur|Berita terbaru|Sumber|Agenda|Lengkap|Situs",
+        "web_days": "{n} hr",
     },
     "en": {
         "col_id": "ID",
@@ -78,9 +82,47 @@ TEXTS: dict[str, dict[str, str]] = {
         "{channels} notification channels",
         "db_upgraded": "Database {url}: revision {before} -> {after}",
         "db_status": "Database revision: {current} (head: {head})",
+        "run_done": "{sop} step {step}: {status} (step run #{run}). {summary}. Recap: {output}. "
+        "Cases: {opened} opened, {updated} updated, {resolved} resolved",
+        "web_cols": "Status|Age|Newest item|Source|Agenda|Complete|Site",
+        "web_days": "{n} d",
     },
 }
 
 
 def get(lang: str) -> dict[str, str]:
     return TEXTS.get(lang, TEXTS["id"])
+
+
+def web_table(rows: list[dict], lang: str, zone) -> str:
+    """`sigap check web` without --json: one line per site, then its problems indented."""
+    from datetime import datetime
+
+    t = get(lang)
+    header = t["web_cols"].split("|")
+
+    def local(value: str | None) -> str:
+        return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "-"
+
+    table = [header]
+    for r in rows:
+        age = t["web_days"].format(n=r["age_days"]) if r["age_days"] is not None else "-"
+        score = f"{r['completeness']['score']}%" if r.get("completeness") else "-"
+        table.append(
+            [
+                r["status"].upper(),
+                age,
+                local(r["latest_published"]),
+                r["source"] or "-",
+                local(r["agenda_updated"]),
+                score,
+                r["target"],
+            ]
+        )
+    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    lines = []
+    for i, row in enumerate(table):
+        lines.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
+        if i:
+            lines += [f"    - {f['message']}" for f in rows[i - 1]["findings"] if f["status"] != "ok"]
+    return "\n".join(lines)

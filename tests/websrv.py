@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import gzip
+import socket
 import threading
 from dataclasses import dataclass, field
 
@@ -36,6 +37,12 @@ class Site:
         return self
 
 
+def _free_port(host: str) -> int:
+    with socket.socket() as sock:
+        sock.bind((host, 0))
+        return sock.getsockname()[1]
+
+
 _REASONS = {
     200: "OK",
     301: "Moved Permanently",
@@ -59,10 +66,18 @@ class WebServer:
 
     async def start(self) -> None:
         hosts = sorted(self.sites) or ["127.0.0.1"]
-        self._server = await asyncio.start_server(
-            self._handle, host=hosts, port=self.port, reuse_address=True, backlog=4096
-        )
-        self.port = self._server.sockets[0].getsockname()[1]
+        for _attempt in range(20):
+            port = self.port or _free_port(hosts[0])
+            try:
+                # One port on every site's address: URLs differ only by host, as real sites do.
+                self._server = await asyncio.start_server(self._handle, host=hosts, port=port, backlog=4096)
+            except OSError:
+                if self.port:
+                    raise
+                continue
+            self.port = port
+            return
+        raise OSError("no free port for the test web server")
 
     async def stop(self) -> None:
         if self._server:

@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -54,8 +55,8 @@ async def crawl_sites(
             await client.aclose()
 
 
-def _iso(when: datetime | None) -> str | None:
-    return when.isoformat() if when else None
+def _iso(when: datetime | None, zone: str) -> str | None:
+    return when.astimezone(ZoneInfo(zone)).isoformat() if when else None
 
 
 def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
@@ -64,17 +65,17 @@ def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
     return {
         "target": result.target,
         "status": result.status,
-        "latest_published": _iso(latest.when) if latest else None,
+        "latest_published": _iso(latest.when, result.timezone) if latest else None,
         "source": latest.source if latest else None,
         "item_url": latest.url if latest else None,
         "age_days": result.age_days,
-        "agenda_updated": _iso(agenda.when) if agenda else None,
+        "agenda_updated": _iso(agenda.when, result.timezone) if agenda else None,
         "agenda_source": agenda.source if agenda else None,
         "agenda_item_url": agenda.url if agenda else None,
         "agenda_found": result.agenda_found,
         "completeness": result.completeness,
         "cms": result.cms,
-        "checked_at": result.checked_at.isoformat(),
+        "checked_at": _iso(result.checked_at, result.timezone),
         "final_url": result.final_url,
         "requests": result.requests,
         "bytes_read": result.bytes_read,

@@ -66,6 +66,7 @@ class _Crawl:
         self.ev = Evidence()
         self.robots: RobotFileParser | None = None
         self.home = spec.url
+        self.statuses: dict[str, int] = {}  # URL -> HTTP status of secondary fetches
 
     async def get(self, url: str, what: str) -> Response | None:
         """A secondary source: its failure is a note, not the site's failure."""
@@ -75,6 +76,7 @@ class _Crawl:
         except FetchError as exc:
             self.ev.problems.append(f"{what}: {exc.code} ({url})")
             return None
+        self.statuses[url] = response.status
         if response.status >= 400:
             self.ev.problems.append(f"{what}: HTTP {response.status} ({url})")
             return None
@@ -213,25 +215,25 @@ class _Crawl:
     async def verify(self, kind: str, count: int) -> None:
         """Open the newest items of `kind` whose date came from a list or sitemap (or had none) and
         read their own date: page metadata beats a date printed in a list."""
-        weak = [
-            d
-            for d in self.ev.dated
-            if d.kind == kind
-            and SOURCE_RANK[d.source] <= 2
-            and d.url
-            and d.when <= self.now + timedelta(minutes=5)
-        ]
+        limit = self.now + timedelta(minutes=5)
+        mine = [d for d in self.ev.dated if d.kind == kind and d.when <= limit]
+        best = max((d.when for d in mine if SOURCE_RANK[d.source] > 2), default=None)
+        # Only items that could change the answer: newer than the best trusted date, or any at all
+        # when nothing trusted is dated.
+        weak = [d for d in mine if SOURCE_RANK[d.source] <= 2 and d.url and (best is None or d.when > best)]
         weak.sort(key=lambda d: d.when, reverse=True)
         urls = [d.url for d in weak if d.url]
-        urls += [item.url for item in self.ev.undated_links if item.kind == kind]
+        if best is None:
+            urls += [item.url for item in self.ev.undated_links if item.kind == kind]
         urls = [u for u in dict.fromkeys(urls) if u not in self.ev.verified][:count]
         responses = await asyncio.gather(*(self.get(url, f"html:{kind}-item") for url in urls))
         for url, response in zip(urls, responses, strict=True):
             if response is None:
-                # An item the site lists but will not serve (OpenSID's sitemap lists disabled ones).
-                self.ev.dated = [
-                    d for d in self.ev.dated if not (d.url == url and SOURCE_RANK[d.source] <= 2)
-                ]
+                if self.statuses.get(url) in {404, 410}:
+                    # A sitemap entry the site will not serve: OpenSID lists disabled articles too.
+                    self.ev.dated = [
+                        d for d in self.ev.dated if not (d.url == url and d.source == "sitemap:lastmod")
+                    ]
                 continue
             if response.content_type not in _HTML_TYPES:
                 continue

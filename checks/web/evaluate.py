@@ -74,7 +74,14 @@ def _completeness(spec: SiteSpec, ev: Evidence) -> tuple[dict, Finding]:
 def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
     tz = ZoneInfo(spec.timezone)
     th = spec.thresholds
-    result = SiteResult(target=spec.url, status="unknown", checked_at=now, cms=ev.cms, final_url=ev.final_url)
+    result = SiteResult(
+        target=spec.url,
+        status="unknown",
+        checked_at=now,
+        cms=ev.cms,
+        final_url=ev.final_url,
+        timezone=spec.timezone,
+    )
     if ev.fatal is not None:
         code = _FATAL_CODES.get(ev.fatal.code, "site_unreachable")
         result.findings.append(

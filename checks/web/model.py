@@ -124,3 +124,4 @@ class SiteResult:
     bytes_read: int = 0
     elapsed_s: float = 0.0
     final_url: str | None = None
+    timezone: str = "Asia/Jakarta"  # the site's zone: dates are shown in it

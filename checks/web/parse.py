@@ -138,7 +138,7 @@ def parse_feed(body: bytes, url: str) -> FeedResult:
         # feedparser normalises every date form to a UTC struct_time; `published` is the posting date
         # (for Joomla the creation date), `updated` the last edit when nothing else is given.
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        link = entry.get("link")
+        link = urljoin(url, entry["link"]) if entry.get("link") else None
         if not stamp:
             undated += 1
             continue
@@ -170,7 +170,8 @@ def parse_wp_posts(body: bytes, url: str) -> list[Dated] | None:
             continue
         title = post.get("title", {})
         title = title.get("rendered") if isinstance(title, dict) else None
-        items.append(Dated(when, "second", "wp-json", post.get("link"), "berita", title, url))
+        link = urljoin(url, post["link"]) if isinstance(post.get("link"), str) else None
+        items.append(Dated(when, "second", "wp-json", link, "berita", title, url))
     return items
 
 
@@ -488,10 +489,15 @@ def parse_html(
         page.listed = _listed(soup, url, home, now, tz)
         page.sections = _sections(soup, url, sections) if sections else {}
         return page
+    # Strongest evidence first, and only that: metadata, then a labelled posting date, then the date
+    # in the address, then the first plain date of the article. So body-text event dates never
+    # outvote metadata.
     own = _structured_dates(soup, url, tz)
+    text = [] if own else _own_text_dates(soup, url, now, tz)
     url_date = date_from_url(url, tz)
-    if url_date:
-        own.append(Dated(url_date, "day", "url:date", url, found_on=url))
-    # Body text only when the page has no metadata: structured dates beat body-text event dates.
-    page.own_dates = own or _own_text_dates(soup, url, now, tz)
+    if text and text[0].source == "html:label":
+        own = text
+    elif url_date:
+        own = own or [Dated(url_date, "day", "url:date", url, found_on=url)]
+    page.own_dates = own or text
     return page

@@ -1,0 +1,193 @@
+"""Run one automated SOP step: check -> evaluate -> record the step run -> open/resolve cases.
+
+Checks measure; the runner catches: an exception inside an agent becomes a step run with status
+`error` and its reason, never a dead scheduler. The step run is committed as `running` first, so a
+crash leaves evidence that the step started.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from sop_registry.errors import InputError
+from sop_registry.ledger.cases import open_or_update, resolve_if_open
+from sop_registry.ledger.models import StepRun
+from sop_registry.ledger.store import begin_step_run, finish_step_run
+from sop_registry.loader import Registry
+from sop_registry.schema import Automation, Sop
+
+from . import web_agent
+from .config import Config
+from .outcome import AgentOutcome
+
+log = logging.getLogger("sigap.runner")
+
+AgentFn = Callable[[Config, Automation | None, dict[str, Any], datetime, Path], Awaitable[AgentOutcome]]
+# Check kind (the `automation.check` of an SOP step) -> the agent that performs it.
+AGENTS: dict[str, AgentFn] = {"web_freshness": web_agent.run}
+
+
+@dataclass(frozen=True)
+class StepResult:
+    sop_id: str
+    step_no: int
+    run_id: int
+    status: str
+    summary: str | None
+    output_ref: str | None
+    cases_opened: int
+    cases_updated: int
+    cases_resolved: int
+
+
+def automated_steps(sop: Sop) -> list[int]:
+    return [s.no for s in sop.steps if s.automation is not None]
+
+
+def resolve_step(registry: Registry, sop_id: str, step_no: int | None) -> tuple[Sop, list[int]]:
+    sop = registry.sops.get(sop_id)
+    if sop is None:
+        raise InputError(f"argument SOP_ID: unknown SOP id {sop_id!r}")
+    steps = automated_steps(sop)
+    if step_no is None:
+        if not steps:
+            raise InputError(
+                f"argument SOP_ID: {sop_id} has no automated step; track it with 'sigap case open'"
+            )
+        return sop, steps
+    if step_no not in {s.no for s in sop.steps}:
+        raise InputError(f"option --step: {sop_id} has no step {step_no}")
+    if step_no not in steps:
+        raise InputError(f"option --step: {sop_id} step {step_no} is a human step (no automation)")
+    return sop, [step_no]
+
+
+def _override(config: Config, sop_id: str, step_no: int) -> tuple[bool, dict[str, Any]]:
+    enabled, thresholds = True, {}
+    for key in (sop_id, f"{sop_id}:{step_no}"):  # the step's own entry wins over the SOP's
+        if key in config.agents:
+            enabled = config.agents[key].enabled
+            thresholds.update(config.agents[key].thresholds)
+    return enabled, thresholds
+
+
+def output_path(config: Config, sop_id: str, step_no: int, at: datetime) -> Path:
+    return config.resolved_state_dir / "outputs" / sop_id / f"step-{step_no}" / f"{at:%Y%m%dT%H%M%SZ}.csv"
+
+
+async def run_step(
+    config: Config,
+    engine: Engine,
+    sop: Sop,
+    step_no: int,
+    *,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    trigger: str = "manual",
+    due_at: datetime | None = None,
+) -> StepResult:
+    automation = sop.step(step_no).automation
+    assert automation is not None
+    agent = AGENTS.get(automation.check)
+    if agent is None:
+        raise InputError(f"{sop.id} step {step_no}: automation.check {automation.check!r} has no agent")
+    enabled, override = _override(config, sop.id, step_no)
+    started = clock()
+    with Session(engine) as session:
+        run = begin_step_run(
+            session,
+            sop,
+            step_no,
+            started_at=started,
+            agent=automation.check,
+            target_group=automation.targets,
+            probe=config.probe,
+            trigger=trigger,
+            due_at=due_at,
+        )
+        if not enabled:
+            finish_step_run(
+                session,
+                run,
+                finished_at=started,
+                status="skipped",
+                reason=f"disabled in config (agents.{sop.id})",
+            )
+            session.commit()
+            return StepResult(sop.id, step_no, run.id, "skipped", None, None, 0, 0, 0)
+        session.commit()
+        run_id = run.id
+    log.info("step started sop=%s step=%s run=%s trigger=%s", sop.id, step_no, run_id, trigger)
+    try:
+        outcome = await agent(
+            config, automation, override, started, output_path(config, sop.id, step_no, started)
+        )
+    except Exception as exc:
+        log.exception("step failed sop=%s step=%s run=%s", sop.id, step_no, run_id)
+        with Session(engine) as session:
+            run = session.get(StepRun, run_id)
+            finish_step_run(
+                session, run, finished_at=clock(), status="error", reason=f"{type(exc).__name__}: {exc}"
+            )
+            session.commit()
+        return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
+    return _record(engine, sop, step_no, run_id, outcome, clock())
+
+
+def _record(
+    engine: Engine, sop: Sop, step_no: int, run_id: int, outcome: AgentOutcome, at: datetime
+) -> StepResult:
+    opened = updated = resolved = 0
+    with Session(engine) as session:  # findings, the run's status and the case changes: one transaction
+        run = session.get(StepRun, run_id)
+        finish_step_run(
+            session,
+            run,
+            finished_at=at,
+            findings=outcome.findings,
+            summary=outcome.summary,
+            output_kind=outcome.output_kind,
+            output_ref=outcome.output_ref,
+            details=outcome.details,
+        )
+        for intent in outcome.cases:
+            data = {**(intent.data or {}), "step_run_id": run_id}
+            if intent.failing:
+                change = open_or_update(
+                    session,
+                    sop,
+                    step_no,
+                    intent.target,
+                    title=intent.title,
+                    at=at,
+                    role=intent.role,
+                    data=data,
+                )
+                opened += change.kind == "opened"
+                updated += change.kind == "updated"
+                if change.kind == "opened":
+                    log.info(
+                        "case opened sop=%s step=%s target=%s case=%s",
+                        sop.id,
+                        step_no,
+                        intent.target,
+                        change.case.id,
+                    )
+            elif resolve_if_open(
+                session, sop.id, step_no, intent.target, at=at, note=intent.note, data={"step_run_id": run_id}
+            ):
+                resolved += 1
+                log.info("case resolved sop=%s step=%s target=%s", sop.id, step_no, intent.target)
+        session.commit()
+        status = run.status
+    log.info("step finished sop=%s step=%s run=%s status=%s", sop.id, step_no, run_id, status)
+    return StepResult(
+        sop.id, step_no, run_id, status, outcome.summary, outcome.output_ref, opened, updated, resolved
+    )

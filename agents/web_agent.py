@@ -1,0 +1,232 @@
+"""The website freshness agent: the Monday crawl of every OPD site as the output of its SOP step."""
+
+from __future__ import annotations
+
+import csv
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from checks.web import SiteResult, SiteSpec, Thresholds, crawl_sites
+from checks.web.messages import render
+from sop_registry.ledger.store import FindingRecord
+from sop_registry.schema import Automation
+
+from .config import Config, FreshnessLimits, Website
+from .outcome import AgentOutcome, CaseIntent
+
+# Site problems a person must act on. content_incomplete is reported, not cased: it is the
+# monthly monev's business (Polewali Mandar 07), not an outage.
+_CASE_CODES = {
+    "content_stale",
+    "site_timeout",
+    "site_unreachable",
+    "redirect_loop",
+    "site_http_error",
+    "site_not_html",
+    "site_maintenance",
+    "no_date_found",
+}
+_LIMIT_KEYS = ("warn_after_days", "crit_after_days", "agenda_warn_after_days")
+CASE_ROLE = "Admin Website OPD"
+
+
+def thresholds_for(
+    site: Website, config: Config, automation: Automation | None, override: dict[str, Any]
+) -> Thresholds:
+    """The SOP binding's limits, then the agents override, then web, then the OPD, then the site."""
+    values: dict[str, Any] = {}
+    layers: list[dict[str, Any]] = [
+        dict(automation.thresholds) if automation else {},
+        override,
+        config.web.model_dump(include=set(_LIMIT_KEYS)),
+        config.web.opd.get(site.opd, FreshnessLimits()).model_dump(),
+        site.model_dump(include=set(_LIMIT_KEYS)),
+    ]
+    for layer in layers:
+        values.update({k: v for k, v in layer.items() if k in _LIMIT_KEYS and v is not None})
+    return Thresholds(**values)
+
+
+def site_specs(
+    config: Config, automation: Automation | None, override: dict[str, Any]
+) -> list[tuple[Website, SiteSpec]]:
+    """The sites this instance crawls: its probe's, or unlabelled ones."""
+    out = []
+    for site in config.targets.websites:
+        if site.probe and config.probe and site.probe != config.probe:
+            continue
+        spec = SiteSpec(
+            url=site.url,
+            timezone=config.office.timezone,
+            thresholds=thresholds_for(site, config, automation, override),
+            respect_robots=not site.owned_by_office,
+            sections=dict(config.web.sections),
+        )
+        out.append((site, spec))
+    return out
+
+
+def _local(when: datetime | None, config: Config) -> str:
+    if when is None:
+        return ""
+    return when.astimezone(config.office.zone).strftime("%Y-%m-%d %H:%M ") + config.office.zone_label
+
+
+def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: str) -> list[dict[str, Any]]:
+    """The "Laporan rekapitulasi hasil monitoring" table: one row per OPD site."""
+    rows = []
+    for site, result in pairs:
+        problems = [render(f, lang) for f in result.findings if f.status != "ok"]
+        rows.append(
+            {
+                "site_id": site.id,
+                "opd": site.opd,
+                "url": site.url,
+                "status": result.status,
+                "latest_published": result.latest.when.isoformat() if result.latest else None,
+                "latest_local": _local(result.latest.when if result.latest else None, config),
+                "age_days": result.age_days,
+                "source": result.latest.source if result.latest else None,
+                "item_url": result.latest.url if result.latest else None,
+                "agenda_updated": result.agenda.when.isoformat() if result.agenda else None,
+                "agenda_found": result.agenda_found,
+                "completeness_score": (result.completeness or {}).get("score"),
+                "missing_sections": (result.completeness or {}).get("missing"),
+                "cms": result.cms,
+                "findings": problems,
+            }
+        )
+    return rows
+
+
+_CSV_HEADERS = {
+    "id": [
+        "OPD",
+        "Situs",
+        "Status",
+        "Berita terbaru",
+        "Umur (hari)",
+        "Sumber tanggal",
+        "Tautan berita",
+        "Agenda terakhir",
+        "Kelengkapan (%)",
+        "Bagian belum ada",
+        "Temuan",
+    ],
+    "en": [
+        "OPD",
+        "Site",
+        "Status",
+        "Newest item",
+        "Age (days)",
+        "Date source",
+        "Item link",
+        "Agenda updated",
+        "Completeness (%)",
+        "Missing sections",
+        "Findings",
+    ],
+}
+
+
+def write_recap_csv(rows: list[dict[str, Any]], path: Path, lang: str, config: Config) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with tmp.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel on Windows reads it as UTF-8
+        writer = csv.writer(fh)
+        writer.writerow(_CSV_HEADERS.get(lang, _CSV_HEADERS["id"]))
+        for r in rows:
+            agenda = datetime.fromisoformat(r["agenda_updated"]) if r["agenda_updated"] else None
+            writer.writerow(
+                [
+                    r["opd"],
+                    r["url"],
+                    r["status"],
+                    r["latest_local"],
+                    r["age_days"],
+                    r["source"],
+                    r["item_url"],
+                    _local(agenda, config),
+                    r["completeness_score"],
+                    ", ".join(r["missing_sections"] or []),
+                    "; ".join(r["findings"]),
+                ]
+            )
+    tmp.replace(path)  # never a half-written recap
+
+
+def to_findings(site: Website, result: SiteResult) -> list[FindingRecord]:
+    return [
+        FindingRecord(
+            target=site.url,
+            status=f.status,
+            code=f.code,
+            message_id=render(f, "id"),
+            message_en=render(f, "en"),
+            observed=f.observed,
+            limit=f.limit,
+            evidence_url=f.url,
+            details={
+                "site_id": site.id,
+                "opd": site.opd,
+                **{k: v for k, v in f.params.items() if v is not None},
+            },
+        )
+        for f in result.findings
+    ]
+
+
+def _case_intent(site: Website, result: SiteResult) -> CaseIntent:
+    failing = [f for f in result.findings if f.code in _CASE_CODES and f.status != "ok"]
+    if not failing:
+        return CaseIntent(target=site.url, failing=False, note=f"situs {site.url} kembali segar/terjangkau")
+    title = f"{site.opd}: {render(failing[0], 'id')}"
+    admin = site.admin.model_dump(exclude_none=True) if site.admin else None
+    return CaseIntent(
+        target=site.url,
+        failing=True,
+        title=title,
+        role=CASE_ROLE,
+        data={
+            "site_id": site.id,
+            "opd": site.opd,
+            "codes": [f.code for f in failing],
+            "status": result.status,
+            "age_days": result.age_days,
+            "admin": admin,
+        },
+    )
+
+
+async def run(
+    config: Config,
+    automation: Automation | None,
+    override: dict[str, Any],
+    now: datetime,
+    output_path: Path,
+    *,
+    client: httpx.AsyncClient | None = None,
+) -> AgentOutcome:
+    pairs_spec = site_specs(config, automation, override)
+    results = await crawl_sites([spec for _, spec in pairs_spec], config.web.crawl, now, client=client)
+    pairs = [(site, result) for (site, _), result in zip(pairs_spec, results, strict=True)]
+    lang = config.office.language
+    rows = recap_rows(pairs, config, lang)
+    write_recap_csv(rows, output_path, lang, config)
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "crit", "unknown")}
+    summary = (
+        f"{len(results)} situs dipantau: {counts['ok']} segar, {counts['warn']} peringatan, "
+        f"{counts['crit']} kritis, {counts['unknown']} tidak terukur"
+    )
+    findings = [rec for site, result in pairs for rec in to_findings(site, result)]
+    return AgentOutcome(
+        findings=findings,
+        summary=summary,
+        output_kind="laporan_rekapitulasi",
+        output_ref=str(output_path),
+        details={"counts": counts, "recap": rows},
+        cases=[_case_intent(site, result) for site, result in pairs],
+    )
