@@ -86,7 +86,10 @@ _EVENT_LABEL_RE = re.compile(
 )
 
 _REL_NUM = r"(?P<n>\d+|se|satu|dua|tiga|empat|lima|beberapa|a|an|one|two|three)"
-_REL_UNIT = r"(?P<u>detik|menit|jam|hari|minggu|pekan|bulan|tahun|seconds?|minutes?|hours?|days?|weeks?|months?|years?)"
+_REL_UNIT = (
+    r"(?P<u>detik|menit|jam|hari|minggu|pekan|bulan|tahun|"
+    r"seconds?|minutes?|hours?|days?|weeks?|months?|years?)"
+)
 _RELATIVE_RE = re.compile(
     r"(?<!\w)(?:"
     r"(?:" + _REL_NUM + r"\s*" + _REL_UNIT + r"\s+(?:yang\s+)?(?:lalu|ago|silam))"
