@@ -63,6 +63,8 @@ class WebServer:
         self.port = port
         self._server: asyncio.base_events.Server | None = None
         self.requests = 0
+        self.in_flight: dict[str, int] = {}
+        self.max_in_flight: dict[str, int] = {}  # per host: shows the crawler's politeness
 
     async def start(self) -> None:
         hosts = sorted(self.sites) or ["127.0.0.1"]
@@ -97,6 +99,8 @@ class WebServer:
                     k.strip().lower(): v.strip() for k, _, v in (ln.partition(":") for ln in lines[1:] if ln)
                 }
                 self.requests += 1
+                self.in_flight[host] = self.in_flight.get(host, 0) + 1
+                self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), self.in_flight[host])
                 site = self.sites.get(host)
                 if site is not None:
                     site.hits.append(target)
@@ -104,8 +108,11 @@ class WebServer:
                 if route is None and site and "?" in target:
                     route = site.routes.get(target.split("?", 1)[0] + "?*")
                 route = route or Route(b"<html><title>404</title><body>tidak ditemukan</body></html>", 404)
-                if not await self._respond(route, headers, writer):
-                    return
+                try:
+                    if not await self._respond(route, headers, writer):
+                        return
+                finally:
+                    self.in_flight[host] -= 1
                 if headers.get("connection", "").lower() == "close":
                     return
         except (asyncio.IncompleteReadError, ConnectionError, asyncio.LimitOverrunError, ValueError):
@@ -133,8 +140,9 @@ class WebServer:
         head += [f"{k}: {v}" for k, v in extra.items()]
         writer.write(("\r\n".join(head) + "\r\n\r\n").encode("latin-1"))
         if route.mode == "huge":
+            writer.write(body)  # the real page first, then padding up to huge_bytes
             chunk = (b"<p>" + b"isi halaman sangat besar " * 40 + b"</p>\n") * 64
-            sent = 0
+            sent = len(body)
             while sent < length:
                 piece = chunk[: length - sent]
                 writer.write(piece)
@@ -160,12 +168,20 @@ class ThreadedWebServer:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
+    async def _shutdown(self) -> None:
+        await self.server.stop()
+        # Connections still open (a hanging route) end with the test, not with the interpreter.
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
     def __enter__(self) -> WebServer:
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self.server.start(), self._loop).result(10)
         return self.server
 
     def __exit__(self, *exc: object) -> None:
-        asyncio.run_coroutine_threadsafe(self.server.stop(), self._loop).result(10)
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)

@@ -75,7 +75,7 @@ _DATE_RE = re.compile(
 _EVENT_PAREN_RE = re.compile(_DAY + r"\s*,?\s*\(\s*$", re.IGNORECASE)
 _PUBLISHED_LABEL_RE = re.compile(
     r"(?:diposting|diposkan|dipost|diterbitkan|dipublikasikan|dipublish|dibuat|ditulis|diunggah|diupload|"
-    r"diperbarui|diupdate|terbit|posted|published|updated|tanggal\s+posting|tgl\.?\s+posting)"
+    r"diperbarui|diupdate|terbit|posted|published|updated?|tanggal\s+posting|tgl\.?\s+posting)"
     r"[^\n]{0,20}$",
     re.IGNORECASE,
 )
