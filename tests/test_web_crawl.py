@@ -85,9 +85,11 @@ def _fault_sites() -> dict[str, Site]:
 def test_faults_become_findings_and_the_run_goes_on() -> None:
     sites = _fault_sites()
     started = time.monotonic()
-    srv, out = crawl(sites, CrawlSettings(timeout_s=1.5, backoff_s=0.05, max_page_bytes=256 * 1024))
+    _srv, out = crawl(sites, CrawlSettings(timeout_s=1.5, backoff_s=0.05, max_page_bytes=256 * 1024))
     elapsed = time.monotonic() - started
-    codes = {h: (r["status"], [f["code"] for f in r["findings"]][0]) for h, r in zip(sites, out, strict=True)}
+    codes = {
+        h: (r["status"], next(f["code"] for f in r["findings"])) for h, r in zip(sites, out, strict=True)
+    }
     assert codes == {
         "127.0.21.1": ("unknown", "site_timeout"),
         "127.0.21.2": ("unknown", "site_http_error"),
@@ -110,7 +112,7 @@ def test_owned_site_ignores_robots() -> None:
     site = (
         Site().add("/", FRESH).add("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain")
     )
-    srv, out = crawl({"127.0.22.1": site}, respect_robots=False)
+    _srv, out = crawl({"127.0.22.1": site}, respect_robots=False)
     assert out[0]["status"] == "ok"
     assert "/robots.txt" not in site.hits
 
@@ -133,7 +135,7 @@ def test_transient_errors_are_retried_permanent_ones_are_not() -> None:
             return super().get(key, default)
 
     flaky.routes = Flaky(flaky.routes)
-    srv, out = crawl({"127.0.23.1": flaky, "127.0.23.2": gone}, respect_robots=False)
+    _srv, out = crawl({"127.0.23.1": flaky, "127.0.23.2": gone}, respect_robots=False)
     assert out[0]["status"] == "ok" and calls["n"] == 2
     assert out[1]["findings"][0]["code"] == "site_http_error"
     assert gone.hits == ["/"]  # a 404 is not retried

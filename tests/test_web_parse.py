@@ -44,7 +44,7 @@ def test_wordpress_home() -> None:
 
 def test_wordpress_rest_and_feed() -> None:
     posts = parse_wp_posts(page("wp_posts.json"), "http://opd.test/wp-json/wp/v2/posts")
-    assert [(d.when, d.source) for d in posts][0] == (datetime(2026, 11, 20, 1, 30, tzinfo=UTC), "wp-json")
+    assert next((d.when, d.source) for d in posts) == (datetime(2026, 11, 20, 1, 30, tzinfo=UTC), "wp-json")
     assert posts[0].url == "http://opd.test/2026/11/20/sosialisasi-keamanan-informasi/"
     assert parse_wp_posts(b"<html>not json</html>", "x") is None
     feed = parse_feed(page("wp_feed.xml"), "http://opd.test/feed/")
