@@ -133,7 +133,7 @@ def test_laravel_relative_english_and_json_ld() -> None:
     assert (
         dates_of(p)
         == {
-            "/berita/seleksi-pppk-tahap-2-diumumkan": "2026-11-19",  # "2 hari yang lalu", not title's "Hari Ini"
+            "/berita/seleksi-pppk-tahap-2-diumumkan": "2026-11-19",  # "2 hari yang lalu"
             "/berita/apel-kesadaran-nasional-november": "2026-11-14",  # "14 Nov 2026"
             "/berita/layanan-kenaikan-pangkat-online": "2026-11-09",  # "Senin, 9 Nop 2026, 14:30 WITA"
         }
