@@ -130,14 +130,11 @@ def test_lokomedia_wrong_charset_old_months_and_static_feed() -> None:
 def test_laravel_relative_english_and_json_ld() -> None:
     p = html("laravel_home.html")
     assert p.cms == "laravel"
-    assert (
-        dates_of(p)
-        == {
-            "/berita/seleksi-pppk-tahap-2-diumumkan": "2026-11-19",  # "2 hari yang lalu"
-            "/berita/apel-kesadaran-nasional-november": "2026-11-14",  # "14 Nov 2026"
-            "/berita/layanan-kenaikan-pangkat-online": "2026-11-09",  # "Senin, 9 Nop 2026, 14:30 WITA"
-        }
-    )
+    assert dates_of(p) == {
+        "/berita/seleksi-pppk-tahap-2-diumumkan": "2026-11-19",  # "2 hari yang lalu"
+        "/berita/apel-kesadaran-nasional-november": "2026-11-14",  # "14 Nov 2026"
+        "/berita/layanan-kenaikan-pangkat-online": "2026-11-09",  # "Senin, 9 Nop 2026, 14:30 WITA"
+    }
     art = html("laravel_article.html", "http://opd.test/berita/seleksi", article=True)
     # JSON-LD @graph beats the body's "Kamis (11/7/2019)"
     assert [(d.source, d.when.isoformat()) for d in art.own_dates] == [
