@@ -17,19 +17,9 @@ from sop_registry.ledger import Case, CaseEvent, StepRun, connect, upgrade
 from sop_registry.loader import load_registry
 
 MONTHS = [
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-]
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+]  # fmt: skip
 
 
 def indonesian(day: datetime) -> str:

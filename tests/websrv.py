@@ -63,6 +63,7 @@ class WebServer:
         self.port = port
         self._server: asyncio.base_events.Server | None = None
         self.requests = 0
+        self.missing_delay_s = lambda: 0.0  # how long a 404 takes (the benchmark makes them slow too)
         self.in_flight: dict[str, int] = {}
         self.max_in_flight: dict[str, int] = {}  # per host: shows the crawler's politeness
 
@@ -107,7 +108,11 @@ class WebServer:
                 route = site.routes.get(target) if site else None
                 if route is None and site and "?" in target:
                     route = site.routes.get(target.split("?", 1)[0] + "?*")
-                route = route or Route(b"<html><title>404</title><body>tidak ditemukan</body></html>", 404)
+                route = route or Route(
+                    b"<html><title>404</title><body>tidak ditemukan</body></html>",
+                    404,
+                    delay_s=self.missing_delay_s(),
+                )
                 try:
                     if not await self._respond(route, headers, writer):
                         return

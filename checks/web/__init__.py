@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import multiprocessing
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -33,26 +36,46 @@ async def crawl_sites(
     *,
     client: httpx.AsyncClient | None = None,
     on_result: Callable[[int, SiteResult], None] | None = None,
+    pool: Executor | None = None,
 ) -> list[SiteResult]:
     """Crawl every site concurrently over one shared client; results in input order.
 
     `on_result(index, result)` is called as each site finishes (for progress bars and streaming).
+    `pool` parses HTML in the caller's worker processes; without one, big crawls make their own.
     """
     own_client = client is None
     client = client or make_client(settings)
     fetcher = Fetcher(client, settings)
+    own_pool = pool is None
+    pool = pool or _parse_pool(settings, len(specs))
     try:
 
         async def one(i: int, spec: SiteSpec) -> SiteResult:
-            result = await crawl_site(spec, fetcher, now)
+            result = await crawl_site(spec, fetcher, now, pool)
             if on_result:
                 on_result(i, result)
             return result
 
         return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(specs))))
     finally:
+        if own_pool and pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
         if own_client:
             await client.aclose()
+
+
+def _parse_pool(settings: CrawlSettings, n_sites: int) -> ProcessPoolExecutor | None:
+    """Worker processes for HTML parsing on big crawls; a handful of sites is parsed in-line."""
+    workers = settings.parse_workers
+    if workers < 0:
+        workers = (os.cpu_count() or 1) if n_sites >= 20 else 0
+    if workers == 0:
+        return None
+    # forkserver, not fork: the crawler may run beside threads (a test server, the scheduler), and
+    # forking a threaded process can copy a held lock into the child.
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["checks.web.parse"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
 def _iso(when: datetime | None, zone: str) -> str | None:

@@ -26,7 +26,7 @@ class CrawlSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     user_agent: str = "Sigap/0.1 (+monitoring website OPD oleh Diskominfo; pemantauan mingguan)"
-    concurrency: int = Field(default=64, ge=1, le=1024)  # requests in flight over all sites
+    concurrency: int = Field(default=32, ge=1, le=1024)  # requests in flight over all sites
     per_host: int = Field(default=2, ge=1, le=8)  # requests in flight per host
     timeout_s: float = Field(default=20.0, gt=0)  # one request, from connect to last byte read
     site_budget_s: float = Field(default=120.0, gt=0)  # everything for one site
@@ -36,6 +36,9 @@ class CrawlSettings(BaseModel):
     retries: int = Field(default=2, ge=0, le=5)  # transient errors only: connect, 429, 502-504
     backoff_s: float = Field(default=1.0, ge=0)
     article_pages: int = Field(default=2, ge=0, le=10)  # newest items opened to confirm their date
+    parse_workers: int = Field(
+        default=-1, ge=-1, le=64
+    )  # HTML parsing processes; -1: one per core on big crawls
 
 
 class Thresholds(BaseModel):

@@ -12,10 +12,11 @@ import re
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
+from functools import lru_cache
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
-from bs4 import BeautifulSoup, Tag
+from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .dates import FoundDate, find_dates, is_future, parse_machine_date
 from .model import Dated
@@ -99,13 +100,27 @@ def looks_like_item(url: str, home: str) -> bool:
     return "-" in last or "_" in last or any(c.isdigit() for c in last) or len(segments) >= 2
 
 
+_AGENDA_SEGMENTS = {
+    "agenda",
+    "agendas",
+    "kegiatan",
+    "jadwal",
+    "event",
+    "events",
+    "kalender",
+    "semua-agenda.html",
+}
+
+
 def kind_of(url: str, title: str | None = None) -> str:
-    return (
-        "agenda"
-        if _AGENDA_WORDS.search(urlsplit(url).path)
-        or (title and re.match(r"\s*agenda\b", title, re.IGNORECASE))
-        else "berita"
-    )
+    """berita or agenda, from the address's folders or an "Agenda ..." title. A slug that merely
+    contains "kegiatan" (a common word in news titles) is not an agenda."""
+    segments = [seg.lower() for seg in urlsplit(url).path.split("/") if seg]
+    if any(seg in _AGENDA_SEGMENTS or seg.startswith(("agenda-", "agenda_")) for seg in segments):
+        return "agenda"
+    if title and re.match(r"\s*agenda\b", title, re.IGNORECASE):
+        return "agenda"
+    return "berita"
 
 
 def date_from_url(url: str, tz: tzinfo) -> datetime | None:
@@ -245,6 +260,29 @@ def _soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
 
+_INDEXED = {"a", "link", "meta", "h1", "h2"}
+_SKIP_TEXT = {"script", "style", "title", "noscript", "template"}
+
+
+class _Index:
+    """One walk over the tree collects what every reading needs; each find_all would walk it again."""
+
+    def __init__(self, soup: BeautifulSoup) -> None:
+        self.tags: dict[str, list[Tag]] = {name: [] for name in _INDEXED}
+        self.date_texts: list[NavigableString] = []
+        for node in soup.descendants:
+            if isinstance(node, Tag):
+                if node.name in _INDEXED:
+                    self.tags[node.name].append(node)
+            elif (
+                type(node) is NavigableString
+                and node.parent is not None
+                and node.parent.name not in _SKIP_TEXT
+                and _QUICK_DATE.search(node)
+            ):
+                self.date_texts.append(node)
+
+
 def _in_chrome(node: Tag) -> bool:
     for parent in [node, *node.parents]:
         if not isinstance(parent, Tag):
@@ -257,8 +295,8 @@ def _in_chrome(node: Tag) -> bool:
     return False
 
 
-def _detect_cms(soup: BeautifulSoup, html: str) -> str | None:
-    generator = soup.find("meta", attrs={"name": re.compile("^generator$", re.I)})
+def _detect_cms(index: _Index, html: str) -> str | None:
+    generator = next((m for m in index.tags["meta"] if (m.get("name") or "").lower() == "generator"), None)
     gen = (generator.get("content") or "") if generator else ""
     lowered = html[:200_000].lower()
     if "wordpress" in gen.lower() or "/wp-content/" in lowered or "api.w.org" in lowered:
@@ -321,91 +359,107 @@ def _ld_nodes(data: object) -> list[dict]:
     return []
 
 
-def _block_text(tag: Tag) -> str:
-    return tag.get_text(" ", strip=True)
+@dataclass
+class _Link:
+    tag: Tag
+    url: str  # absolute, fragment dropped
+    text: str
+    path: str
+    item: bool  # can be one article or agenda item
+    in_heading: bool
 
 
-def _item_link(block: Tag, base: str, home: str) -> tuple[str, str] | None:
-    best: tuple[int, str, str] | None = None
-    for a in block.find_all("a", href=True):
-        href = urljoin(base, a["href"])
-        if not looks_like_item(href, home):
+def _links(index: _Index, base: str, home: str) -> list[_Link]:
+    """Every <a href> of the page, resolved once: the page's link-based readings all start here."""
+    out = []
+    for a in index.tags["a"]:
+        if not a.get("href"):
             continue
+        href = clean_url(urljoin(base, a["href"]))
         text = a.get_text(" ", strip=True)
-        score = len(text) + (20 if a.find_parent(re.compile("^h[1-6]$")) else 0)
-        if best is None or score > best[0]:
-            best = (score, clean_url(href), text)
-    return (best[1], best[2]) if best else None
+        heading = a.parent is not None and a.parent.name in _HEADINGS
+        out.append(_Link(a, href, text, urlsplit(href).path, looks_like_item(href, home), heading))
+    return out
+
+
+_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+_CLIMB = 5  # levels above a date searched for its item's link
 
 
 def _date_rank(d: FoundDate) -> tuple[bool, datetime]:
     return (d.label == "published", d.when)
 
 
-def _listed(soup: BeautifulSoup, url: str, home: str, now: datetime, tz: tzinfo) -> list[Listed]:
+def _listed(index: _Index, links: list[_Link], now: datetime, tz: tzinfo) -> list[Listed]:
     """Links with a date printed in the same list item: how list and home pages show news."""
-    found: dict[str, Listed] = {}
-    for text_node in soup.find_all(string=_QUICK_DATE):
-        parent = text_node.parent
-        if parent is None or parent.name in {"script", "style", "title", "noscript"} or _in_chrome(parent):
+    # For each element near an item link, the link that names the item (the longest title, one in
+    # a heading first) and how many item links it holds: a block with many is the list, not an item.
+    best: dict[int, tuple[int, _Link]] = {}
+    count: dict[int, int] = {}
+    for link in links:
+        if not link.item:
             continue
-        if len(text_node) > 60 and (parent.name == "a" or parent.find_parent(re.compile("^h[1-6]$"))):
+        score = len(link.text) + (20 if link.in_heading else 0)
+        node: Tag | None = link.tag
+        for _ in range(_CLIMB + 1):
+            if node is None:
+                break
+            key = id(node)
+            count[key] = count.get(key, 0) + 1
+            if key not in best or score > best[key][0]:
+                best[key] = (score, link)
+            node = node.parent
+    found: dict[str, Listed] = {}
+    for text_node in index.date_texts:
+        parent = text_node.parent
+        if len(text_node) > 60 and (parent.name == "a" or parent.find_parent(_HEADINGS)):
             continue  # a date inside a title is what the item is about, not when it was posted
         dates = [
             d for d in find_dates(str(text_node), now, tz) if not is_future(d.when, d.precision, now, tz)
         ]
-        if not dates:
+        if not dates or _in_chrome(parent):
             continue
         # Climb to the smallest block around the date that holds an item link: the list entry.
-        block: Tag | None = parent
-        link = None
-        for _ in range(5):
-            if block is None:
+        node, link = parent, None
+        for _ in range(_CLIMB):
+            if node is None or count.get(id(node), 0) > 3:
                 break
-            if len(_block_text(block)) > 1500:
+            if id(node) in best:
+                link = best[id(node)][1]
                 break
-            link = _item_link(block, url, home)
-            if link:
-                break
-            block = block.parent
-        if not link:
+            node = node.parent
+        if link is None:
             continue
-        item_url, title = link
         # A labelled posting date beats an unlabelled one; among equals the newest.
         date = max((d for d in dates if not d.is_event), key=_date_rank, default=None)
-        prev = found.get(item_url)
+        prev = found.get(link.url)
         if prev is None or prev.date is None or (date and _date_rank(date) > _date_rank(prev.date)):
-            found[item_url] = Listed(item_url, title, date, kind_of(item_url, title))
+            found[link.url] = Listed(link.url, link.text, date, kind_of(link.url, link.text))
     # Links without a printed date still matter: the newest ones are opened to read their date.
-    for a in soup.find_all("a", href=True):
-        href = clean_url(urljoin(url, a["href"]))
-        if href in found or not looks_like_item(href, home) or _in_chrome(a):
-            continue
-        title = a.get_text(" ", strip=True)
-        if len(title) >= 20:
-            found[href] = Listed(href, title, None, kind_of(href, title))
+    for link in links:
+        if link.item and link.url not in found and len(link.text) >= 20 and not _in_chrome(link.tag):
+            found[link.url] = Listed(link.url, link.text, None, kind_of(link.url, link.text))
     return list(found.values())
 
 
-def _list_pages(soup: BeautifulSoup, url: str, home: str) -> dict[str, list[str]]:
+_AGENDA_PAGE = re.compile(r"\bagenda\b|semua-agenda|jadwal\s+kegiatan|/kegiatan\b", re.IGNORECASE)
+
+
+def _list_pages(links: list[_Link], url: str, home: str) -> dict[str, list[str]]:
     pages: dict[str, list[str]] = {"berita": [], "agenda": []}
-    for a in soup.find_all("a", href=True):
-        href = clean_url(urljoin(url, a["href"]))
-        if not same_site(href, home) or href == clean_url(url):
-            continue
-        text = a.get_text(" ", strip=True)
-        path = urlsplit(href).path.lower()
-        if len(text) > 40:
-            continue  # an article title, not a menu entry
-        words = f"{text} {path}"
-        if re.search(r"\bagenda\b|semua-agenda|jadwal\s+kegiatan|/kegiatan\b", words, re.IGNORECASE):
+    here = clean_url(url)
+    for link in links:
+        if len(link.text) > 40 or link.url == here or not same_site(link.url, home):
+            continue  # a long text is an article title, not a menu entry
+        words = f"{link.text} {link.path.lower()}"
+        if _AGENDA_PAGE.search(words):
             key = "agenda"
-        elif _LIST_WORDS.search(words) and not looks_like_deep_item(path):
+        elif _LIST_WORDS.search(words) and not looks_like_deep_item(link.path):
             key = "berita"
         else:
             continue
-        if href not in pages[key]:
-            pages[key].append(href)
+        if link.url not in pages[key]:
+            pages[key].append(link.url)
     return pages
 
 
@@ -414,15 +468,21 @@ def looks_like_deep_item(path: str) -> bool:
     return len(segments) >= 2 and ("-" in segments[-1] and len(segments[-1]) > 25)
 
 
-def _sections(soup: BeautifulSoup, url: str, sections: dict[str, list[str]]) -> dict[str, str]:
+@lru_cache(maxsize=64)
+def _section_re(keys: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z])(?:" + "|".join(re.escape(k.lower()) for k in keys) + r")(?![a-z])")
+
+
+def _sections(links: list[_Link], sections: dict[str, list[str]]) -> dict[str, str]:
     present: dict[str, str] = {}
-    for a in soup.find_all("a", href=True):
-        words = (a.get_text(" ", strip=True) + " " + urlsplit(urljoin(url, a["href"])).path).lower()
-        for name, keys in sections.items():
-            if name not in present and any(
-                re.search(r"(?<![a-z])" + re.escape(k) + r"(?![a-z])", words) for k in keys
-            ):
-                present[name] = clean_url(urljoin(url, a["href"]))
+    patterns = {name: _section_re(tuple(keys)) for name, keys in sections.items()}
+    for link in links:
+        words = f"{link.text} {link.path}".lower()
+        for name, pattern in patterns.items():
+            if name not in present and pattern.search(words):
+                present[name] = link.url
+        if len(present) == len(patterns):
+            break
     return present
 
 
@@ -469,25 +529,28 @@ def parse_html(
     soup = _soup(html)
     page = HtmlPage(url=url)
     page.title = soup.title.get_text(strip=True) if soup.title else ""
-    page.cms = _detect_cms(soup, html)
-    for link in soup.find_all("link", href=True):
+    index = _Index(soup)
+    page.cms = _detect_cms(index, html)
+    for link in index.tags["link"]:
         rel = " ".join(link.get("rel") or []).lower()
         typ = (link.get("type") or "").lower()
+        if not link.get("href"):
+            continue
         if "alternate" in rel and ("rss" in typ or "atom" in typ):
             page.feeds.append(urljoin(url, link["href"]))
         if "https://api.w.org/" in rel:
             page.wp_api = urljoin(url, link["href"])
-    page.link_count = len(soup.find_all("a", href=True))
-    visible = (
-        page.title + " " + " ".join(h.get_text(" ", strip=True) for h in soup.find_all(["h1", "h2"])[:3])
-    )
+    page.link_count = sum(1 for a in index.tags["a"] if a.get("href"))
+    headings = (index.tags["h1"] + index.tags["h2"])[:3]
+    visible = page.title + " " + " ".join(h.get_text(" ", strip=True) for h in headings)
     m = _MAINTENANCE.search(visible)
     if m and page.link_count < 15:
         page.maintenance = m.group(0)
     if not article:
-        page.list_pages = _list_pages(soup, url, home)
-        page.listed = _listed(soup, url, home, now, tz)
-        page.sections = _sections(soup, url, sections) if sections else {}
+        links = _links(index, url, home)
+        page.list_pages = _list_pages(links, url, home)
+        page.listed = _listed(index, links, now, tz)
+        page.sections = _sections(links, sections) if sections else {}
         return page
     # Strongest evidence first, and only that: metadata, then a labelled posting date, then the date
     # in the address, then the first plain date of the article. So body-text event dates never

@@ -1,0 +1,247 @@
+"""Benchmark: crawl N simulated OPD sites on loopback, then curl the very same URLs, in one run.
+
+    .venv/bin/python tests/bench/bench_web.py [--sites 1000] [--concurrency 64]
+
+Each site has its own 127.1.x.y address; every response waits 100-300 ms (seeded), as government
+sites are slow. The site server runs in a separate process so the figures are the crawler's own:
+wall time, sites/minute, CPU milliseconds per site (user+system of the crawling process) and peak
+RSS. Then curl fetches exactly the URLs the crawler fetched, with the same parallelism
+(`curl --parallel --parallel-max C`), and the ratio of the two wall times is printed.
+Traffic stays on 127.0.0.0/8.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ProcessPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
+
+from webfixtures import FAMILIES  # noqa: E402
+from websrv import Site, WebServer  # noqa: E402
+
+MONTHS = [
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+]  # fmt: skip
+
+
+SUMMARY = "Ringkasan berita kegiatan. " * 12
+
+
+def host(i: int) -> str:
+    return f"127.1.{i // 250}.{i % 250 + 1}"
+
+
+def portal(rng: random.Random, now: datetime) -> Site:
+    """A large home page as real OPD portals have: a long menu and 40 dated news items (~60 KB)."""
+    menu = "".join(f'<li><a href="/halaman/menu-{k}">Menu layanan publik {k}</a></li>' for k in range(120))
+    sections = (
+        '<a href="/profil">Profil</a><a href="/berita">Berita</a><a href="/agenda">Agenda</a>'
+        '<a href="/ppid">PPID</a><a href="/kontak">Kontak</a><a href="/pengumuman">Pengumuman</a>'
+    )
+    items = []
+    start = rng.randint(0, 40)
+    for k in range(40):
+        day = now - timedelta(days=start + k * 2)
+        items.append(
+            f'<div class="post-item"><h3><a href="/berita/{k}/kegiatan-pemerintah-daerah-nomor-{k}">Kegiatan '
+            f'Pemerintah Daerah nomor {k} bersama perangkat daerah</a></h3><span class="tgl">'
+            f"{day.day} {MONTHS[day.month - 1]} {day.year}</span><p>{SUMMARY}</p></div>"
+        )
+    body = (
+        f"<html><head><meta charset='utf-8'><title>Portal OPD</title></head><body><nav><ul>{menu}</ul>"
+        f"</nav><div class='menu-utama'>{sections}</div><main>{''.join(items)}</main>"
+        "<footer>Hak cipta Pemerintah Daerah</footer></body></html>"
+    )
+    article = (
+        "<html><head><meta property='article:published_time' content='"
+        f"{(now - timedelta(days=start)).isoformat()}'></head><body><h1>Berita</h1></body></html>"
+    )
+    site = Site().add("/", body).add(f"/berita/0/kegiatan-pemerintah-daerah-nomor-{0}", article)
+    return site
+
+
+def _worker_usage(_: int) -> tuple[int, float, float]:
+    time.sleep(0.05)  # long enough that every worker takes some of the calls
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return os.getpid(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def build_sites(n: int, seed: int) -> dict[str, Site]:
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    makers = list(FAMILIES.values())
+    sites = {}
+    for i in range(n):
+        sites[host(i)] = portal(rng, now) if i % 2 == 0 else makers[i % len(makers)]()
+    return sites
+
+
+def serve(args: argparse.Namespace) -> None:
+    """Child process: serve the sites with a random 100-300 ms delay per response."""
+    sites = build_sites(args.sites, args.seed)
+    rng = random.Random(args.seed + 1)
+    for site in sites.values():
+        for route in site.routes.values():
+            route.delay_s = rng.uniform(args.delay_min, args.delay_max)
+    # Unknown paths (404s the crawler probes) are slow too.
+    server = WebServer(sites)
+    server.missing_delay_s = lambda: rng.uniform(args.delay_min, args.delay_max)
+
+    async def main() -> None:
+        await server.start()
+        print(server.port, flush=True)
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+def crawl(args: argparse.Namespace, port: int) -> dict:
+    from checks.web import CrawlSettings, SiteSpec, crawl_sites
+    from checks.web.fetch import make_client
+
+    urls: list[str] = []
+    settings = CrawlSettings(concurrency=args.concurrency, timeout_s=20)
+
+    async def record(request) -> None:
+        urls.append(str(request.url))
+
+    workers = os.cpu_count() or 1
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload(["checks.web.parse"])
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool_usage: dict[int, tuple[float, float]] = {}
+
+    async def main() -> list:
+        client = make_client(settings)
+        client.event_hooks["request"] = [record]
+        specs = [
+            SiteSpec(url=f"http://{host(i)}:{port}/", timezone="Asia/Makassar") for i in range(args.sites)
+        ]
+        try:
+            return await crawl_sites(specs, settings, datetime.now(UTC), client=client, pool=pool)
+        finally:
+            await client.aclose()
+
+    def worker_cpu() -> float:
+        # The parse workers are the forkserver's children, not ours: ask each for its own usage.
+        for pid, cpu_s, rss in pool.map(_worker_usage, range(workers * 4)):
+            pool_usage[pid] = (cpu_s, rss)
+        return sum(cpu for cpu, _ in pool_usage.values())
+
+    base_workers = worker_cpu()  # starts the workers before the clock
+
+    def own_cpu() -> float:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        return own.ru_utime + own.ru_stime
+
+    before = own_cpu()
+    started = time.perf_counter()
+    results = asyncio.run(main())
+    wall = time.perf_counter() - started
+    main_cpu = own_cpu() - before
+    parse_cpu = worker_cpu() - base_workers
+    pool.shutdown()
+    cpu = main_cpu + parse_cpu
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    statuses: dict[str, int] = {}
+    for r in results:
+        statuses[r.status] = statuses.get(r.status, 0) + 1
+    return {
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "peak_rss_mib": after.ru_maxrss / 1024,
+        "peak_rss_worker_mib": max(rss for _, rss in pool_usage.values()) / 1024,
+        "main_cpu_s": main_cpu,
+        "parse_cpu_s": parse_cpu,
+        "requests": len(urls),
+        "urls": urls,
+        "statuses": statuses,
+    }
+
+
+def curl(urls: list[str], parallel: int) -> float:
+    with tempfile.NamedTemporaryFile("w", suffix=".cfg", delete=False) as fh:
+        for url in urls:
+            fh.write(f'url = "{url}"\noutput = "/dev/null"\n')
+        cfg = fh.name
+    try:
+        started = time.perf_counter()
+        subprocess.run(
+            [
+                "curl",
+                "--silent",
+                "--show-error",
+                "--compressed",
+                "--parallel",
+                "--parallel-max",
+                str(parallel),
+                "--config",
+                cfg,
+            ],
+            check=False,
+        )
+        return time.perf_counter() - started
+    finally:
+        os.unlink(cfg)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sites", type=int, default=1000)
+    parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--delay-min", type=float, default=0.1)
+    parser.add_argument("--delay-max", type=float, default=0.3)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve:
+        serve(args)
+        return
+    child = subprocess.Popen(
+        [sys.executable, __file__, "--serve", *sys.argv[1:]], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        port = int(child.stdout.readline())
+        c = crawl(args, port)
+        curl_wall = curl(c["urls"], args.concurrency)
+    finally:
+        child.terminate()
+        child.wait(10)
+    n = args.sites
+    report = {
+        "sites": n,
+        "concurrency": args.concurrency,
+        "delay_ms": [int(args.delay_min * 1000), int(args.delay_max * 1000)],
+        "requests": c["requests"],
+        "sigap_wall_s": round(c["wall_s"], 2),
+        "sigap_sites_per_min": round(n / c["wall_s"] * 60),
+        "sigap_cpu_ms_per_site": round(c["cpu_s"] * 1000 / n, 1),
+        "sigap_cpu_ms_per_site_event_loop": round(c["main_cpu_s"] * 1000 / n, 1),
+        "sigap_cpu_ms_per_site_html_parsing": round(c["parse_cpu_s"] * 1000 / n, 1),
+        "sigap_parse_capacity_sites_per_min_one_core": round(60 / (c["cpu_s"] / n)),
+        "sigap_peak_rss_mib": round(c["peak_rss_mib"], 1),
+        "sigap_peak_rss_parse_worker_mib": round(c["peak_rss_worker_mib"], 1),
+        "curl_wall_s_same_urls": round(curl_wall, 2),
+        "wall_ratio_sigap_over_curl": round(c["wall_s"] / curl_wall, 2),
+        "statuses": c["statuses"],
+    }
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
