@@ -221,3 +221,28 @@ def test_completeness_is_configurable() -> None:
     assert r.completeness == {"score": 67, "present": ["berita", "profil"], "missing": ["ppid"]}
     spec = replace(_spec(), sections={"berita": ["berita"]})
     assert evaluate(spec, ev, NOW).completeness["score"] == 100
+
+
+def test_kind_of_reads_folders_not_words_in_slugs() -> None:
+    from checks.web.parse import kind_of
+
+    assert kind_of("http://opd.test/agenda/bimtek-spbe") == "agenda"
+    assert kind_of("http://opd.test/semua-agenda.html") == "agenda"
+    assert kind_of("http://opd.test/agenda-rapat-koordinasi.html") == "agenda"
+    # "kegiatan" is a common word in news titles: a berita slug that contains it stays berita
+    assert kind_of("http://opd.test/berita/0/kegiatan-pemerintah-daerah") == "berita"
+    assert kind_of("http://opd.test/artikel/2026/11/1/x", "Agenda Posyandu Desember") == "agenda"
+
+
+def test_every_automated_step_names_a_known_agent_and_valid_limits() -> None:
+    from agents.runner import AGENTS
+    from sop_registry.loader import load_registry
+
+    bound = []
+    for sop in load_registry(()).sops.values():
+        for step in sop.steps:
+            if step.automation:
+                assert step.automation.check in AGENTS, (sop.id, step.no)
+                Thresholds(**step.automation.thresholds)
+                bound.append(f"{sop.id}:{step.no}")
+    assert {"kaltim-monitoring-website:2", "polman-03:6", "polman-05:4", "polman-07:3"} <= set(bound)
