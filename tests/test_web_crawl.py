@@ -79,6 +79,9 @@ def _fault_sites() -> dict[str, Site]:
         .add("/", FRESH)
         .add("/robots.txt", "User-agent: *\nDisallow: /\n", content_type="text/plain"),
         "127.0.21.10": Site().add("/", FRESH.encode(), mode="trickle"),
+        "127.0.21.11": Site().add(
+            "/", HTML.format(t="Maintenance Mode", b="<h1>Sedang dalam pemeliharaan</h1>"), status=503
+        ),
     }
 
 
@@ -102,6 +105,7 @@ def test_faults_become_findings_and_the_run_goes_on() -> None:
         "127.0.21.8": ("ok", "content_fresh"),
         "127.0.21.9": ("unknown", "robots_disallowed"),
         "127.0.21.10": ("unknown", "site_timeout"),
+        "127.0.21.11": ("unknown", "site_maintenance"),  # a 503 with a notice (after its retries)
     }
     assert out[3]["bytes_read"] <= 2 * 256 * 1024
     assert "HTTP 500" in out[1]["findings"][0]["message"]

@@ -133,6 +133,12 @@ class _Crawl:
         self.ev.sources_tried.append("home")
         self.ev.final_url = home.url
         self.home = home.url  # http -> https, bare -> www: items are judged against where we landed
+        if home.status >= 500 and home.content_type in _HTML_TYPES:
+            # "503 Service Unavailable" with a maintenance notice is planned work, not a failure.
+            maintenance = (await self.html(home)).maintenance
+            if maintenance:
+                self.ev.maintenance = maintenance
+                return
         if home.status >= 400:
             raise FetchError("http_error", f"HTTP {home.status}", home.url, home.status)
         if home.content_type not in _HTML_TYPES:
