@@ -15,7 +15,6 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, timezone, tzinfo
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from dateparser.date import DateDataParser
 
@@ -285,7 +284,3 @@ def is_future(when: datetime, precision: str, now: datetime, tz: tzinfo) -> bool
     if precision == "day":
         return when.astimezone(tz).date() > now.astimezone(tz).date()
     return when > now + timedelta(minutes=5)
-
-
-def zone_for(name: str) -> tzinfo:
-    return ZoneInfo(name)
