@@ -13,11 +13,11 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from urllib.parse import urlsplit
+from urllib.parse import urljoin
 from urllib.robotparser import RobotFileParser
 from zoneinfo import ZoneInfo
 
-from .evaluate import evaluate
+from .evaluate import evaluate, usable
 from .fetch import BudgetExceeded, Fetcher, FetchError, Response
 from .model import SOURCE_RANK, Dated, SiteResult, SiteSpec
 from .parse import HtmlPage, Listed, clean_url, kind_of, parse_feed, parse_html, parse_sitemap, parse_wp_posts
@@ -41,11 +41,6 @@ class Evidence:
     problems: list[str] = field(default_factory=list)  # non-fatal: a feed that 404s, a capped page
     final_url: str | None = None
     verified: set[str] = field(default_factory=set)  # item URLs whose own page gave their date
-
-
-def _origin(url: str) -> str:
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _listed_to_dated(item: Listed, page_url: str) -> Dated | None:
@@ -120,10 +115,7 @@ class _Crawl:
                 self.ev.undated_links.append(item)
 
     def newest(self, kind: str) -> datetime | None:
-        dates = [
-            d.when for d in self.ev.dated if d.kind == kind and d.when <= self.now + timedelta(minutes=5)
-        ]
-        return max(dates, default=None)
+        return max((d.when for d in usable(self.ev.dated, kind, self.now, self.tz)[0]), default=None)
 
     async def run(self) -> None:
         if self.spec.respect_robots:
@@ -169,16 +161,15 @@ class _Crawl:
         await self.verify("agenda", 1)
 
     async def machine_sources(self, page: HtmlPage) -> None:
-        origin = _origin(self.home)
         jobs = []
         if page.cms == "wordpress":
-            api = (page.wp_api or origin + "/wp-json/").rstrip("/")
+            api = (page.wp_api or urljoin(self.home, "/wp-json/")).rstrip("/")
             jobs.append(self.wp_json(api + "/wp/v2/posts?per_page=10&_fields=date_gmt,link,title,status"))
         feeds = list(dict.fromkeys(page.feeds))[:2]
         if not feeds:
             guess = {"wordpress": "/feed/", "opensid": "/feed", "joomla": "/?format=feed&type=rss"}
             if page.cms in guess:
-                feeds = [origin + guess[page.cms]]
+                feeds = [urljoin(self.home, guess[page.cms])]
         jobs.extend(self.feed(url) for url in feeds)
         await asyncio.gather(*jobs)
 
@@ -201,10 +192,9 @@ class _Crawl:
         self.ev.dated.extend(result.items)
 
     async def sitemap(self, page: HtmlPage) -> None:
-        origin = _origin(self.home)
         urls = list(self.robots.site_maps() or []) if self.robots else []
         if not urls:
-            urls = [origin + ("/wp-sitemap.xml" if page.cms == "wordpress" else "/sitemap.xml")]
+            urls = [urljoin(self.home, "/wp-sitemap.xml" if page.cms == "wordpress" else "/sitemap.xml")]
         response = await self.get(urls[0], "sitemap")
         if not response:
             return
@@ -232,8 +222,7 @@ class _Crawl:
     async def verify(self, kind: str, count: int) -> None:
         """Open the newest items of `kind` whose date came from a list or sitemap (or had none) and
         read their own date: page metadata beats a date printed in a list."""
-        limit = self.now + timedelta(minutes=5)
-        mine = [d for d in self.ev.dated if d.kind == kind and d.when <= limit]
+        mine, _ = usable(self.ev.dated, kind, self.now, self.tz)
         best = max((d.when for d in mine if SOURCE_RANK[d.source] > 2), default=None)
         # Only items that could change the answer: newer than the best trusted date, or any at all
         # when nothing trusted is dated.

@@ -26,18 +26,11 @@ class Response:
     headers: httpx.Headers
     body: bytes
     truncated: bool  # the page was longer than max_page_bytes and was read only up to it
+    charset: str | None  # as the Content-Type header declares it (it may be wrong: parse.decode_html)
 
     @property
     def content_type(self) -> str:
         return self.headers.get("content-type", "").split(";")[0].strip().lower()
-
-    @property
-    def charset(self) -> str | None:
-        for part in self.headers.get("content-type", "").split(";")[1:]:
-            key, _, value = part.strip().partition("=")
-            if key.lower() == "charset" and value:
-                return value.strip("\"' ")
-        return None
 
 
 class FetchError(Exception):
@@ -158,8 +151,6 @@ class Fetcher:
                 raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
                 raise
-            except httpx.TooManyRedirects as exc:  # pragma: no cover - redirects are followed by hand
-                raise FetchError("too_many_redirects", str(exc), url) from exc
             except httpx.DecodingError as exc:
                 raise FetchError("bad_encoding", str(exc), url) from exc
             except httpx.HTTPError as exc:
@@ -179,12 +170,11 @@ class Fetcher:
                     break
             body = b"".join(chunks)[:max_bytes]
             budget.bytes_read += len(body)
-            return Response(str(r.url), r.status_code, r.headers, body, truncated)
+            return Response(str(r.url), r.status_code, r.headers, body, truncated, r.charset_encoding)
 
     async def robots(self, home: str, budget: SiteBudget) -> RobotFileParser:
         """robots.txt as RFC 9309 reads it: 4xx means no rules, a server error means stay out."""
-        parts = urlsplit(home)
-        url = f"{parts.scheme}://{parts.netloc}/robots.txt"
+        url = urljoin(home, "/robots.txt")
         parser = RobotFileParser(url)
         try:
             response = await self.get(url, budget, max_bytes=512 * 1024)
