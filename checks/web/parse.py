@@ -10,6 +10,7 @@ import calendar
 import json
 import re
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
@@ -260,7 +261,7 @@ def _soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
 
-_INDEXED = {"a", "link", "meta", "h1", "h2"}
+_INDEXED = {"a", "link", "meta", "h1", "h2", "script", "time", "article", "main"}
 _SKIP_TEXT = {"script", "style", "title", "noscript", "template"}
 
 
@@ -314,21 +315,30 @@ def _detect_cms(index: _Index, html: str) -> str | None:
     return gen.split()[0].lower() if gen else None
 
 
-def _structured_dates(soup: BeautifulSoup, url: str, tz: tzinfo) -> list[Dated]:
+_PUBLISHED_META: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("property", lambda v: v == "article:published_time"),
+    ("property", lambda v: v == "og:article:published_time"),
+    ("name", lambda v: v == "article:published_time"),
+    ("itemprop", lambda v: v == "datePublished"),
+    (
+        "name",
+        re.compile(r"^(?:pubdate|publish[-_]?date|publication_date|dc\.date\.issued|date)$", re.I).search,
+    ),
+)
+
+
+def _structured_dates(index: _Index, url: str, tz: tzinfo) -> list[Dated]:
     """The page's own publication date from metadata, strongest first."""
     out: list[Dated] = []
-    for attrs in (
-        {"property": "article:published_time"},
-        {"property": "og:article:published_time"},
-        {"name": "article:published_time"},
-        {"itemprop": "datePublished"},
-        {"name": re.compile(r"^(?:pubdate|publish[-_]?date|publication_date|dc\.date\.issued|date)$", re.I)},
-    ):
-        for meta in soup.find_all("meta", attrs=attrs):
+    for attr, matches in _PUBLISHED_META:
+        for meta in index.tags["meta"]:
+            value = meta.get(attr)
+            if not isinstance(value, str) or not matches(value):
+                continue
             when = parse_machine_date(meta.get("content") or "", tz)
             if when:
                 out.append(Dated(when, "second", "meta:article:published_time", url, found_on=url))
-    for script in soup.find_all("script", attrs={"type": "application/ld+json"}):
+    for script in (t for t in index.tags["script"] if t.get("type") == "application/ld+json"):
         try:
             data = json.loads(script.string or "")
         except ValueError:
@@ -337,7 +347,7 @@ def _structured_dates(soup: BeautifulSoup, url: str, tz: tzinfo) -> list[Dated]:
             raw = node.get("datePublished")
             if isinstance(raw, str) and (when := parse_machine_date(raw, tz)):
                 out.append(Dated(when, "second", "json-ld", url, found_on=url))
-    for t in soup.find_all("time", attrs={"datetime": True}):
+    for t in (t for t in index.tags["time"] if t.get("datetime") is not None):
         if _in_chrome(t):
             continue
         itemprop = (t.get("itemprop") or "") + " " + " ".join(t.get("class") or [])
@@ -486,10 +496,10 @@ def _sections(links: list[_Link], sections: dict[str, list[str]]) -> dict[str, s
     return present
 
 
-def _own_text_dates(soup: BeautifulSoup, url: str, now: datetime, tz: tzinfo) -> list[Dated]:
+def _own_text_dates(index: _Index, soup: BeautifulSoup, url: str, now: datetime, tz: tzinfo) -> list[Dated]:
     """Dates in an article page's text, for sites with no metadata: a labelled posting date, or the
     first date of the article box that is not an event date ("Kamis (11/7/2019)")."""
-    h1 = soup.find("h1")
+    h1 = index.tags["h1"][0] if index.tags["h1"] else None
     box = None
     if h1 is not None:
         for parent in h1.parents:
@@ -497,13 +507,13 @@ def _own_text_dates(soup: BeautifulSoup, url: str, now: datetime, tz: tzinfo) ->
             if parent.name in {"article", "main"} or _ARTICLE_BOX.search(ident):
                 box = parent
                 break
-    box = box or soup.find("article") or soup.find("main") or soup.body
+    box = box or next(iter(index.tags["article"] + index.tags["main"]), None) or soup.body
     if box is None:
         return []
     labelled: list[FoundDate] = []
     plain: list[FoundDate] = []
-    for node in box.find_all(string=_QUICK_DATE):
-        if node.parent is None or node.parent.name in {"script", "style"} or _in_chrome(node.parent):
+    for node in index.date_texts:
+        if not any(parent is box for parent in node.parents) or _in_chrome(node.parent):
             continue
         for d in find_dates(str(node), now, tz):
             (labelled if d.label == "published" else plain if d.label is None else []).append(d)
@@ -555,8 +565,8 @@ def parse_html(
     # Strongest evidence first, and only that: metadata, then a labelled posting date, then the date
     # in the address, then the first plain date of the article. So body-text event dates never
     # outvote metadata.
-    own = _structured_dates(soup, url, tz)
-    text = [] if own else _own_text_dates(soup, url, now, tz)
+    own = _structured_dates(index, url, tz)
+    text = [] if own else _own_text_dates(index, soup, url, now, tz)
     url_date = date_from_url(url, tz)
     if text and text[0].source == "html:label":
         own = text
