@@ -9,7 +9,7 @@ from typing import Any
 
 import httpx
 
-from checks.web import SiteResult, SiteSpec, Thresholds, crawl_sites
+from checks.web import SiteResult, SiteSpec, Thresholds, crawl_sites, result_as_dict
 from checks.web.messages import render
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
@@ -79,24 +79,26 @@ def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: st
     """The "Laporan rekapitulasi hasil monitoring" table: one row per OPD site."""
     rows = []
     for site, result in pairs:
-        problems = [render(f, lang) for f in result.findings if f.status != "ok"]
+        d = result_as_dict(result, lang)  # the `check web --json` object: one flattening of a result
+        latest = datetime.fromisoformat(d["latest_published"]) if d["latest_published"] else None
+        completeness = d["completeness"] or {}
         rows.append(
             {
                 "site_id": site.id,
                 "opd": site.opd,
                 "url": site.url,
-                "status": result.status,
-                "latest_published": result.latest.when.isoformat() if result.latest else None,
-                "latest_local": _local(result.latest.when if result.latest else None, config),
-                "age_days": result.age_days,
-                "source": result.latest.source if result.latest else None,
-                "item_url": result.latest.url if result.latest else None,
-                "agenda_updated": result.agenda.when.isoformat() if result.agenda else None,
-                "agenda_found": result.agenda_found,
-                "completeness_score": (result.completeness or {}).get("score"),
-                "missing_sections": (result.completeness or {}).get("missing"),
-                "cms": result.cms,
-                "findings": problems,
+                "status": d["status"],
+                "latest_published": d["latest_published"],
+                "latest_local": _local(latest, config),
+                "age_days": d["age_days"],
+                "source": d["source"],
+                "item_url": d["item_url"],
+                "agenda_updated": d["agenda_updated"],
+                "agenda_found": d["agenda_found"],
+                "completeness_score": completeness.get("score"),
+                "missing_sections": completeness.get("missing"),
+                "cms": d["cms"],
+                "findings": [f["message"] for f in d["findings"] if f["status"] != "ok"],
             }
         )
     return rows

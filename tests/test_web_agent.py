@@ -9,21 +9,13 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from test_cli import sigap
+from webfixtures import indonesian
 from websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from agents.runner import run_step
 from sop_registry.ledger import Case, CaseEvent, StepRun, connect, upgrade
 from sop_registry.loader import load_registry
-
-MONTHS = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-]  # fmt: skip
-
-
-def indonesian(day: datetime) -> str:
-    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
 
 
 def news_page(published: datetime) -> str:

@@ -13,6 +13,17 @@ NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 TZ = "Asia/Makassar"
 
 
+MONTHS = [
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+]  # fmt: skip
+
+
+def indonesian(day: datetime) -> str:
+    """ "21 November 2026", as OPD sites print dates."""
+    return f"{day.day} {MONTHS[day.month - 1]} {day.year}"
+
+
 def page(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
 

@@ -25,6 +25,7 @@ __all__ = [
     "SiteSpec",
     "Thresholds",
     "crawl_sites",
+    "make_parse_pool",
     "result_as_dict",
 ]
 
@@ -69,8 +70,11 @@ def _parse_pool(settings: CrawlSettings, n_sites: int) -> ProcessPoolExecutor | 
     workers = settings.parse_workers
     if workers < 0:
         workers = (os.cpu_count() or 1) if n_sites >= 20 else 0
-    if workers == 0:
-        return None
+    return make_parse_pool(workers) if workers else None
+
+
+def make_parse_pool(workers: int) -> ProcessPoolExecutor:
+    """A pool for `crawl_sites(pool=...)`, for callers that keep one across crawls (or measure it)."""
     # forkserver, not fork: the crawler may run beside threads (a test server, the scheduler), and
     # forking a threaded process can copy a held lock into the child.
     context = multiprocessing.get_context("forkserver")

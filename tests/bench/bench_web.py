@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import multiprocessing
 import os
 import random
 import resource
@@ -23,21 +22,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
-from webfixtures import FAMILIES  # noqa: E402
+from webfixtures import FAMILIES, indonesian  # noqa: E402
 from websrv import Site, WebServer  # noqa: E402
-
-MONTHS = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
-    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
-]  # fmt: skip
-
 
 SUMMARY = "Ringkasan berita kegiatan. " * 12
 
@@ -60,7 +52,7 @@ def portal(rng: random.Random, now: datetime) -> Site:
         items.append(
             f'<div class="post-item"><h3><a href="/berita/{k}/kegiatan-pemerintah-daerah-nomor-{k}">Kegiatan '
             f'Pemerintah Daerah nomor {k} bersama perangkat daerah</a></h3><span class="tgl">'
-            f"{day.day} {MONTHS[day.month - 1]} {day.year}</span><p>{SUMMARY}</p></div>"
+            f"{indonesian(day)}</span><p>{SUMMARY}</p></div>"
         )
     body = (
         f"<html><head><meta charset='utf-8'><title>Portal OPD</title></head><body><nav><ul>{menu}</ul>"
@@ -111,7 +103,7 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def crawl(args: argparse.Namespace, port: int) -> dict:
-    from checks.web import CrawlSettings, SiteSpec, crawl_sites
+    from checks.web import CrawlSettings, SiteSpec, crawl_sites, make_parse_pool
     from checks.web.fetch import make_client
 
     urls: list[str] = []
@@ -121,9 +113,7 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
         urls.append(str(request.url))
 
     workers = os.cpu_count() or 1
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload(["checks.web.parse"])
-    pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+    pool = make_parse_pool(workers)
     pool_usage: dict[int, tuple[float, float]] = {}
 
     async def main() -> list:
