@@ -6,6 +6,7 @@ stderr and exits 2; the line names the file, key or argument.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from collections.abc import Callable
@@ -304,14 +305,14 @@ def check_web(
         for result in results:
             click.echo(json.dumps(result_as_dict(result, lang), ensure_ascii=False, default=str))
         return
-    bar = click.progressbar(length=len(specs), label="crawl", file=sys.stderr) if len(specs) >= 10 else None
-    if bar:
-        bar.__enter__()
-    results = asyncio.run(
-        crawl_sites(specs, settings, now, on_result=(lambda i, r: bar.update(1)) if bar else None)
+    progress = (
+        click.progressbar(length=len(specs), label="crawl", file=sys.stderr)
+        if len(specs) >= 10
+        else contextlib.nullcontext()
     )
-    if bar:
-        bar.__exit__(None, None, None)
+    with progress as bar:
+        on_result = (lambda _i, _r: bar.update(1)) if bar else None
+        results = asyncio.run(crawl_sites(specs, settings, now, on_result=on_result))
     click.echo(texts.web_table([result_as_dict(r, lang) for r in results], lang, ZoneInfo(zone)))
 
 
