@@ -316,6 +316,81 @@ def check_web(
     click.echo(texts.web_table([result_as_dict(r, lang) for r in results], lang, ZoneInfo(zone)))
 
 
+def _emit(dicts: list[dict], as_json: bool, table: Callable[[list[dict]], str]) -> None:
+    """Every `sigap check`: one JSON object per target and line, or a table for a person."""
+    if as_json:
+        for d in dicts:
+            click.echo(json.dumps(d, ensure_ascii=False, default=str))
+    else:
+        click.echo(table(dicts))
+
+
+@check.command("dns")
+@click.option(
+    "--inventory",
+    "inventory_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="IP-allocation CSV (hostname,ip,opd,purpose). Default: targets.servers of the config.",
+)
+@click.option(
+    "--nameserver",
+    "nameservers",
+    multiple=True,
+    help="Authoritative server IP[:PORT]; repeat for each. Default: dns.nameservers of the config.",
+)
+@click.option("--zone", "zones", multiple=True, help="Zone to transfer (AXFR) and search for orphans.")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per query (2).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per host and orphan record, per line.")
+@click.pass_obj
+@bad_input_exits
+def check_dns_cmd(
+    obj: Context,
+    inventory_path: Path | None,
+    nameservers: tuple[str, ...],
+    zones: tuple[str, ...],
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Do the DNS entries match the IP-allocation list? A/AAAA, PTR, orphans, SOA serials."""
+    import asyncio
+    import ipaddress
+
+    from checks.dns import DnsSettings, InventoryHost, check_dns, result_as_dict
+
+    from .config import nameserver, read_servers_csv
+    from .dns_agent import inventory
+
+    config = obj.optional_config() if not (inventory_path and nameservers) else None
+    if inventory_path:
+        hosts = [
+            InventoryHost(h["name"], tuple(map(ipaddress.ip_address, h["ips"])), h["opd"], h["purpose"])
+            for h in read_servers_csv(inventory_path)
+        ]
+    elif config:
+        hosts = inventory(config.targets.servers, config.probe)
+    else:
+        raise InputError("option --inventory: give the IP-allocation CSV (or a config with targets.servers)")
+    servers = []
+    for text in nameservers:
+        try:
+            servers.append(nameserver(text))
+        except ValueError as exc:
+            raise InputError(f"option --nameserver: {exc}") from None
+    if not servers and config:
+        servers = config.dns.servers()
+    if not servers:
+        raise InputError("option --nameserver: give at least one authoritative server (IP[:PORT])")
+    settings = config.dns if config else DnsSettings()
+    if timeout_s:
+        settings = settings.model_copy(update={"timeout_s": timeout_s})
+    zone_names = [z.rstrip(".").lower() for z in zones] or (config.dns.zones if config else [])
+    results, _obs = asyncio.run(check_dns(hosts, servers, zone_names, settings))
+    lang = obj.lang
+    # A zone gets a line only when something is wrong with it (servers out of sync, unreachable).
+    dicts = [result_as_dict(r, lang) for r in results if r.kind != "zone" or r.findings]
+    _emit(dicts, as_json, lambda rows: texts.dns_table(rows, lang))
+
+
 @cli.command("run")
 @click.argument("sop_id")
 @click.option("--step", "step_no", type=int, help="Run only this step (default: every automated step).")

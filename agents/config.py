@@ -32,6 +32,7 @@ from pydantic import (
 )
 from sqlalchemy.engine import make_url
 
+from checks.dns.model import DnsSettings, Nameserver
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
@@ -344,6 +345,63 @@ class WebSettings(FreshnessLimits):
     )
 
 
+def parse_host_port(text: str, default_port: int) -> tuple[str, int]:
+    """HOST, HOST:PORT, [V6]:PORT or a bare IPv6 address -> (host, port); ValueError names the problem."""
+    text = text.strip()
+    host, port = text, default_port
+    if text.startswith("["):
+        host, sep, rest = text[1:].partition("]")
+        if not sep or (rest and not rest.startswith(":")):
+            raise ValueError(f"{text!r}: expected [ADDRESS]:PORT")
+        port_text = rest[1:]
+        if port_text:
+            port = _port(text, port_text)
+    elif text.count(":") == 1:
+        host, port_text = text.split(":")
+        port = _port(text, port_text)
+    if not host:
+        raise ValueError(f"{text!r}: no host")
+    return host, port
+
+
+def _port(text: str, port_text: str) -> int:
+    if not port_text.isdigit() or not 1 <= int(port_text) <= 65535:
+        raise ValueError(f"{text!r}: port must be 1-65535")
+    return int(port_text)
+
+
+def nameserver(text: str) -> Nameserver:
+    host, port = parse_host_port(text, 53)
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        # Resolving the server's own name would ask the machine's resolver, which the check avoids.
+        raise ValueError(f"{text!r}: give the server's IP address, not a name") from None
+    return Nameserver(host, port)
+
+
+class DnsConfig(DnsSettings):
+    """The DNS/IP reconciliation agent: the zones' authoritative servers, checked against targets.servers."""
+
+    nameservers: list[str] = Field(default_factory=list)  # "IP" or "IP:PORT", every authoritative server
+    zones: list[str] = Field(default_factory=list)  # zones to transfer and search for orphan records
+
+    @field_validator("nameservers")
+    @classmethod
+    def _servers(cls, value: list[str]) -> list[str]:
+        for text in value:
+            nameserver(text)
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: list[str]) -> list[str]:
+        return [z.strip().rstrip(".").lower() for z in value]
+
+    def servers(self) -> list[Nameserver]:
+        return [nameserver(text) for text in self.nameservers]
+
+
 class AgentOverride(Strict):
     enabled: bool = True
     schedule: Schedule | None = None
@@ -359,6 +417,7 @@ class Config(Strict):
     targets: Targets = Field(default_factory=Targets)
     notify: Notify = Field(default_factory=Notify)
     web: WebSettings = Field(default_factory=WebSettings)
+    dns: DnsConfig = Field(default_factory=DnsConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
 
     @field_validator("agents")

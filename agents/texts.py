@@ -44,6 +44,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "Kasus: {opened} dibuka, {updated} diperbarui, {resolved} selesai",
         "web_cols": "Status|Umur|Berita terbaru|Sumber|Agenda|Lengkap|Situs",
         "web_days": "{n} hr",
+        "dns_cols": "Status|Jenis|Dialokasikan|Di DNS|Nama",
+        "kind_host": "host",
+        "kind_orphan": "tanpa alokasi",
+        "kind_zone": "zona",
     },
     "en": {
         "col_id": "ID",
@@ -86,6 +90,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "Cases: {opened} opened, {updated} updated, {resolved} resolved",
         "web_cols": "Status|Age|Newest item|Source|Agenda|Complete|Site",
         "web_days": "{n} d",
+        "dns_cols": "Status|Kind|Allocated|In DNS|Name",
+        "kind_host": "host",
+        "kind_orphan": "unallocated",
+        "kind_zone": "zone",
     },
 }
 
@@ -119,10 +127,32 @@ def web_table(rows: list[dict], lang: str, zone) -> str:
                 r["target"],
             ]
         )
-    widths = [max(len(row[i]) for row in table) for i in range(len(header))]
+    return check_table(table, [r["findings"] for r in rows])
+
+
+def check_table(table: list[list[str]], findings: list[list[dict]]) -> str:
+    """Header row then one row per target, each followed by its problems, indented."""
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
     lines = []
     for i, row in enumerate(table):
         lines.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
         if i:
-            lines += [f"    - {f['message']}" for f in rows[i - 1]["findings"] if f["status"] != "ok"]
+            lines += [f"    - {f['message']}" for f in findings[i - 1] if f["status"] != "ok"]
     return "\n".join(lines)
+
+
+def dns_table(rows: list[dict], lang: str) -> str:
+    t = get(lang)
+    table = [t["dns_cols"].split("|")]
+    for r in rows:
+        observed = r.get("observed") or {}
+        table.append(
+            [
+                r["status"].upper(),
+                t["kind_" + r["kind"]],
+                ", ".join(r.get("allocated") or []) or "-",
+                ", ".join(observed.get("A", []) + observed.get("AAAA", [])) or "-",
+                r["target"],
+            ]
+        )
+    return check_table(table, [r["findings"] for r in rows])

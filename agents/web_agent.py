@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -16,6 +15,7 @@ from sop_registry.schema import Automation
 
 from .config import Config, FreshnessLimits, Website
 from .outcome import AgentOutcome, CaseIntent
+from .outputs import write_csv
 
 # Site problems a person must act on. content_incomplete is reported, not cased: it is the
 # monthly monev's business (Polewali Mandar 07), not an outage.
@@ -135,29 +135,23 @@ _CSV_HEADERS = {
 
 
 def write_recap_csv(rows: list[dict[str, Any]], path: Path, lang: str, config: Config) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    with tmp.open("w", newline="", encoding="utf-8-sig") as fh:  # BOM: Excel on Windows reads it as UTF-8
-        writer = csv.writer(fh)
-        writer.writerow(_CSV_HEADERS.get(lang, _CSV_HEADERS["id"]))
-        for r in rows:
-            agenda = datetime.fromisoformat(r["agenda_updated"]) if r["agenda_updated"] else None
-            writer.writerow(
-                [
-                    r["opd"],
-                    r["url"],
-                    r["status"],
-                    r["latest_local"],
-                    r["age_days"],
-                    r["source"],
-                    r["item_url"],
-                    _local(agenda, config),
-                    r["completeness_score"],
-                    ", ".join(r["missing_sections"] or []),
-                    "; ".join(r["findings"]),
-                ]
-            )
-    tmp.replace(path)  # never a half-written recap
+    def line(r: dict[str, Any]) -> list[Any]:
+        agenda = datetime.fromisoformat(r["agenda_updated"]) if r["agenda_updated"] else None
+        return [
+            r["opd"],
+            r["url"],
+            r["status"],
+            r["latest_local"],
+            r["age_days"],
+            r["source"],
+            r["item_url"],
+            _local(agenda, config),
+            r["completeness_score"],
+            ", ".join(r["missing_sections"] or []),
+            "; ".join(r["findings"]),
+        ]
+
+    write_csv(path, _CSV_HEADERS.get(lang, _CSV_HEADERS["id"]), (line(r) for r in rows))
 
 
 def to_findings(site: Website, result: SiteResult) -> list[FindingRecord]:
