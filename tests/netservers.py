@@ -101,6 +101,9 @@ class Nsd:
   logfile: "{self.dir}/nsd.log"
   server-count: 1
   verbosity: 1
+  # NSD's response-rate limiting (on by default, 200/s per bucket) drops NODATA answers when one
+  # checker asks AAAA of many names at once; production servers may do the same (hence retries).
+  rrl-ratelimit: 0
 remote-control:
   control-enable: no
 """
