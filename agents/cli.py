@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable
 from functools import wraps
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -21,6 +21,9 @@ from sop_registry.loader import Registry, load_registry
 
 from . import texts
 from .config import Config, config_path_from, load_config
+
+if TYPE_CHECKING:
+    from checks.tls import TlsTarget
 from .sop_view import sop_as_dict, sop_text
 
 EXIT_BAD_INPUT = 2
@@ -389,6 +392,74 @@ def check_dns_cmd(
     # A zone gets a line only when something is wrong with it (servers out of sync, unreachable).
     dicts = [result_as_dict(r, lang) for r in results if r.kind != "zone" or r.findings]
     _emit(dicts, as_json, lambda rows: texts.dns_table(rows, lang))
+
+
+def _tls_target(text: str, server_name: str | None) -> TlsTarget:
+    from urllib.parse import urlsplit
+
+    from checks.tls import TlsTarget
+
+    from .config import parse_host_port
+
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme != "https" or not parts.hostname:
+            raise InputError(f"argument HOST: {text!r} is not an https URL")
+        return TlsTarget(parts.hostname, parts.port or 443, server_name or parts.hostname, label=text)
+    try:
+        host, port = parse_host_port(text, 443)
+    except ValueError as exc:
+        raise InputError(f"argument HOST: {exc}") from None
+    return TlsTarget(host, port, server_name)
+
+
+@check.command("tls")
+@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
+@click.option("--servername", "server_name", help="Name the certificate must carry (SNI); default: HOST.")
+@click.option(
+    "--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Extra trusted CA."
+)
+@click.option("--warn-days", type=click.IntRange(min=0), help="Days left at or below which to warn (30).")
+@click.option(
+    "--crit-days", type=click.IntRange(min=0), help="Days left at or below which it is critical (7)."
+)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per handshake (10).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
+@click.pass_obj
+@bad_input_exits
+def check_tls_cmd(
+    obj: Context,
+    hosts: tuple[str, ...],
+    server_name: str | None,
+    ca_file: Path | None,
+    warn_days: int | None,
+    crit_days: int | None,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Certificates: days left, chain, name. Warn 30 days, critical 7 days before expiry."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from checks.tls import TlsSettings, TlsThresholds, check_tls, result_as_dict
+
+    targets = [_tls_target(h, server_name) for h in hosts]
+    config = obj.optional_config()
+    defaults = config.tls if config else None
+    try:
+        limits = TlsThresholds(
+            warn_days=warn_days if warn_days is not None else (defaults.warn_days if defaults else 30),
+            crit_days=crit_days if crit_days is not None else (defaults.crit_days if defaults else 7),
+        )
+    except ValueError as exc:
+        raise InputError(f"option --crit-days: {exc.errors()[0]['msg']}") from None
+    settings = TlsSettings(
+        timeout_s=timeout_s or (defaults.timeout_s if defaults else 10.0),
+        ca_file=ca_file or (defaults.ca_file if defaults else None),
+    )
+    results = asyncio.run(check_tls(targets, settings, datetime.now(UTC), [limits] * len(targets)))
+    lang = obj.lang
+    _emit([result_as_dict(r, lang) for r in results], as_json, lambda rows: texts.tls_table(rows, lang))
 
 
 @cli.command("run")

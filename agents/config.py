@@ -269,8 +269,22 @@ class Link(Strict):
         return self
 
 
+class TlsEndpoint(Strict):
+    """A TLS service that is not a website (mail, VPN portal, API) whose certificate must stay valid."""
+
+    id: Identifier
+    host: str = Field(min_length=1)
+    port: int = Field(default=443, ge=1, le=65535)
+    server_name: str | None = None  # SNI and the name the certificate must carry; default: host
+    opd: str | None = None
+    warn_days: int | None = Field(default=None, ge=0)
+    crit_days: int | None = Field(default=None, ge=0)
+    probe: str | None = None
+
+
 class Targets(Strict):
     websites: list[Website] = Field(default_factory=list)
+    tls_endpoints: list[TlsEndpoint] = Field(default_factory=list)
     servers: list[Server] = Field(default_factory=list)
     servers_csv: Path | None = None  # hostname,ip,opd,purpose; merged into servers
     snmp_devices: list[SnmpDevice] = Field(default_factory=list)
@@ -278,7 +292,7 @@ class Targets(Strict):
 
     @model_validator(mode="after")
     def _references(self) -> Targets:
-        for section in ("websites", "snmp_devices", "links"):
+        for section in ("websites", "tls_endpoints", "snmp_devices", "links"):
             _unique([item.id for item in getattr(self, section)], section, "id")
         _unique([s.name.rstrip(".").lower() for s in self.servers], "servers", "name")
         devices = {d.id for d in self.snmp_devices}
@@ -402,6 +416,16 @@ class DnsConfig(DnsSettings):
         return [nameserver(text) for text in self.nameservers]
 
 
+class TlsConfig(Strict):
+    """The certificate agent: every https website and every targets.tls_endpoints entry."""
+
+    warn_days: int = Field(default=30, ge=0)
+    crit_days: int = Field(default=7, ge=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=32, ge=1, le=1024)
+    ca_file: Path | None = None  # the office's own CA (internal services), beside the system's
+
+
 class AgentOverride(Strict):
     enabled: bool = True
     schedule: Schedule | None = None
@@ -418,6 +442,7 @@ class Config(Strict):
     notify: Notify = Field(default_factory=Notify)
     web: WebSettings = Field(default_factory=WebSettings)
     dns: DnsConfig = Field(default_factory=DnsConfig)
+    tls: TlsConfig = Field(default_factory=TlsConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
 
     @field_validator("agents")
@@ -492,6 +517,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     targets = data.get("targets")
     if isinstance(targets, dict) and "servers_csv" in targets:
         targets["servers_csv"] = fix(targets["servers_csv"])
+    tls = data.get("tls")
+    if isinstance(tls, dict) and tls.get("ca_file"):
+        tls["ca_file"] = fix(tls["ca_file"])
     office = data.get("office")
     if isinstance(office, dict) and "logo" in office:
         office["logo"] = fix(office["logo"])

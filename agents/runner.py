@@ -24,7 +24,7 @@ from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry
 from sop_registry.schema import Automation, Sop
 
-from . import dns_agent, web_agent
+from . import dns_agent, tls_agent, web_agent
 from .config import Config
 from .outcome import AgentOutcome
 
@@ -32,7 +32,11 @@ log = logging.getLogger("sigap.runner")
 
 AgentFn = Callable[[Config, Automation | None, dict[str, Any], datetime, Path], Awaitable[AgentOutcome]]
 # Check kind (the `automation.check` of an SOP step) -> the agent that performs it.
-AGENTS: dict[str, AgentFn] = {"web_freshness": web_agent.run, "dns_ip": dns_agent.run}
+AGENTS: dict[str, AgentFn] = {
+    "web_freshness": web_agent.run,
+    "dns_ip": dns_agent.run,
+    "tls_cert": tls_agent.run,
+}
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_host": "host",
         "kind_orphan": "tanpa alokasi",
         "kind_zone": "zona",
+        "tls_cols": "Status|Sisa hari|Berlaku sampai|Penerbit|Target",
     },
     "en": {
         "col_id": "ID",
@@ -94,6 +95,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_host": "host",
         "kind_orphan": "unallocated",
         "kind_zone": "zone",
+        "tls_cols": "Status|Days left|Valid until|Issuer|Target",
     },
 }
 
@@ -152,6 +154,23 @@ def dns_table(rows: list[dict], lang: str) -> str:
                 t["kind_" + r["kind"]],
                 ", ".join(r.get("allocated") or []) or "-",
                 ", ".join(observed.get("A", []) + observed.get("AAAA", [])) or "-",
+                r["target"],
+            ]
+        )
+    return check_table(table, [r["findings"] for r in rows])
+
+
+def tls_table(rows: list[dict], lang: str) -> str:
+    t = get(lang)
+    table = [t["tls_cols"].split("|")]
+    for r in rows:
+        days = r["days_left"]
+        table.append(
+            [
+                r["status"].upper(),
+                "-" if days is None else str(days),
+                (r["not_after"] or "-")[:10],
+                r["issuer"] or "-",
                 r["target"],
             ]
         )

@@ -108,9 +108,7 @@ def main() -> None:
         cpu = time.process_time() - cpu0
         dig_elapsed, dig_queries = dig_run(hosts, nsd, args.dig_procs)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(
-        f"hosts: {args.hosts}, A + AAAA + PTR per host, one NSD on 127.0.0.1, {os.cpu_count()} cores"
-    )
+    print(f"hosts: {args.hosts}, A + AAAA + PTR per host, one NSD on 127.0.0.1, {os.cpu_count()} cores")
     print(
         f"sigap  (concurrency {args.concurrency}): {queries} lookups in {elapsed:.2f} s = "
         f"{queries / elapsed:,.0f} lookups/s, CPU {cpu:.2f} s, max event-loop lag {lag * 1000:.1f} ms, "

@@ -1,0 +1,46 @@
+"""Certificate expiry and validity for every HTTPS site and configured TLS endpoint."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+from typing import Any
+
+from ..finding import as_dicts
+from .evaluate import evaluate
+from .fetch import probe, verifying_context
+from .messages import TEMPLATES
+from .model import TlsResult, TlsSettings, TlsTarget, TlsThresholds
+
+__all__ = ["TlsResult", "TlsSettings", "TlsTarget", "TlsThresholds", "check_tls", "result_as_dict"]
+
+
+async def check_tls(
+    targets: list[TlsTarget], settings: TlsSettings, now: datetime, limits: list[TlsThresholds]
+) -> list[TlsResult]:
+    """One result per target, in order; `limits` pairs with `targets`."""
+    context = verifying_context(settings)  # one context: the CA store is loaded once per run
+    gate = asyncio.Semaphore(settings.concurrency)
+
+    async def one(target: TlsTarget, limit: TlsThresholds) -> TlsResult:
+        async with gate:
+            return evaluate(target, await probe(target, settings, context), now, limit)
+
+    return list(await asyncio.gather(*(one(t, lim) for t, lim in zip(targets, limits, strict=True))))
+
+
+def result_as_dict(result: TlsResult, lang: str = "id") -> dict[str, Any]:
+    """The `sigap check tls --json` contract."""
+    return {
+        "target": result.target,
+        "status": result.status,
+        "host": result.host,
+        "port": result.port,
+        "days_left": result.days_left,
+        "not_after": result.not_after.isoformat() if result.not_after else None,
+        "subject": result.subject,
+        "issuer": result.issuer,
+        "names": result.names,
+        "tls_version": result.tls_version,
+        "findings": as_dicts(TEMPLATES, result.findings, lang),
+    }
