@@ -14,9 +14,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
+from checks.tls import TlsThresholds
+from checks.web import Thresholds
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import open_or_update, resolve_if_open
 from sop_registry.ledger.models import StepRun
@@ -30,6 +33,11 @@ from .outcome import AgentOutcome
 
 log = logging.getLogger("sigap.runner")
 
+
+class NoThresholds(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
 AgentFn = Callable[[Config, Automation | None, dict[str, Any], datetime, Path], Awaitable[AgentOutcome]]
 # Check kind (the `automation.check` of an SOP step) -> the agent that performs it.
 AGENTS: dict[str, AgentFn] = {
@@ -37,6 +45,23 @@ AGENTS: dict[str, AgentFn] = {
     "dns_ip": dns_agent.run,
     "tls_cert": tls_agent.run,
 }
+# Check kind -> the model its SOP binding's `thresholds` must fit (an empty model: none allowed).
+THRESHOLDS: dict[str, type[BaseModel]] = {
+    "web_freshness": Thresholds,
+    "dns_ip": NoThresholds,
+    "tls_cert": TlsThresholds,
+}
+
+
+def check_binding(sop_id: str, step_no: int, automation: Automation) -> None:
+    """A step's automation must name a known agent and limits that agent understands."""
+    where = f"{sop_id} step {step_no}: automation"
+    if automation.check not in AGENTS:
+        raise InputError(f"{where}.check: unknown check {automation.check!r} (known: {', '.join(AGENTS)})")
+    try:
+        THRESHOLDS[automation.check](**automation.thresholds)
+    except ValidationError as exc:
+        raise InputError(f"{where}.thresholds: {exc.errors()[0]['msg']}") from None
 
 
 @dataclass(frozen=True)
@@ -99,9 +124,8 @@ async def run_step(
 ) -> StepResult:
     automation = sop.step(step_no).automation
     assert automation is not None
-    agent = AGENTS.get(automation.check)
-    if agent is None:
-        raise InputError(f"{sop.id} step {step_no}: automation.check {automation.check!r} has no agent")
+    check_binding(sop.id, step_no, automation)
+    agent = AGENTS[automation.check]
     enabled, override = _override(config, sop.id, step_no)
     started = clock()
     with Session(engine) as session:

@@ -235,14 +235,35 @@ def test_kind_of_reads_folders_not_words_in_slugs() -> None:
 
 
 def test_every_automated_step_names_a_known_agent_and_valid_limits() -> None:
-    from agents.runner import AGENTS
+    import pytest
+
+    from agents.runner import check_binding
+    from sop_registry.errors import InputError
     from sop_registry.loader import load_registry
+    from sop_registry.schema import Automation
 
     bound = []
     for sop in load_registry(()).sops.values():
         for step in sop.steps:
             if step.automation:
-                assert step.automation.check in AGENTS, (sop.id, step.no)
-                Thresholds(**step.automation.thresholds)
+                check_binding(sop.id, step.no, step.automation)
                 bound.append(f"{sop.id}:{step.no}")
-    assert {"kaltim-monitoring-website:2", "polman-03:6", "polman-05:4", "polman-07:3"} <= set(bound)
+    assert {
+        "kaltim-monitoring-website:2",
+        "polman-03:6",
+        "polman-05:4",
+        "polman-07:3",
+        "polman-14:7",
+        "polman-19:7",
+    } <= set(bound)
+    schedule = {"every_minutes": 5}
+    for bad, needle in [
+        ({"check": "nope", "targets": "x", "schedule": schedule}, "unknown check"),
+        (
+            {"check": "tls_cert", "targets": "x", "schedule": schedule, "thresholds": {"warn_days": 1}},
+            "crit_days",
+        ),
+        ({"check": "dns_ip", "targets": "x", "schedule": schedule, "thresholds": {"x": 1}}, "thresholds"),
+    ]:
+        with pytest.raises(InputError, match=needle):
+            check_binding("s", 1, Automation(**bad))
