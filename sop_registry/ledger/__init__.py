@@ -1,7 +1,17 @@
 """The SOP ledger: step runs (evidence of what an agent did) and cases (human follow-up with SLA clocks)."""
 
 from .db import connect, current_revision, head_revision, upgrade
-from .models import OPEN_CASE_STATES, Base, Case, CaseDeadline, CaseEvent, Finding, StepRun
+from .models import (
+    OPEN_CASE_STATES,
+    Base,
+    Case,
+    CaseDeadline,
+    CaseEvent,
+    CheckState,
+    Finding,
+    Sample,
+    StepRun,
+)
 
 __all__ = [
     "OPEN_CASE_STATES",
@@ -9,7 +19,9 @@ __all__ = [
     "Case",
     "CaseDeadline",
     "CaseEvent",
+    "CheckState",
     "Finding",
+    "Sample",
     "StepRun",
     "connect",
     "current_revision",

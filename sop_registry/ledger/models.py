@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import JSONType, UTCDateTime
@@ -172,3 +172,31 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+
+
+class CheckState(Base):
+    """What a check must remember between runs: a link's up/down history, an interface's last counters.
+
+    One row per (kind, key); replaced each run. Kept in the ledger, not in memory, so a restart
+    neither forgets a link that was DOWN nor computes a rate across the gap.
+    """
+
+    __tablename__ = "check_states"
+
+    kind: Mapped[str] = mapped_column(String(32), primary_key=True)  # "link", "snmp_if"
+    key: Mapped[str] = mapped_column(String(255), primary_key=True)  # link id, "device/ifIndex"
+    data: Mapped[dict[str, Any]]
+    updated_at: Mapped[datetime]
+
+
+class Sample(Base):
+    """One measured value in a time series (bits/s, utilisation %, RTT), for weekly percentiles."""
+
+    __tablename__ = "samples"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    series: Mapped[str] = mapped_column(String(255))  # "link:dinkes:in_bps"
+    at: Mapped[datetime]
+    value: Mapped[float] = mapped_column(Float)
+
+    __table_args__ = (Index("ix_samples_series_at", "series", "at"),)
