@@ -462,6 +462,43 @@ def check_tls_cmd(
     _emit([result_as_dict(r, lang) for r in results], as_json, lambda rows: texts.tls_table(rows, lang))
 
 
+@check.command("link")
+@click.argument("hosts", metavar="HOST...", nargs=-1, required=True)
+@click.option("--tcp", "tcp_port", type=click.IntRange(1, 65535), help="Probe this TCP port instead of ICMP.")
+@click.option("--probes", type=click.IntRange(1, 20), help="Probes per target (3).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), help="Seconds per probe (1).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
+@click.pass_obj
+@bad_input_exits
+def check_link_cmd(
+    obj: Context,
+    hosts: tuple[str, ...],
+    tcp_port: int | None,
+    probes: int | None,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Is each link answering? Loss and RTT over several probes (ICMP, or TCP where not permitted)."""
+    import asyncio
+
+    from checks.link import LinkSettings, LinkTarget, evaluate_once, probe_all, result_as_dict
+
+    for host in hosts:
+        if not host or host.startswith("-") or "/" in host:
+            raise InputError(f"argument HOST: {host!r} is not a host name or address")
+    config = obj.optional_config()
+    settings = config.link if config else LinkSettings()
+    update = {k: v for k, v in (("probes", probes), ("timeout_s", timeout_s)) if v is not None}
+    settings = LinkSettings(**{**settings.model_dump(), **update})
+    targets = [LinkTarget(h, h, "tcp" if tcp_port else "icmp", tcp_port) for h in hosts]
+    results = asyncio.run(probe_all(targets, settings))
+    lang = obj.lang
+    dicts = [
+        result_as_dict(evaluate_once(t, r, settings), lang) for t, r in zip(targets, results, strict=True)
+    ]
+    _emit(dicts, as_json, lambda rows: texts.link_table(rows, lang))
+
+
 @cli.command("run")
 @click.argument("sop_id")
 @click.option("--step", "step_no", type=int, help="Run only this step (default: every automated step).")

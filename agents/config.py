@@ -33,6 +33,7 @@ from pydantic import (
 from sqlalchemy.engine import make_url
 
 from checks.dns.model import DnsSettings, Nameserver
+from checks.link.model import LinkSettings
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
@@ -250,7 +251,10 @@ class Link(Strict):
 
     id: Identifier
     opd: str = Field(min_length=1)
-    host: str | None = None  # address to ping for availability
+    host: str | None = None  # address to probe for availability (the OPD's router, its gateway)
+    method: Literal["icmp", "tcp", "http"] = "icmp"  # icmp falls back to tcp where it is not permitted
+    port: int | None = Field(default=None, ge=1, le=65535)  # tcp: the service that must answer
+    url: str | None = None  # http: a page behind the link
     contracted_down_mbps: float = Field(gt=0)
     contracted_up_mbps: float = Field(gt=0)
     device: str | None = None  # snmp_devices[].id
@@ -426,6 +430,10 @@ class TlsConfig(Strict):
     ca_file: Path | None = None  # the office's own CA (internal services), beside the system's
 
 
+class LinkConfig(LinkSettings):
+    """Link monitoring: probes per check, limits, DOWN/UP counts and flapping (targets.links)."""
+
+
 class AgentOverride(Strict):
     enabled: bool = True
     schedule: Schedule | None = None
@@ -443,6 +451,7 @@ class Config(Strict):
     web: WebSettings = Field(default_factory=WebSettings)
     dns: DnsConfig = Field(default_factory=DnsConfig)
     tls: TlsConfig = Field(default_factory=TlsConfig)
+    link: LinkConfig = Field(default_factory=LinkConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
 
     @field_validator("agents")

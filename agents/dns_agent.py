@@ -83,7 +83,13 @@ def _case(result: DnsResult) -> CaseIntent:
 
 
 async def run(
-    config: Config, automation: Automation | None, override: dict[str, Any], now: datetime, output_path: Path
+    config: Config,
+    automation: Automation | None,
+    override: dict[str, Any],
+    now: datetime,
+    output_path: Path,
+    *,
+    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
 ) -> AgentOutcome:
     servers = config.dns.servers()
     if not servers:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 from sop_registry.ledger.store import FindingRecord
@@ -28,3 +29,7 @@ class AgentOutcome:
     output_ref: str | None = None
     details: dict[str, Any] | None = None
     cases: list[CaseIntent] = field(default_factory=list)
+    # What the check must remember until its next run (key -> JSON), written with the step run.
+    states: dict[str, dict[str, Any]] = field(default_factory=dict)
+    # Measured time series points (series, time, value) for the weekly report's percentiles.
+    samples: list[tuple[str, datetime, float]] = field(default_factory=list)

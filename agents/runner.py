@@ -15,19 +15,20 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from checks.link import LinkSettings
 from checks.tls import TlsThresholds
 from checks.web import Thresholds
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import open_or_update, resolve_if_open
-from sop_registry.ledger.models import StepRun
+from sop_registry.ledger.models import CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry
 from sop_registry.schema import Automation, Sop
 
-from . import dns_agent, tls_agent, web_agent
+from . import dns_agent, link_agent, tls_agent, web_agent
 from .config import Config
 from .outcome import AgentOutcome
 
@@ -38,18 +39,22 @@ class NoThresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-AgentFn = Callable[[Config, Automation | None, dict[str, Any], datetime, Path], Awaitable[AgentOutcome]]
+AgentFn = Callable[
+    ..., Awaitable[AgentOutcome]
+]  # (config, automation, override, now, output_path, *, memory)
 # Check kind (the `automation.check` of an SOP step) -> the agent that performs it.
 AGENTS: dict[str, AgentFn] = {
     "web_freshness": web_agent.run,
     "dns_ip": dns_agent.run,
     "tls_cert": tls_agent.run,
+    "link": link_agent.run,
 }
 # Check kind -> the model its SOP binding's `thresholds` must fit (an empty model: none allowed).
 THRESHOLDS: dict[str, type[BaseModel]] = {
     "web_freshness": Thresholds,
     "dns_ip": NoThresholds,
     "tls_cert": TlsThresholds,
+    "link": LinkSettings,
 }
 
 
@@ -154,8 +159,14 @@ async def run_step(
         run_id = run.id
     log.info("step started sop=%s step=%s run=%s trigger=%s", sop.id, step_no, run_id, trigger)
     try:
+        memory = load_memory(engine, automation.check)
         outcome = await agent(
-            config, automation, override, started, output_path(config, sop.id, step_no, started)
+            config,
+            automation,
+            override,
+            started,
+            output_path(config, sop.id, step_no, started),
+            memory=memory,
         )
     except Exception as exc:
         log.exception("step failed sop=%s step=%s run=%s", sop.id, step_no, run_id)
@@ -166,14 +177,23 @@ async def run_step(
             )
             session.commit()
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
-    return _record(engine, sop, step_no, run_id, outcome, clock())
+    return _record(engine, sop, step_no, run_id, outcome, clock(), automation.check)
+
+
+def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
+    with Session(engine) as session:
+        return {
+            row.key: row.data for row in session.scalars(select(CheckState).where(CheckState.kind == kind))
+        }
 
 
 def _record(
-    engine: Engine, sop: Sop, step_no: int, run_id: int, outcome: AgentOutcome, at: datetime
+    engine: Engine, sop: Sop, step_no: int, run_id: int, outcome: AgentOutcome, at: datetime, kind: str
 ) -> StepResult:
     opened = updated = resolved = 0
-    with Session(engine) as session:  # findings, the run's status and the case changes: one transaction
+    # Findings, the run's status, what the check remembers, its samples and the case changes: one
+    # transaction, so a crash never leaves a state that belongs to a run that is not recorded.
+    with Session(engine) as session:
         run = session.get(StepRun, run_id)
         finish_step_run(
             session,
@@ -184,6 +204,11 @@ def _record(
             output_kind=outcome.output_kind,
             output_ref=outcome.output_ref,
             details=outcome.details,
+        )
+        for key, data in outcome.states.items():
+            session.merge(CheckState(kind=kind, key=key, data=data, updated_at=at))
+        session.add_all(
+            Sample(series=series, at=when, value=value) for series, when, value in outcome.samples
         )
         for intent in outcome.cases:
             data = {**(intent.data or {}), "step_run_id": run_id}

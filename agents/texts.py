@@ -49,6 +49,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_orphan": "tanpa alokasi",
         "kind_zone": "zona",
         "tls_cols": "Status|Sisa hari|Berlaku sampai|Penerbit|Target",
+        "link_cols": "Status|Keadaan|Loss|RTT|Cara|Target",
     },
     "en": {
         "col_id": "ID",
@@ -96,6 +97,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_orphan": "unallocated",
         "kind_zone": "zone",
         "tls_cols": "Status|Days left|Valid until|Issuer|Target",
+        "link_cols": "Status|State|Loss|RTT|Method|Target",
     },
 }
 
@@ -174,4 +176,13 @@ def tls_table(rows: list[dict], lang: str) -> str:
                 r["target"],
             ]
         )
+    return check_table(table, [r["findings"] for r in rows])
+
+
+def link_table(rows: list[dict], lang: str) -> str:
+    t = get(lang)
+    table = [t["link_cols"].split("|")]
+    for r in rows:
+        rtt = "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.1f} ms"
+        table.append([r["status"].upper(), r["state"], f"{r['loss_pct']:g}%", rtt, r["method"], r["target"]])
     return check_table(table, [r["findings"] for r in rows])

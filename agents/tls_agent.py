@@ -99,7 +99,13 @@ def _case(result: TlsResult, opd: str | None) -> CaseIntent:
 
 
 async def run(
-    config: Config, automation: Automation | None, override: dict[str, Any], now: datetime, output_path: Path
+    config: Config,
+    automation: Automation | None,
+    override: dict[str, Any],
+    now: datetime,
+    output_path: Path,
+    *,
+    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
 ) -> AgentOutcome:
     chosen = targets(config, automation, override)
     settings = TlsSettings(

@@ -205,6 +205,7 @@ async def run(
     output_path: Path,
     *,
     client: httpx.AsyncClient | None = None,
+    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
 ) -> AgentOutcome:
     pairs_spec = site_specs(config, automation, override)
     results = await crawl_sites([spec for _, spec in pairs_spec], config.web.crawl, now, client=client)

@@ -191,7 +191,8 @@ async def probe_target(
             rtt = await http_get(client, target.url or f"http://{target.host}/", settings.timeout_s)
         if rtt is not None:
             rtts.append(rtt)
-    return ProbeResult(sent=settings.probes, received=len(rtts), rtts_ms=rtts, method=method)
+    label = f"tcp/{target.port}" if method == "tcp" and target.port else method
+    return ProbeResult(sent=settings.probes, received=len(rtts), rtts_ms=rtts, method=label)
 
 
 async def _first_port(address: str, timeout_s: float) -> float | None:

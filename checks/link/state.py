@@ -41,7 +41,12 @@ def advance(prev: LinkState, good: bool, now: datetime, settings: LinkSettings) 
     new.flap_pct = flap_percent(new.history)
     if new.flapping and new.flap_pct < settings.flap_low_pct:
         new.flapping = False
-    elif not new.flapping and new.flap_pct > settings.flap_high_pct:
+    elif (
+        not new.flapping
+        # Two checks that differ are 100% "change": wait for half the window before judging.
+        and len(new.history) >= max(3, settings.flap_history // 2)
+        and new.flap_pct > settings.flap_high_pct
+    ):
         new.flapping = True
     new.changed = new.state != prev.state or new.flapping != prev.flapping
     if new.state != prev.state:

@@ -1,0 +1,121 @@
+"""The link agent: every OPD link probed each minute. A DOWN link is a network fault report, so it
+opens Polewali Mandar 15 ("Pemeliharaan Jaringan TIK") from step 1, whose clock then runs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from checks.finding import render
+from checks.link import LinkResult, LinkSettings, LinkState, LinkTarget, evaluate, probe_all, result_as_dict
+from checks.link.messages import TEMPLATES
+from sop_registry.ledger.store import FindingRecord
+from sop_registry.schema import Automation
+
+from .config import Config, Link
+from .outcome import AgentOutcome, CaseIntent
+
+CASE_ROLE = "Teknisi Jaringan"
+
+
+def settings_for(config: Config, automation: Automation | None, override: dict[str, Any]) -> LinkSettings:
+    """The link section, then the SOP binding's thresholds, then the agents override."""
+    values = config.link.model_dump(exclude_defaults=True)
+    fields = set(LinkSettings.model_fields)
+    for layer in (dict(automation.thresholds) if automation else {}, override):
+        values.update({k: v for k, v in layer.items() if k in fields})
+    return LinkSettings(**values)
+
+
+def link_targets(config: Config) -> list[tuple[Link, LinkTarget]]:
+    out = []
+    for link in config.targets.links:
+        if not link.host or (link.probe and config.probe and link.probe != config.probe):
+            continue
+        out.append((link, LinkTarget(link.id, link.host, link.method, link.port, link.url, link.parent)))
+    return out
+
+
+def to_findings(result: LinkResult, link: Link) -> list[FindingRecord]:
+    return [
+        FindingRecord(
+            target=link.id,
+            status=f.status,
+            code=f.code,
+            message_id=render(TEMPLATES, f, "id"),
+            message_en=render(TEMPLATES, f, "en"),
+            observed=f.observed,
+            limit=f.limit,
+            details={"opd": link.opd, "host": link.host, "state": result.state, "provider": link.provider},
+        )
+        for f in result.findings
+    ]
+
+
+def _case(result: LinkResult, link: Link) -> CaseIntent | None:
+    """DOWN or flapping: one case (the flaps are one fault). UP and steady: resolved. Behind a failed
+    parent, or not yet decided: left as it is, the parent's case covers it."""
+    if result.state == "DOWN" or result.flapping:
+        lead = next(f for f in result.findings if f.code in ("link_down", "link_flapping"))
+        return CaseIntent(
+            target=link.id,
+            failing=True,
+            title=f"Gangguan jaringan {link.opd}: {render(TEMPLATES, lead, 'id')}",
+            role=CASE_ROLE,
+            data={
+                "opd": link.opd,
+                "host": link.host,
+                "provider": link.provider,
+                "parent": link.parent,
+                "state": result.state,
+                "flapping": result.flapping,
+            },
+        )
+    if result.state == "UP":
+        return CaseIntent(target=link.id, failing=False, note=f"tautan {link.id} kembali normal")
+    return None
+
+
+async def run(
+    config: Config,
+    automation: Automation | None,
+    override: dict[str, Any],
+    now: datetime,
+    output_path: Path,
+    *,
+    memory: dict[str, dict[str, Any]] | None = None,
+) -> AgentOutcome:
+    settings = settings_for(config, automation, override)
+    pairs = link_targets(config)
+    probes = await probe_all([t for _, t in pairs], settings)
+    previous = {key: LinkState.from_json(data) for key, data in (memory or {}).items()}
+    results = evaluate([t for _, t in pairs], probes, previous, now, settings)
+    lang = config.office.language
+    counts = {s: sum(1 for r in results if r.state == s) for s in ("UP", "DOWN", "UNREACHABLE", "PENDING")}
+    flapping = sum(1 for r in results if r.flapping)
+    summary = (
+        f"{len(results)} tautan: {counts['UP']} aktif, {counts['DOWN']} putus, "
+        f"{counts['UNREACHABLE']} tidak terjangkau (induk putus), {flapping} naik-turun"
+    )
+    samples: list[tuple[str, datetime, float]] = []
+    for r in results:
+        samples.append((f"link:{r.target}:up", now, 1.0 if r.state == "UP" else 0.0))
+        if r.rtt_ms is not None:
+            samples.append((f"link:{r.target}:rtt_ms", now, r.rtt_ms))
+        samples.append((f"link:{r.target}:loss_pct", now, r.loss_pct))
+    intents = [_case(r, link) for (link, _), r in zip(pairs, results, strict=True)]
+    return AgentOutcome(
+        findings=[rec for (link, _), r in zip(pairs, results, strict=True) for rec in to_findings(r, link)],
+        summary=summary,
+        output_kind="status_tautan",
+        details={
+            "counts": counts,
+            "flapping": flapping,
+            "links": [result_as_dict(r, lang) for r in results],
+            "changed": [r.target for r in results if r.link_state and r.link_state.changed],
+        },
+        cases=[i for i in intents if i is not None],
+        states={r.target: r.link_state.to_json() for r in results if r.link_state},
+        samples=samples,
+    )
