@@ -286,6 +286,12 @@ async def observe(
         )
     finally:
         asker.close()
+    # Workers fill answers as they come; the evaluation reads servers in the configured order
+    # (the first listed server that answered is the one the record set is compared from).
+    order = [s.label for s in servers]
+    for table in (obs.forward, obs.reverse):
+        for key, answers in table.items():
+            table[key] = {label: answers[label] for label in order if label in answers}
     obs.queries = asker.queries
     obs.elapsed_s = time.monotonic() - started
     return obs
