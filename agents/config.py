@@ -11,7 +11,7 @@ import csv
 import ipaddress
 import os
 import re
-from datetime import date, time
+from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -142,6 +142,12 @@ class Office(Strict):
     def zone_label(self) -> str:
         """WIB/WITA/WIT for Indonesian zones, the zone name otherwise."""
         return _TZ_LABELS.get(self.timezone, self.timezone)
+
+    def local_text(self, when: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+        """A stored UTC time as the officer reads it: office time with WIB/WITA/WIT ("" for none)."""
+        if when is None:
+            return ""
+        return when.astimezone(self.zone).strftime(fmt) + " " + self.zone_label
 
     def holiday_calendar(self, years: list[int] | range) -> dict[date, str]:
         categories = ("public", "government") if self.holidays.cuti_bersama else ("public",)
@@ -314,6 +320,11 @@ class Targets(Strict):
                 seen.add(cur)
                 cur = links[cur].parent
         return self
+
+
+def runs_here(target_probe: str | None, instance_probe: str | None) -> bool:
+    """Is a target this instance's? Unlabelled targets, and instances without a label, take all."""
+    return not (target_probe and instance_probe and target_probe != instance_probe)
 
 
 def _unique(values: list[str], section: str, key: str) -> None:

@@ -8,13 +8,13 @@ from typing import Any
 
 from checks.dns import DnsResult, InventoryHost, check_dns, result_as_dict
 from checks.dns.messages import TEMPLATES
-from checks.finding import render
+from checks.finding import STATUSES, render
 from sop_registry.errors import InputError
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config, Server
-from .outcome import AgentOutcome, CaseIntent
+from .config import Config, Server, runs_here
+from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from .outputs import write_csv
 
 CASE_ROLE = "Tenaga IT Data Center"
@@ -32,24 +32,13 @@ def inventory(servers: list[Server], probe: str | None) -> list[InventoryHost]:
     return [
         InventoryHost(s.name.rstrip("."), tuple(s.ips), s.opd, s.purpose)
         for s in servers
-        if not (s.probe and probe and s.probe != probe)
+        if runs_here(s.probe, probe)
     ]
 
 
 def to_findings(result: DnsResult) -> list[FindingRecord]:
-    return [
-        FindingRecord(
-            target=result.target,
-            status=f.status,
-            code=f.code,
-            message_id=render(TEMPLATES, f, "id"),
-            message_en=render(TEMPLATES, f, "en"),
-            observed=f.observed if isinstance(f.observed, dict) else {"value": f.observed},
-            limit=f.limit if isinstance(f.limit, dict) or f.limit is None else {"value": f.limit},
-            details={"kind": result.kind, "opd": result.opd, "zone": result.zone},
-        )
-        for f in result.findings
-    ]
+    details = {"kind": result.kind, "opd": result.opd, "zone": result.zone}
+    return finding_records(TEMPLATES, result.findings, result.target, details)
 
 
 def _row(d: dict[str, Any]) -> list[Any]:
@@ -102,7 +91,7 @@ async def run(
         output_path, _HEADERS.get(lang, _HEADERS["id"]), (_row(d) for d in dicts if d["kind"] != "zone")
     )
     host_results = [r for r in results if r.kind == "host"]
-    counts = {s: sum(1 for r in host_results if r.status == s) for s in ("ok", "warn", "crit", "unknown")}
+    counts = count_by((r.status for r in host_results), STATUSES)
     orphans = sum(1 for r in results if r.kind == "orphan")
     summary = (
         f"{len(host_results)} server diperiksa: {counts['ok']} sesuai, {counts['warn']} peringatan, "

@@ -13,8 +13,8 @@ from checks.link.messages import TEMPLATES
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config, Link
-from .outcome import AgentOutcome, CaseIntent
+from .config import Config, Link, runs_here
+from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
 
 CASE_ROLE = "Teknisi Jaringan"
 
@@ -31,26 +31,15 @@ def settings_for(config: Config, automation: Automation | None, override: dict[s
 def link_targets(config: Config) -> list[tuple[Link, LinkTarget]]:
     out = []
     for link in config.targets.links:
-        if not link.host or (link.probe and config.probe and link.probe != config.probe):
+        if not link.host or not runs_here(link.probe, config.probe):
             continue
         out.append((link, LinkTarget(link.id, link.host, link.method, link.port, link.url, link.parent)))
     return out
 
 
 def to_findings(result: LinkResult, link: Link) -> list[FindingRecord]:
-    return [
-        FindingRecord(
-            target=link.id,
-            status=f.status,
-            code=f.code,
-            message_id=render(TEMPLATES, f, "id"),
-            message_en=render(TEMPLATES, f, "en"),
-            observed=f.observed,
-            limit=f.limit,
-            details={"opd": link.opd, "host": link.host, "state": result.state, "provider": link.provider},
-        )
-        for f in result.findings
-    ]
+    details = {"opd": link.opd, "host": link.host, "state": result.state, "provider": link.provider}
+    return finding_records(TEMPLATES, result.findings, link.id, details)
 
 
 def _case(result: LinkResult, link: Link) -> CaseIntent | None:
@@ -92,7 +81,7 @@ async def run(
     previous = {key: LinkState.from_json(data) for key, data in (memory or {}).items()}
     results = evaluate([t for _, t in pairs], probes, previous, now, settings)
     lang = config.office.language
-    counts = {s: sum(1 for r in results if r.state == s) for s in ("UP", "DOWN", "UNREACHABLE", "PENDING")}
+    counts = count_by((r.state for r in results), ("UP", "DOWN", "UNREACHABLE", "PENDING"))
     flapping = sum(1 for r in results if r.flapping)
     summary = (
         f"{len(results)} tautan: {counts['UP']} aktif, {counts['DOWN']} putus, "

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from checks.finding import Finding, render
 from sop_registry.ledger.store import FindingRecord
 
 
@@ -33,3 +35,36 @@ class AgentOutcome:
     states: dict[str, dict[str, Any]] = field(default_factory=dict)
     # Measured time series points (series, time, value) for the weekly report's percentiles.
     samples: list[tuple[str, datetime, float]] = field(default_factory=list)
+
+
+def _as_json_object(value: Any) -> dict[str, Any] | None:
+    """The ledger stores observed values and limits as JSON objects; a bare value is wrapped."""
+    return value if isinstance(value, dict) or value is None else {"value": value}
+
+
+def finding_records(
+    templates: Mapping[str, Mapping[str, str]],
+    findings: Iterable[Finding],
+    target: str,
+    details: dict[str, Any],
+) -> list[FindingRecord]:
+    """The network checks' findings as ledger rows, with the message in Indonesian and English."""
+    return [
+        FindingRecord(
+            target=target,
+            status=f.status,
+            code=f.code,
+            message_id=render(templates, f, "id"),
+            message_en=render(templates, f, "en"),
+            observed=_as_json_object(f.observed),
+            limit=_as_json_object(f.limit),
+            details=details,
+        )
+        for f in findings
+    ]
+
+
+def count_by(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:
+    """How many of each key, zeros included, for a run's summary."""
+    seen = list(values)
+    return {k: seen.count(k) for k in keys}

@@ -8,14 +8,14 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from checks.finding import render
+from checks.finding import STATUSES, render
 from checks.tls import TlsResult, TlsSettings, TlsTarget, TlsThresholds, check_tls, result_as_dict
 from checks.tls.messages import TEMPLATES
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config
-from .outcome import AgentOutcome, CaseIntent
+from .config import Config, runs_here
+from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from .outputs import write_csv
 
 CASE_ROLE = "Tim Teknis"
@@ -50,12 +50,12 @@ def targets(
     out = []
     for site in config.targets.websites:
         parts = urlsplit(site.url)
-        if parts.scheme != "https" or (site.probe and config.probe and site.probe != config.probe):
+        if parts.scheme != "https" or not runs_here(site.probe, config.probe):
             continue
         target = TlsTarget(parts.hostname or "", parts.port or 443, parts.hostname, label=site.url)
         out.append((target, TlsThresholds(**base), site.opd))
     for ep in config.targets.tls_endpoints:
-        if ep.probe and config.probe and ep.probe != config.probe:
+        if not runs_here(ep.probe, config.probe):
             continue
         limits = {
             **base,
@@ -68,21 +68,8 @@ def targets(
 
 
 def to_findings(result: TlsResult, opd: str | None) -> list[FindingRecord]:
-    return [
-        FindingRecord(
-            target=result.target,
-            status=f.status,
-            code=f.code,
-            message_id=render(TEMPLATES, f, "id"),
-            message_en=render(TEMPLATES, f, "en"),
-            observed=f.observed
-            if isinstance(f.observed, dict) or f.observed is None
-            else {"value": f.observed},
-            limit=f.limit if isinstance(f.limit, dict) or f.limit is None else {"value": f.limit},
-            details={"opd": opd, "host": result.host, "port": result.port},
-        )
-        for f in result.findings
-    ]
+    details = {"opd": opd, "host": result.host, "port": result.port}
+    return finding_records(TEMPLATES, result.findings, result.target, details)
 
 
 def _case(result: TlsResult, opd: str | None) -> CaseIntent:
@@ -113,43 +100,35 @@ async def run(
     )
     results = await check_tls([t for t, _, _ in chosen], settings, now, [lim for _, lim, _ in chosen])
     lang = config.office.language
-    zone = config.office.zone
-    rows = []
-    for (_, _, opd), result in zip(chosen, results, strict=True):
-        d = result_as_dict(result, lang)
-        until = (
-            result.not_after.astimezone(zone).strftime("%Y-%m-%d ") + config.office.zone_label
-            if result.not_after
-            else ""
-        )
-        rows.append(
-            [
-                result.target,
-                opd or "",
-                result.status,
-                result.days_left if result.days_left is not None else "",
-                until,
-                result.issuer or "",
-                ", ".join(result.names),
-                "; ".join(f["message"] for f in d["findings"] if f["status"] != "ok"),
-            ]
-        )
+    pairs = [(opd, result) for (_, _, opd), result in zip(chosen, results, strict=True)]
+    dicts = [result_as_dict(r, lang) | {"opd": opd} for opd, r in pairs]
+    rows = [
+        [
+            r.target,
+            opd or "",
+            r.status,
+            r.days_left if r.days_left is not None else "",
+            config.office.local_text(r.not_after, "%Y-%m-%d"),
+            r.issuer or "",
+            ", ".join(r.names),
+            "; ".join(f["message"] for f in d["findings"] if f["status"] != "ok"),
+        ]
+        for (opd, r), d in zip(pairs, dicts, strict=True)
+    ]
     write_csv(output_path, _HEADERS.get(lang, _HEADERS["id"]), rows)
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "crit", "unknown")}
+    counts = count_by((r.status for r in results), STATUSES)
     summary = (
         f"{len(results)} sertifikat diperiksa: {counts['ok']} baik, {counts['warn']} segera habis, "
         f"{counts['crit']} kritis, {counts['unknown']} tidak terjangkau"
     )
     return AgentOutcome(
-        findings=[rec for (_, _, opd), r in zip(chosen, results, strict=True) for rec in to_findings(r, opd)],
+        findings=[rec for opd, r in pairs for rec in to_findings(r, opd)],
         summary=summary,
         output_kind="daftar_sertifikat",
         output_ref=str(output_path),
         details={
             "counts": counts,
-            "certificates": [
-                result_as_dict(r, lang) | {"opd": opd} for (_, _, opd), r in zip(chosen, results, strict=True)
-            ],
+            "certificates": dicts,
         },
-        cases=[_case(r, opd) for (_, _, opd), r in zip(chosen, results, strict=True)],
+        cases=[_case(r, opd) for opd, r in pairs],
     )

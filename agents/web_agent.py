@@ -13,8 +13,8 @@ from checks.web.messages import render
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config, FreshnessLimits, Website
-from .outcome import AgentOutcome, CaseIntent
+from .config import Config, FreshnessLimits, Website, runs_here
+from .outcome import AgentOutcome, CaseIntent, count_by
 from .outputs import write_csv
 
 # Site problems a person must act on. content_incomplete is reported, not cased: it is the
@@ -56,7 +56,7 @@ def site_specs(
     """The sites this instance crawls: its probe's, or unlabelled ones."""
     out = []
     for site in config.targets.websites:
-        if site.probe and config.probe and site.probe != config.probe:
+        if not runs_here(site.probe, config.probe):
             continue
         spec = SiteSpec(
             url=site.url,
@@ -67,12 +67,6 @@ def site_specs(
         )
         out.append((site, spec))
     return out
-
-
-def _local(when: datetime | None, config: Config) -> str:
-    if when is None:
-        return ""
-    return when.astimezone(config.office.zone).strftime("%Y-%m-%d %H:%M ") + config.office.zone_label
 
 
 def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: str) -> list[dict[str, Any]]:
@@ -89,7 +83,7 @@ def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: st
                 "url": site.url,
                 "status": d["status"],
                 "latest_published": d["latest_published"],
-                "latest_local": _local(latest, config),
+                "latest_local": config.office.local_text(latest),
                 "age_days": d["age_days"],
                 "source": d["source"],
                 "item_url": d["item_url"],
@@ -145,7 +139,7 @@ def write_recap_csv(rows: list[dict[str, Any]], path: Path, lang: str, config: C
             r["age_days"],
             r["source"],
             r["item_url"],
-            _local(agenda, config),
+            config.office.local_text(agenda),
             r["completeness_score"],
             ", ".join(r["missing_sections"] or []),
             "; ".join(r["findings"]),
@@ -213,7 +207,7 @@ async def run(
     lang = config.office.language
     rows = recap_rows(pairs, config, lang)
     write_recap_csv(rows, output_path, lang, config)
-    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "crit", "unknown")}
+    counts = count_by((r.status for r in results), ("ok", "warn", "crit", "unknown"))
     summary = (
         f"{len(results)} situs dipantau: {counts['ok']} segar, {counts['warn']} peringatan, "
         f"{counts['crit']} kritis, {counts['unknown']} tidak terukur"
