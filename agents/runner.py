@@ -39,22 +39,18 @@ class NoThresholds(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
-AgentFn = Callable[
-    ..., Awaitable[AgentOutcome]
-]  # (config, automation, override, now, output_path, *, memory)
-# Check kind (the `automation.check` of an SOP step) -> the agent that performs it.
-AGENTS: dict[str, AgentFn] = {
-    "web_freshness": web_agent.run,
-    "dns_ip": dns_agent.run,
-    "tls_cert": tls_agent.run,
-    "link": link_agent.run,
-}
-# Check kind -> the model its SOP binding's `thresholds` must fit (an empty model: none allowed).
-THRESHOLDS: dict[str, type[BaseModel]] = {
-    "web_freshness": Thresholds,
-    "dns_ip": NoThresholds,
-    "tls_cert": TlsThresholds,
-    "link": LinkSettings,
+@dataclass(frozen=True)
+class Agent:
+    run: Callable[..., Awaitable[AgentOutcome]]  # (config, automation, override, now, output_path, *, memory)
+    thresholds: type[BaseModel]  # what the SOP binding's `thresholds` must fit (empty model: none)
+
+
+# Check kind (the `automation.check` of an SOP step) -> the agent that performs it: one registry.
+AGENTS: dict[str, Agent] = {
+    "web_freshness": Agent(web_agent.run, Thresholds),
+    "dns_ip": Agent(dns_agent.run, NoThresholds),
+    "tls_cert": Agent(tls_agent.run, TlsThresholds),
+    "link": Agent(link_agent.run, LinkSettings),
 }
 
 
@@ -64,7 +60,7 @@ def check_binding(sop_id: str, step_no: int, automation: Automation) -> None:
     if automation.check not in AGENTS:
         raise InputError(f"{where}.check: unknown check {automation.check!r} (known: {', '.join(AGENTS)})")
     try:
-        THRESHOLDS[automation.check](**automation.thresholds)
+        AGENTS[automation.check].thresholds(**automation.thresholds)
     except ValidationError as exc:
         raise InputError(f"{where}.thresholds: {exc.errors()[0]['msg']}") from None
 
@@ -130,7 +126,7 @@ async def run_step(
     automation = sop.step(step_no).automation
     assert automation is not None
     check_binding(sop.id, step_no, automation)
-    agent = AGENTS[automation.check]
+    agent = AGENTS[automation.check].run
     enabled, override = _override(config, sop.id, step_no)
     started = clock()
     with Session(engine) as session:
