@@ -10,7 +10,7 @@ import time
 from datetime import UTC
 
 from cryptography import x509
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import ExtensionOID, NameOID
 
 from .model import CertInfo, Probe, TlsSettings, TlsTarget
@@ -47,8 +47,6 @@ def _signed_by_own_key(cert: x509.Certificate) -> bool:
     key = cert.public_key()
     try:
         if isinstance(key, rsa.RSAPublicKey):
-            from cryptography.hazmat.primitives.asymmetric import padding
-
             key.verify(
                 cert.signature, cert.tbs_certificate_bytes, padding.PKCS1v15(), cert.signature_hash_algorithm
             )
@@ -84,10 +82,9 @@ def cert_info(der: bytes) -> CertInfo:
 async def _handshake(
     target: TlsTarget, context: ssl.SSLContext, timeout_s: float
 ) -> tuple[bytes | None, str | None]:
-    server_hostname = target.name if not _is_address(target.name) or context.check_hostname else None
     async with asyncio.timeout(timeout_s):
         _reader, writer = await asyncio.open_connection(
-            target.host, target.port, ssl=context, server_hostname=server_hostname or target.name
+            target.host, target.port, ssl=context, server_hostname=target.name
         )
     try:
         ssl_object = writer.get_extra_info("ssl_object")
@@ -99,16 +96,6 @@ async def _handshake(
                 await writer.wait_closed()
         except (TimeoutError, OSError, ssl.SSLError):
             pass
-
-
-def _is_address(name: str) -> bool:
-    import ipaddress
-
-    try:
-        ipaddress.ip_address(name)
-    except ValueError:
-        return False
-    return True
 
 
 async def probe(target: TlsTarget, settings: TlsSettings, context: ssl.SSLContext) -> Probe:
