@@ -529,7 +529,7 @@ def run_cmd(obj: Context, sop_id: str, step_no: int | None, once: bool) -> None:
     try:
         upgrade(engine)
         for no in steps:
-            result = asyncio.run(run_step(config, engine, sop, no))
+            result = asyncio.run(run_step(config, engine, sop, no, registry=obj.registry()))
             click.echo(
                 t["run_done"].format(
                     sop=sop.id,

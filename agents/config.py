@@ -34,6 +34,7 @@ from sqlalchemy.engine import make_url
 
 from checks.dns.model import DnsSettings, Nameserver
 from checks.link.model import LinkSettings
+from checks.snmp.model import SnmpSettings
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
@@ -264,8 +265,11 @@ class Link(Strict):
     contracted_down_mbps: float = Field(gt=0)
     contracted_up_mbps: float = Field(gt=0)
     device: str | None = None  # snmp_devices[].id
-    if_index: int | None = None
+    if_index: int | None = Field(default=None, ge=-(2**31), le=2**32 - 1)  # RouterOS may show it negative
     if_name: str | None = None
+    # Which counter carries the OPD's download: "in" on the OPD router's uplink, "out" on a port of the
+    # data-centre switch that faces the OPD.
+    download: Literal["in", "out"] = "in"
     parent: str | None = None  # upstream link: its outage explains this one's
     provider: str | None = None  # ISP, for escalation records
     probe: str | None = None
@@ -445,6 +449,10 @@ class LinkConfig(LinkSettings):
     """Link monitoring: probes per check, limits, DOWN/UP counts and flapping (targets.links)."""
 
 
+class SnmpConfig(SnmpSettings):
+    """SNMP bandwidth: timeouts, GETBULK size, over-use and under-delivery limits (targets.snmp_devices)."""
+
+
 class AgentOverride(Strict):
     enabled: bool = True
     schedule: Schedule | None = None
@@ -463,6 +471,7 @@ class Config(Strict):
     dns: DnsConfig = Field(default_factory=DnsConfig)
     tls: TlsConfig = Field(default_factory=TlsConfig)
     link: LinkConfig = Field(default_factory=LinkConfig)
+    snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
 
     @field_validator("agents")

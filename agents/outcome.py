@@ -21,6 +21,10 @@ class CaseIntent:
     role: str | None = None
     note: str = ""
     data: dict[str, Any] | None = None
+    # Another SOP's step whose case this is (an SNMP port-down is a polman-15 network fault);
+    # None: the step the agent runs for.
+    sop_id: str | None = None
+    step_no: int | None = None
 
 
 @dataclass

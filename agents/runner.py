@@ -19,16 +19,17 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from checks.link import LinkSettings
+from checks.snmp import SnmpSettings
 from checks.tls import TlsThresholds
 from checks.web import Thresholds
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import open_or_update, resolve_if_open
 from sop_registry.ledger.models import CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
-from sop_registry.loader import Registry
+from sop_registry.loader import Registry, load_registry
 from sop_registry.schema import Automation, Sop
 
-from . import dns_agent, link_agent, tls_agent, web_agent
+from . import dns_agent, link_agent, snmp_agent, tls_agent, web_agent
 from .config import Config
 from .outcome import AgentOutcome
 
@@ -51,6 +52,7 @@ AGENTS: dict[str, Agent] = {
     "dns_ip": Agent(dns_agent.run, NoThresholds),
     "tls_cert": Agent(tls_agent.run, TlsThresholds),
     "link": Agent(link_agent.run, LinkSettings),
+    "snmp_bandwidth": Agent(snmp_agent.run, SnmpSettings),
 }
 
 
@@ -122,6 +124,7 @@ async def run_step(
     clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     trigger: str = "manual",
     due_at: datetime | None = None,
+    registry: Registry | None = None,
 ) -> StepResult:
     automation = sop.step(step_no).automation
     assert automation is not None
@@ -173,7 +176,19 @@ async def run_step(
             )
             session.commit()
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
-    return _record(engine, sop, step_no, run_id, outcome, clock(), automation.check)
+    sops = _case_sops(outcome, sop, registry, config)
+    return _record(engine, sops, step_no, run_id, outcome, clock(), automation.check)
+
+
+def _case_sops(outcome: AgentOutcome, sop: Sop, registry: Registry | None, config: Config) -> dict[str, Sop]:
+    """The SOPs whose cases the outcome touches: the step's own, and any an intent routes to."""
+    sops = {sop.id: sop}
+    wanted = {i.sop_id for i in outcome.cases if i.sop_id and i.sop_id != sop.id}
+    if wanted:
+        registry = registry or load_registry(config.sop_dirs)
+        for sop_id in wanted:
+            sops[sop_id] = registry[sop_id]
+    return sops
 
 
 def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
@@ -184,8 +199,15 @@ def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
 
 
 def _record(
-    engine: Engine, sop: Sop, step_no: int, run_id: int, outcome: AgentOutcome, at: datetime, kind: str
+    engine: Engine,
+    sops: dict[str, Sop],
+    step_no: int,
+    run_id: int,
+    outcome: AgentOutcome,
+    at: datetime,
+    kind: str,
 ) -> StepResult:
+    sop = next(iter(sops.values()))  # the step's own SOP comes first
     opened = updated = resolved = 0
     # Findings, the run's status, what the check remembers, its samples and the case changes: one
     # transaction, so a crash never leaves a state that belongs to a run that is not recorded.
@@ -208,11 +230,13 @@ def _record(
         )
         for intent in outcome.cases:
             data = {**(intent.data or {}), "step_run_id": run_id}
+            case_sop = sops[intent.sop_id or sop.id]
+            case_step = intent.step_no or step_no
             if intent.failing:
                 change = open_or_update(
                     session,
-                    sop,
-                    step_no,
+                    case_sop,
+                    case_step,
                     intent.target,
                     title=intent.title,
                     at=at,
@@ -224,16 +248,22 @@ def _record(
                 if change.kind == "opened":
                     log.info(
                         "case opened sop=%s step=%s target=%s case=%s",
-                        sop.id,
-                        step_no,
+                        case_sop.id,
+                        case_step,
                         intent.target,
                         change.case.id,
                     )
             elif resolve_if_open(
-                session, sop.id, step_no, intent.target, at=at, note=intent.note, data={"step_run_id": run_id}
+                session,
+                case_sop.id,
+                case_step,
+                intent.target,
+                at=at,
+                note=intent.note,
+                data={"step_run_id": run_id},
             ):
                 resolved += 1
-                log.info("case resolved sop=%s step=%s target=%s", sop.id, step_no, intent.target)
+                log.info("case resolved sop=%s step=%s target=%s", case_sop.id, case_step, intent.target)
         session.commit()
         status = run.status
     log.info("step finished sop=%s step=%s run=%s status=%s", sop.id, step_no, run_id, status)

@@ -1,1 +1,89 @@
-"""SNMP bandwidth: counter arithmetic (rates.py) so far; polling, evaluation and the agent follow."""
+"""SNMP bandwidth: interface discovery, 64-bit counters with 32-bit fallback, wrap/reboot-safe rates,
+utilisation against the contracted rate, interface state. fetch -> parse -> evaluate."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+from ..finding import as_dicts
+from .evaluate import evaluate_device
+from .fetch import poll_all
+from .messages import TEMPLATES
+from .model import Contract, Credentials, Device, DeviceResult, InterfaceResult, SnmpSettings, Watch
+
+__all__ = [
+    "Contract",
+    "Credentials",
+    "Device",
+    "DeviceResult",
+    "InterfaceResult",
+    "SnmpSettings",
+    "Watch",
+    "check_snmp",
+    "device_as_dict",
+    "device_memory",
+    "interface_as_dict",
+]
+
+
+async def check_snmp(
+    devices: list[Device],
+    memory: dict[str, dict[str, dict[str, Any]]],
+    settings: SnmpSettings,
+    *,
+    engine: SnmpEngine | None = None,
+    clock: Callable[[], float] = time.time,
+) -> list[DeviceResult]:
+    """`memory`: per device id, what its last run left (see evaluate_device)."""
+    polls = await poll_all(devices, settings, engine=engine, clock=clock)
+    return [
+        evaluate_device(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
+    ]
+
+
+def device_memory(result: DeviceResult) -> dict[str, dict[str, Any]]:
+    """What to keep for the device's next run; an unreachable device keeps what it had."""
+    out: dict[str, dict[str, Any]] = {}
+    if result.memory:
+        out["device"] = result.memory
+    for i in result.interfaces:
+        if i.memory is not None:
+            out[str(i.if_index)] = i.memory
+    return out
+
+
+def interface_as_dict(result: InterfaceResult, lang: str = "id") -> dict[str, Any]:
+    """The `sigap check snmp --json` contract: one object per interface."""
+    return {
+        "target": result.target,
+        "device": result.device,
+        "if_index": result.if_index,
+        "if_name": result.if_name,
+        "if_alias": result.if_alias,
+        "oper_status": result.oper_status,
+        "admin_status": result.admin_status,
+        "in_bps": None if result.in_bps is None else round(result.in_bps),
+        "out_bps": None if result.out_bps is None else round(result.out_bps),
+        "speed_mbps": result.speed_mbps,
+        "link": result.link_id,
+        "down_util_pct": result.down_util_pct,
+        "up_util_pct": result.up_util_pct,
+        "no_rate_reason": result.no_rate_reason,
+        "status": result.status,
+        "findings": as_dicts(TEMPLATES, result.findings, lang),
+    }
+
+
+def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
+    """A device that could not be walked: one line for it (its interfaces are unknown)."""
+    return {
+        "target": result.device,
+        "host": result.host,
+        "status": result.status,
+        "uptime_ticks": result.uptime_ticks,
+        "findings": as_dicts(TEMPLATES, result.findings, lang),
+    }

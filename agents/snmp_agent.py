@@ -1,0 +1,280 @@
+"""The SNMP bandwidth agent: every device in targets.snmp_devices walked every 5 minutes, as
+Polewali Mandar 13 step 9 ("Melaksanakan pekerjaan penyediaan bandwidth Perangkat Daerah"): is the
+provider delivering what was contracted, and does the OPD need more?
+
+Under-delivery and a silent device open the polman-13 case; an OPD link's interface going down is a
+network fault and opens Polewali Mandar 15 step 1, the same case the link agent opens for that link.
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from checks.finding import render
+from checks.snmp import (
+    Contract,
+    Credentials,
+    Device,
+    DeviceResult,
+    InterfaceResult,
+    SnmpSettings,
+    Watch,
+    check_snmp,
+    device_as_dict,
+    device_memory,
+    interface_as_dict,
+)
+from checks.snmp.messages import TEMPLATES
+from sop_registry.ledger.store import FindingRecord
+from sop_registry.schema import Automation
+
+from .config import Config, Link, SnmpDevice, runs_here
+from .outcome import AgentOutcome, CaseIntent, finding_records
+from .outputs import write_csv
+
+CASE_ROLE = "Tim Teknis Jaringan TIK"  # polman-13's technical team
+FAULT_SOP, FAULT_STEP, FAULT_ROLE = "polman-15", 1, "Teknisi Jaringan"
+
+_HEADERS = {
+    "id": [
+        "Perangkat",
+        "ifIndex",
+        "Antarmuka",
+        "Keterangan",
+        "Tautan OPD",
+        "Status port",
+        "Kecepatan (Mbps)",
+        "Masuk (Mbps)",
+        "Keluar (Mbps)",
+        "Unduh (% kontrak)",
+        "Unggah (% kontrak)",
+        "Status",
+        "Temuan",
+    ],
+    "en": [
+        "Device",
+        "ifIndex",
+        "Interface",
+        "Alias",
+        "OPD link",
+        "Port status",
+        "Speed (Mbps)",
+        "In (Mbps)",
+        "Out (Mbps)",
+        "Download (% of contract)",
+        "Upload (% of contract)",
+        "Status",
+        "Findings",
+    ],
+}
+
+
+def settings_for(config: Config, automation: Automation | None, override: dict[str, Any]) -> SnmpSettings:
+    """The snmp section, then the SOP binding's thresholds, then the agents override."""
+    values = config.snmp.model_dump(exclude_defaults=True)
+    fields = set(SnmpSettings.model_fields)
+    for layer in (dict(automation.thresholds) if automation else {}, override):
+        values.update({k: v for k, v in layer.items() if k in fields})
+    return SnmpSettings(**values)
+
+
+def credentials(entry: SnmpDevice) -> Credentials:
+    if entry.version == "v3" and entry.v3 is not None:
+        v3 = entry.v3
+        return Credentials(
+            user=v3.user,
+            auth_protocol=v3.auth_protocol,
+            auth_key=v3.auth_key.get_secret_value(),
+            priv_protocol=v3.priv_protocol,
+            priv_key=v3.priv_key.get_secret_value(),
+        )
+    return Credentials(community=entry.community.get_secret_value() if entry.community else None)
+
+
+def devices(config: Config) -> list[Device]:
+    """This probe's devices, each with the OPD links whose interfaces it carries."""
+    links_by_device: dict[str, list[Link]] = {}
+    for link in config.targets.links:
+        if link.device:
+            links_by_device.setdefault(link.device, []).append(link)
+    out = []
+    for entry in config.targets.snmp_devices:
+        if not runs_here(entry.probe, config.probe):
+            continue
+        watches = tuple(
+            Watch(
+                Contract(link.id, link.contracted_down_mbps, link.contracted_up_mbps, link.download),
+                link.if_index,
+                link.if_name,
+            )
+            for link in links_by_device.get(entry.id, [])
+        )
+        out.append(
+            Device(
+                entry.id,
+                entry.host,
+                entry.port,
+                credentials(entry),
+                watches,
+                timeout_s=entry.timeout_s,
+                retries=entry.retries,
+            )
+        )
+    return out
+
+
+def _reported(result: InterfaceResult, memory: dict[str, Any]) -> bool:
+    """Every contracted link, and a spare port only when its state changed (a 48-port switch with
+    30 empty ports would otherwise fill the ledger with the same 30 findings every 5 minutes)."""
+    if result.link_id:
+        return True
+    before = memory.get(str(result.if_index), {}).get("oper")
+    return before is not None and before != result.oper_status
+
+
+def _cases(result: DeviceResult, links: dict[str, Link]) -> list[CaseIntent]:
+    out = []
+    unreachable = any(f.code == "device_unreachable" for f in result.findings)
+    out.append(
+        CaseIntent(
+            target=f"snmp:{result.device}",
+            failing=unreachable,
+            title=f"Perangkat {result.device} tidak menjawab SNMP: bandwidth OPD tidak terukur"
+            if unreachable
+            else "",
+            role=CASE_ROLE,
+            note=f"perangkat {result.device} menjawab SNMP kembali",
+            data={"host": result.host},
+        )
+    )
+    for i in result.interfaces:
+        if not i.link_id or unreachable:
+            continue
+        link = links[i.link_id]
+        under = next((f for f in i.findings if f.code == "bw_under_delivery"), None)
+        if under is not None:
+            out.append(
+                CaseIntent(
+                    target=link.id,
+                    failing=True,
+                    title=f"Bandwidth {link.opd} di bawah kontrak: {render(TEMPLATES, under, 'id')}",
+                    role=CASE_ROLE,
+                    data={"opd": link.opd, "provider": link.provider, "observed": under.observed},
+                )
+            )
+        elif i.in_bps is not None:  # measured and not held under the contract: resolved
+            out.append(CaseIntent(target=link.id, failing=False, note="bandwidth kembali sesuai kontrak"))
+        down = next((f for f in i.findings if f.code == "if_down"), None)
+        if down is not None:
+            out.append(
+                CaseIntent(
+                    target=link.id,
+                    failing=True,
+                    title=f"Gangguan jaringan {link.opd}: {render(TEMPLATES, down, 'id')} di {result.device}",
+                    role=FAULT_ROLE,
+                    data={"opd": link.opd, "provider": link.provider, "device": result.device},
+                    sop_id=FAULT_SOP,
+                    step_no=FAULT_STEP,
+                )
+            )
+        elif i.oper_status == "up" and not link.host:
+            # A link with a probed host is the link agent's to resolve (it sees the whole path);
+            # one watched only here is resolved when its port is up again.
+            out.append(
+                CaseIntent(
+                    target=link.id,
+                    failing=False,
+                    note=f"port {i.if_name} di {result.device} aktif kembali",
+                    sop_id=FAULT_SOP,
+                    step_no=FAULT_STEP,
+                )
+            )
+    return out
+
+
+def _row(r: InterfaceResult, lang: str) -> list[Any]:
+    def mbps(bps: float | None) -> str:
+        return "" if bps is None else f"{bps / 1e6:.2f}"
+
+    return [
+        r.device,
+        r.if_index,
+        r.if_name,
+        r.if_alias,
+        r.link_id or "",
+        r.oper_status or "",
+        "" if r.speed_mbps is None else f"{r.speed_mbps:g}",
+        mbps(r.in_bps),
+        mbps(r.out_bps),
+        "" if r.down_util_pct is None else r.down_util_pct,
+        "" if r.up_util_pct is None else r.up_util_pct,
+        r.status,
+        "; ".join(render(TEMPLATES, f, lang) for f in r.findings if f.status != "ok"),
+    ]
+
+
+async def run(
+    config: Config,
+    automation: Automation | None,
+    override: dict[str, Any],
+    now: datetime,
+    output_path: Path,
+    *,
+    memory: dict[str, dict[str, Any]] | None = None,
+    engine: Any = None,
+) -> AgentOutcome:
+    settings = settings_for(config, automation, override)
+    targets = devices(config)
+    memory = memory or {}
+    results = await check_snmp(targets, memory, settings, engine=engine, clock=time.time)
+    links = {link.id: link for link in config.targets.links}
+    lang = config.office.language
+    findings: list[FindingRecord] = []
+    samples: list[tuple[str, datetime, float]] = []
+    states: dict[str, dict[str, Any]] = {}
+    cases: list[CaseIntent] = []
+    rows = []
+    for result in results:
+        previous = memory.get(result.device, {})
+        details = {"host": result.host}
+        findings += finding_records(TEMPLATES, result.findings, f"snmp:{result.device}", details)
+        for i in result.interfaces:
+            rows.append(_row(i, lang))
+            if _reported(i, previous):
+                where = {"device": i.device, "if_index": i.if_index, "if_name": i.if_name}
+                findings += finding_records(TEMPLATES, i.findings, i.target, where)
+            if i.link_id and i.memory and i.down_util_pct is not None:
+                # Stamped with the poll's own time: the weekly 95th percentile is over these.
+                _start, end, down, up = i.memory["history"][-1]
+                at = datetime.fromtimestamp(end, UTC)
+                samples.append((f"bw:{i.link_id}:down_bps", at, down))
+                samples.append((f"bw:{i.link_id}:up_bps", at, up))
+        if result.memory is not None:  # an unreachable device keeps what it had, for the next rate
+            states[result.device] = device_memory(result)
+        cases += _cases(result, links)
+    write_csv(output_path, _HEADERS[lang if lang in _HEADERS else "id"], rows)
+    up = sum(1 for r in results if r.memory is not None)
+    measured = [i for r in results for i in r.interfaces if i.link_id and i.in_bps is not None]
+    summary = (
+        f"{len(results)} perangkat ({up} menjawab), {sum(len(r.interfaces) for r in results)} antarmuka, "
+        f"{len(measured)} tautan OPD terukur, "
+        f"{sum(1 for f in findings if f.code == 'bw_over_use')} pemakaian berlebih, "
+        f"{sum(1 for f in findings if f.code == 'bw_under_delivery')} di bawah kontrak, "
+        f"{sum(1 for f in findings if f.code == 'if_down')} port mati"
+    )
+    return AgentOutcome(
+        findings=findings,
+        summary=summary,
+        output_kind="rekap_bandwidth",
+        output_ref=str(output_path),
+        details={
+            "devices": [device_as_dict(r, lang) for r in results],
+            "links": [interface_as_dict(i, lang) for r in results for i in r.interfaces if i.link_id],
+        },
+        cases=cases,
+        states=states,
+        samples=samples,
+    )

@@ -1,0 +1,319 @@
+"""From two polls to findings: rates, utilisation against the contract, over-use and under-delivery
+over a window, interface and device state. Pure: the polls, the previous memory and the settings
+come in; results and the memory for the next run go out.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..finding import Finding, worst
+from .model import (
+    DOWN_STATES,
+    Contract,
+    Device,
+    DevicePoll,
+    DeviceResult,
+    Interface,
+    InterfaceResult,
+    SnmpSettings,
+    Watch,
+)
+from .parse import interfaces, normalise_index
+from .rates import CounterSample, rate
+
+_COVERED = 0.9
+# Which way the traffic goes, in the words of each language's template.
+_WORDS = {
+    "down": {"arah": "unduh", "way": "Download"},
+    "up": {"arah": "unggah", "way": "Upload"},
+}  # share of the window the valid samples must cover before "sustained" is said
+
+
+def _mbps(bps: float | None) -> float | None:
+    return None if bps is None else round(bps / 1e6, 2)
+
+
+def _pct(part: float, whole: float) -> float:
+    return round(100 * part / whole, 1)
+
+
+def match_watches(device: Device, found: list[Interface]) -> tuple[dict[int, Watch], list[Watch]]:
+    """ifIndex -> the link bound to it, and the bindings that match no interface on the device."""
+    by_index = {i.index: i for i in found}
+    by_name: dict[str, Interface] = {}
+    for i in found:
+        by_name.setdefault(i.name, i)
+        by_name.setdefault(i.descr, i)
+    bound: dict[int, Watch] = {}
+    missing = []
+    for watch in device.watches:
+        iface = (
+            by_index.get(normalise_index(watch.if_index))
+            if watch.if_index is not None
+            else by_name.get(watch.if_name or "")
+        )
+        if iface is None:
+            missing.append(watch)
+        else:
+            bound[iface.index] = watch
+    return bound, missing
+
+
+def _window(history: list[list[float]], now: float, minutes: float) -> tuple[list[list[float]], bool]:
+    """The rates inside the last `minutes`, and whether they cover it (a missing sample is a gap)."""
+    cutoff = now - minutes * 60
+    inside = [e for e in history if e[1] > cutoff]
+    covered = sum(min(e[1], now) - max(e[0], cutoff) for e in inside)
+    return inside, covered >= _COVERED * minutes * 60
+
+
+def _contract_findings(
+    contract: Contract, history: list[list[float]], now: float, settings: SnmpSettings
+) -> list[Finding]:
+    """Sustained over-use (warn: the OPD needs more than it has) and under-delivery (crit: the
+    provider holds the link flat below what was bought) for each direction."""
+    inside, full = _window(history, now, settings.window_minutes)
+    if not full or not inside:
+        return []
+    out = []
+    for column, direction, mbps in ((2, "down", contract.down_mbps), (3, "up", contract.up_mbps)):
+        values = [e[column] for e in inside]
+        contract_bps = mbps * 1e6
+        low, high = min(values), max(values)
+        if low > contract_bps * settings.over_use_pct / 100:
+            out.append(
+                Finding(
+                    "bw_over_use",
+                    "warn",
+                    {
+                        **_WORDS[direction],
+                        "pct": _pct(low, contract_bps),
+                        "minutes": settings.window_minutes,
+                        "limit": settings.over_use_pct,
+                        "contract": mbps,
+                    },
+                    observed={"direction": direction, "min_pct": _pct(low, contract_bps)},
+                    limit={"pct": settings.over_use_pct, "minutes": settings.window_minutes},
+                )
+            )
+        elif (
+            len(values) >= 3
+            and contract_bps * settings.under_floor_pct / 100 <= high
+            and high <= contract_bps * settings.under_below_pct / 100
+            and low >= high * (1 - settings.plateau_band_pct / 100)
+        ):
+            out.append(
+                Finding(
+                    "bw_under_delivery",
+                    "crit",
+                    {
+                        **_WORDS[direction],
+                        "level": _mbps(high),
+                        "pct": _pct(high, contract_bps),
+                        "minutes": settings.window_minutes,
+                        "contract": mbps,
+                    },
+                    observed={"direction": direction, "plateau_mbps": _mbps(high)},
+                    limit={"contract_mbps": mbps},
+                )
+            )
+    return out
+
+
+def _state_findings(iface: Interface, prev: dict[str, Any], watched: bool) -> list[Finding]:
+    out = []
+    if iface.admin == "down":
+        # Switched off on purpose: worth a word on a contracted link, nothing on a spare port.
+        out.append(Finding("if_admin_down", "warn" if watched else "ok", {"name": iface.name}))
+    elif iface.oper in DOWN_STATES:
+        was = prev.get("oper")
+        out.append(
+            Finding(
+                "if_down",
+                "crit" if watched else "warn",
+                {"name": iface.name, "oper": iface.oper, "was": was},
+                observed=iface.oper,
+                limit="up",
+            )
+        )
+    elif iface.oper not in ("up", None):
+        out.append(
+            Finding("if_not_up", "warn", {"name": iface.name, "oper": iface.oper}, observed=iface.oper)
+        )
+    old_speed = prev.get("speed_mbps")
+    if old_speed and iface.speed_mbps and old_speed != iface.speed_mbps:
+        out.append(
+            Finding(
+                "speed_changed",
+                "warn",
+                {"old": old_speed, "new": iface.speed_mbps},
+                observed=iface.speed_mbps,
+                limit=old_speed,
+            )
+        )
+    return out
+
+
+def evaluate_interface(
+    device: Device,
+    iface: Interface,
+    prev: dict[str, Any] | None,
+    watch: Watch | None,
+    uptime_ticks: int | None,
+    at: float,
+    settings: SnmpSettings,
+) -> InterfaceResult:
+    prev = prev or {}
+    contract = watch.contract if watch else None
+    findings = _state_findings(iface, prev, watch is not None)
+    if contract and iface.speed_mbps and iface.speed_mbps < max(contract.down_mbps, contract.up_mbps):
+        findings.append(
+            Finding(
+                "speed_below_contract",
+                "warn",
+                {"speed": iface.speed_mbps, "contract": max(contract.down_mbps, contract.up_mbps)},
+                observed=iface.speed_mbps,
+                limit=max(contract.down_mbps, contract.up_mbps),
+            )
+        )
+    speed_bps = iface.speed_mbps * 1e6 if iface.speed_mbps else None
+    sample = CounterSample(at, uptime_ticks, iface.in_octets, iface.out_octets, iface.bits, speed_bps)
+    history = [e for e in prev.get("history", []) if e[1] > at - 2 * settings.window_minutes * 60]
+    in_bps = out_bps = down_util = up_util = None
+    reason = None
+    previous: CounterSample | None = None
+    if iface.bits == 0:
+        reason = "no_counter"
+        if watch:
+            findings.append(Finding("no_counters", "unknown", {"name": iface.name}))
+    else:
+        if prev.get("sample"):
+            previous = CounterSample.from_json(prev["sample"])
+        r = rate(previous, sample)
+        in_bps, out_bps, reason = r.in_bps, r.out_bps, r.reason
+        if reason and reason not in ("first_sample", "reboot"):
+            # No rate for this interval, on purpose: a reset or a wrap we cannot untangle is not traffic.
+            findings.append(Finding("counter_discontinuity", "ok", {"reason": reason}, observed=reason))
+    if in_bps is not None and out_bps is not None and previous is not None:
+        if contract:
+            down, up = (in_bps, out_bps) if contract.download == "in" else (out_bps, in_bps)
+            down_util = _pct(down, contract.down_mbps * 1e6)
+            up_util = _pct(up, contract.up_mbps * 1e6)
+            history.append([previous.at, at, down, up])
+            findings.extend(_contract_findings(contract, history, at, settings))
+        findings.append(
+            Finding(
+                "bw_measured",
+                "ok",
+                {
+                    "in": _mbps(in_bps),
+                    "out": _mbps(out_bps),
+                    "down_pct": down_util,
+                    "up_pct": up_util,
+                    "contract": f"{contract.down_mbps:g}/{contract.up_mbps:g}" if contract else None,
+                },
+                observed={"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)},
+                limit={"down_mbps": contract.down_mbps, "up_mbps": contract.up_mbps} if contract else None,
+            )
+        )
+    memory = {
+        # Without counters there is nothing to compare next time; a discontinuity starts afresh.
+        "sample": sample.to_json() if iface.bits else None,
+        "oper": iface.oper,
+        "speed_mbps": iface.speed_mbps,
+        "history": history,
+    }
+    return InterfaceResult(
+        target=contract.link_id if contract else f"{device.id}/{iface.name}",
+        device=device.id,
+        if_index=iface.index,
+        if_name=iface.name,
+        if_alias=iface.alias,
+        oper_status=iface.oper,
+        admin_status=iface.admin,
+        speed_mbps=iface.speed_mbps,
+        in_bps=in_bps,
+        out_bps=out_bps,
+        status=worst(f.status for f in findings),
+        findings=findings,
+        link_id=contract.link_id if contract else None,
+        down_util_pct=down_util,
+        up_util_pct=up_util,
+        no_rate_reason=reason,
+        memory=memory,
+    )
+
+
+def _unmeasured(device: Device, watch: Watch, finding: Finding) -> InterfaceResult:
+    """A contracted link with no measurement this run (device silent, interface gone)."""
+    return InterfaceResult(
+        target=watch.contract.link_id,
+        device=device.id,
+        if_index=normalise_index(watch.if_index) if watch.if_index is not None else -1,
+        if_name=watch.if_name or "",
+        if_alias="",
+        oper_status=None,
+        admin_status=None,
+        speed_mbps=None,
+        in_bps=None,
+        out_bps=None,
+        status=finding.status,
+        findings=[finding],
+        link_id=watch.contract.link_id,
+    )
+
+
+def evaluate_device(
+    device: Device,
+    poll: DevicePoll,
+    memory: dict[str, dict[str, Any]],
+    settings: SnmpSettings,
+) -> DeviceResult:
+    """`memory`: this device's previous state, keyed "device" and by ifIndex (as text)."""
+    prev_device = memory.get("device", {})
+    if poll.error:
+        finding = Finding("device_unreachable", "unknown", {"host": device.host, "error": poll.error})
+        # The links it carries have no measurement this run: say so on each, keep their memory.
+        unmeasured = [_unmeasured(device, w, finding) for w in device.watches]
+        return DeviceResult(device.id, device.host, "unknown", [finding], unmeasured)
+    findings: list[Finding] = []
+    old_uptime = prev_device.get("uptime")
+    if old_uptime is not None and poll.uptime_ticks is not None and poll.uptime_ticks < old_uptime:
+        findings.append(
+            Finding(
+                "device_rebooted",
+                "warn",
+                {"uptime": round(poll.uptime_ticks / 100 / 60, 1)},
+                observed=poll.uptime_ticks,
+                limit=old_uptime,
+            )
+        )
+    found = interfaces(poll.table)
+    if not found:
+        findings.append(Finding("no_interfaces", "unknown", {"host": device.host}))
+    bound, missing = match_watches(device, found)
+    results = [
+        evaluate_interface(
+            device, i, memory.get(str(i.index)), bound.get(i.index), poll.uptime_ticks, poll.at, settings
+        )
+        for i in found
+    ]
+    for w in missing:
+        absent = Finding(
+            "interface_missing",
+            "unknown",
+            {"index": w.if_index, "name": w.if_name, "device": device.id},
+        )
+        results.append(_unmeasured(device, w, absent))
+    if not findings:
+        findings.append(Finding("device_ok", "ok", {"count": len(found), "requests": poll.requests}))
+    return DeviceResult(
+        device.id,
+        device.host,
+        worst(f.status for f in findings),
+        findings,
+        results,
+        uptime_ticks=poll.uptime_ticks,
+        memory={"uptime": poll.uptime_ticks, "at": poll.at},
+    )

@@ -1,0 +1,70 @@
+"""What a person reads about an SNMP finding, in Indonesian (default) and English."""
+
+TEMPLATES: dict[str, dict[str, str]] = {
+    "bw_measured": {
+        "id": "Lalu lintas masuk {in} Mbps, keluar {out} Mbps; unduh {down_pct}%, unggah {up_pct}% "
+        "dari kontrak {contract} Mbps",
+        "en": "Traffic in {in} Mbps, out {out} Mbps; download {down_pct}%, upload {up_pct}% "
+        "of the {contract} Mbps contract",
+    },
+    "bw_over_use": {
+        "id": "Pemakaian {arah} di atas {limit}% kontrak {contract} Mbps selama {minutes} menit "
+        "(terendah {pct}%): kebutuhan bandwidth OPD melebihi yang tersedia",
+        "en": "{way} use above {limit}% of the {contract} Mbps contract for {minutes} minutes "
+        "(lowest {pct}%): the OPD needs more bandwidth than it has",
+    },
+    "bw_under_delivery": {
+        "id": "Lalu lintas {arah} tertahan datar di {level} Mbps ({pct}% kontrak {contract} Mbps) "
+        "selama {minutes} menit: penyedia diduga tidak memberikan bandwidth sesuai kontrak",
+        "en": "{way} traffic held flat at {level} Mbps ({pct}% of the {contract} Mbps contract) "
+        "for {minutes} minutes: the provider seems not to deliver the contracted bandwidth",
+    },
+    "if_down": {
+        "id": "Antarmuka {name} mati (status {oper}, sebelumnya {was})",
+        "en": "Interface {name} is down (status {oper}, before {was})",
+    },
+    "if_admin_down": {
+        "id": "Antarmuka {name} dimatikan secara administratif",
+        "en": "Interface {name} is administratively down",
+    },
+    "if_not_up": {
+        "id": "Antarmuka {name} tidak aktif (status {oper})",
+        "en": "Interface {name} is not up (status {oper})",
+    },
+    "speed_changed": {
+        "id": "Kecepatan port berubah dari {old} Mbps menjadi {new} Mbps",
+        "en": "Port speed changed from {old} Mbps to {new} Mbps",
+    },
+    "speed_below_contract": {
+        "id": "Kecepatan port {speed} Mbps di bawah kontrak {contract} Mbps: kontrak tidak mungkin tercapai",
+        "en": "Port speed {speed} Mbps is below the {contract} Mbps contract: it can never be reached",
+    },
+    "no_counters": {
+        "id": "Antarmuka {name} tidak memiliki penghitung oktet (ifHCInOctets/ifInOctets)",
+        "en": "Interface {name} has no octet counters (ifHCInOctets/ifInOctets)",
+    },
+    "counter_discontinuity": {
+        "id": "Tidak ada laju untuk interval ini: penghitung tidak bersambung ({reason})",
+        "en": "No rate for this interval: the counters are discontinuous ({reason})",
+    },
+    "device_ok": {
+        "id": "Perangkat menjawab: {count} antarmuka, {requests} permintaan SNMP",
+        "en": "Device answered: {count} interfaces, {requests} SNMP requests",
+    },
+    "device_rebooted": {
+        "id": "Perangkat baru dinyalakan ulang (uptime {uptime} menit): laju interval ini dilewati",
+        "en": "Device restarted (uptime {uptime} minutes): this interval's rate is skipped",
+    },
+    "device_unreachable": {
+        "id": "Perangkat {host} tidak menjawab SNMP: {error}",
+        "en": "Device {host} does not answer SNMP: {error}",
+    },
+    "no_interfaces": {
+        "id": "Perangkat {host} menjawab tetapi tidak memberikan tabel antarmuka (IF-MIB)",
+        "en": "Device {host} answers but gives no interface table (IF-MIB)",
+    },
+    "interface_missing": {
+        "id": "Antarmuka yang dikonfigurasi (ifIndex {index}, nama {name}) tidak ada di perangkat {device}",
+        "en": "The configured interface (ifIndex {index}, name {name}) is not on device {device}",
+    },
+}

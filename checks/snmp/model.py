@@ -1,0 +1,145 @@
+"""Typed settings, targets and results of the SNMP bandwidth check. No I/O here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from ..finding import Finding
+
+# IF-MIB ifOperStatus / ifAdminStatus values, as a technician reads them.
+OPER_STATUS = {
+    1: "up",
+    2: "down",
+    3: "testing",
+    4: "unknown",
+    5: "dormant",
+    6: "notPresent",
+    7: "lowerLayerDown",
+}
+DOWN_STATES = {"down", "notPresent", "lowerLayerDown"}
+
+
+class SnmpSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    timeout_s: float = Field(default=2.0, gt=0)  # one request
+    retries: int = Field(default=1, ge=0, le=10)
+    max_repetitions: int = Field(default=25, ge=1, le=200)  # rows per GETBULK
+    concurrency: int = Field(default=100, ge=1, le=5000)  # devices polled at once
+    # Sustained over-use: every rate in the window above this share of the contracted rate.
+    over_use_pct: float = Field(default=80, gt=0, le=200)
+    window_minutes: float = Field(default=15, gt=0, le=24 * 60)
+    # Under-delivery: the traffic sits flat (within band_pct of its top) for the whole window at a
+    # level between floor_pct and below_pct of the contract -- a link held under what was bought.
+    under_floor_pct: float = Field(default=50, gt=0, le=100)
+    under_below_pct: float = Field(default=90, gt=0, le=100)
+    plateau_band_pct: float = Field(default=5, gt=0, le=50)
+
+    @model_validator(mode="after")
+    def _order(self) -> SnmpSettings:
+        if self.under_floor_pct >= self.under_below_pct:
+            raise ValueError(
+                f"under_floor_pct ({self.under_floor_pct}) must be less than under_below_pct "
+                f"({self.under_below_pct})"
+            )
+        return self
+
+
+@dataclass(frozen=True)
+class Credentials:
+    community: str | None = None  # v2c
+    user: str | None = None  # v3 (authPriv when both keys are given)
+    auth_protocol: str = "SHA"
+    auth_key: str | None = None
+    priv_protocol: str = "AES"
+    priv_key: str | None = None
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The bandwidth bought for the OPD link this interface carries."""
+
+    link_id: str
+    down_mbps: float
+    up_mbps: float
+    download: Literal["in", "out"] = "in"  # which counter carries the OPD's download
+
+
+@dataclass(frozen=True)
+class Watch:
+    """An interface a link is bound to: by index (RouterOS may print it negative) or by name."""
+
+    contract: Contract
+    if_index: int | None = None
+    if_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Device:
+    id: str  # what the officer knows it by
+    host: str
+    port: int = 161
+    credentials: Credentials = field(default_factory=Credentials)
+    watches: tuple[Watch, ...] = ()
+    timeout_s: float | None = None  # the device's own, over the settings'
+    retries: int | None = None
+
+
+@dataclass
+class Interface:
+    """One interface row, after ifTable and ifXTable are joined."""
+
+    index: int
+    name: str
+    descr: str = ""
+    alias: str = ""
+    admin: str | None = None
+    oper: str | None = None
+    speed_mbps: float | None = None
+    in_octets: int | None = None
+    out_octets: int | None = None
+    bits: int = 0  # 64 (ifHC*), 32 (ifIn/OutOctets) or 0 (no counters)
+
+
+@dataclass
+class DevicePoll:
+    at: float  # epoch seconds of the last answer
+    uptime_ticks: int | None = None
+    table: dict[str, dict[int, Any]] = field(default_factory=dict)  # column -> ifIndex -> value
+    error: str | None = None
+    requests: int = 0
+
+
+@dataclass
+class InterfaceResult:
+    target: str
+    device: str
+    if_index: int
+    if_name: str
+    if_alias: str
+    oper_status: str | None
+    admin_status: str | None
+    speed_mbps: float | None
+    in_bps: float | None
+    out_bps: float | None
+    status: str
+    findings: list[Finding]
+    link_id: str | None = None
+    down_util_pct: float | None = None
+    up_util_pct: float | None = None
+    no_rate_reason: str | None = None
+    memory: dict[str, Any] | None = None  # what the next run needs
+
+
+@dataclass
+class DeviceResult:
+    device: str
+    host: str
+    status: str
+    findings: list[Finding]
+    interfaces: list[InterfaceResult]
+    uptime_ticks: int | None = None
+    memory: dict[str, Any] | None = None

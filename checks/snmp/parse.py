@@ -1,0 +1,80 @@
+"""The walked IF-MIB columns as interfaces: ifTable and ifXTable joined, 64-bit counters preferred.
+
+Real devices differ (shared/fixtures-real/snmp/SOURCES.md): a Cisco 3750 has HC counters on only some
+rows, an old IOS on one row, a Ubiquiti radio has no ifXTable at all, some devices number ifXTable
+rows differently from ifTable, and logical interfaces report speed 0.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .model import OPER_STATUS, Interface
+from .rates import MAX64, WRAP32
+
+_IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32")
+_IFXTABLE = ("name", "in64", "out64", "high_speed", "alias")
+
+
+def _pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
+    """ifXTable row -> ifTable row where the two tables use different indexes: matched by name."""
+    if_rows = {i for col in _IFTABLE for i in table.get(col, {})}
+    x_rows = {i for col in _IFXTABLE for i in table.get(col, {})}
+    lonely_if = {table.get("descr", {}).get(i): i for i in if_rows - x_rows}
+    pairs = {}
+    for x in sorted(x_rows - if_rows):
+        name = table.get("name", {}).get(x)
+        if name and name in lonely_if:
+            pairs[x] = lonely_if.pop(name)
+    return pairs
+
+
+def _speed_mbps(if_speed: int | None, high_speed: int | None) -> float | None:
+    # ifHighSpeed (Mbps) is the only truth above 4.29 Gbps, where ifSpeed sticks at 2^32-1; either
+    # may be 0 on logical interfaces, which means "unknown", not "no capacity".
+    if high_speed:
+        return float(high_speed)
+    if if_speed and if_speed != WRAP32 - 1:
+        return if_speed / 1e6
+    return None
+
+
+def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
+    pairs = _pair_foreign_rows(table)
+    merged: dict[int, dict[str, Any]] = {}
+    for column, rows in table.items():
+        for index, value in rows.items():
+            row = pairs.get(index, index) if column in _IFXTABLE else index
+            merged.setdefault(row, {})[column] = value
+    out = []
+    for index in sorted(merged):
+        row = merged[index]
+        in64, out64 = row.get("in64"), row.get("out64")
+        in32, out32 = row.get("in32"), row.get("out32")
+        if in64 is not None and out64 is not None and MAX64 not in (in64, out64):
+            bits, in_octets, out_octets = 64, in64, out64
+        elif in32 is not None and out32 is not None:
+            bits, in_octets, out_octets = 32, in32, out32  # no ifXTable (WISP radios) or no HC row
+        else:
+            bits, in_octets, out_octets = 0, None, None
+        descr = row.get("descr") or ""
+        out.append(
+            Interface(
+                index=index,
+                name=row.get("name") or descr or f"ifIndex {index}",
+                descr=descr,
+                alias=row.get("alias") or "",
+                admin=OPER_STATUS.get(row["admin"]) if "admin" in row else None,
+                oper=OPER_STATUS.get(row["oper"]) if "oper" in row else None,
+                speed_mbps=_speed_mbps(row.get("speed"), row.get("high_speed")),
+                in_octets=in_octets,
+                out_octets=out_octets,
+                bits=bits,
+            )
+        )
+    return out
+
+
+def normalise_index(index: int) -> int:
+    """RouterOS shows ifIndex as a negative Integer32; on the wire it is the same unsigned number."""
+    return index & 0xFFFFFFFF
