@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry, load_registry
 
@@ -497,6 +498,72 @@ def check_link_cmd(
         result_as_dict(evaluate_once(t, r, settings), lang) for t, r in zip(targets, results, strict=True)
     ]
     _emit(dicts, as_json, lambda rows: texts.link_table(rows, lang))
+
+
+@check.command("snmp")
+@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
+@click.option("--community", help="SNMP v2c community.")
+@click.option("--user", "v3_user", help="SNMPv3 user (authPriv with --auth-key and --priv-key).")
+@click.option("--auth-key", help="SNMPv3 authentication pass phrase.")
+@click.option("--auth-protocol", type=click.Choice(sorted(AUTH_PROTOCOLS)), default="SHA", show_default=True)
+@click.option("--priv-key", help="SNMPv3 privacy pass phrase.")
+@click.option("--priv-protocol", type=click.Choice(sorted(PRIV_PROTOCOLS)), default="AES", show_default=True)
+@click.option(
+    "--interval",
+    "interval_s",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    help="Seconds between the two polls (10).",
+)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per request (2).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per interface and line.")
+@click.pass_obj
+@bad_input_exits
+def check_snmp_cmd(
+    obj: Context,
+    hosts: tuple[str, ...],
+    community: str | None,
+    v3_user: str | None,
+    auth_key: str | None,
+    auth_protocol: str,
+    priv_key: str | None,
+    priv_protocol: str,
+    interval_s: float,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Bits/s, port state and speed of every interface: two polls --interval apart."""
+    import asyncio
+
+    from checks.snmp import Credentials, Device, SnmpSettings, device_as_dict, interface_as_dict, sample_twice
+
+    from .config import parse_host_port
+
+    if bool(community) == bool(v3_user):
+        raise InputError("option --community: give --community (v2c) or --user (v3), one of them")
+    if v3_user and not (auth_key and priv_key):
+        raise InputError("option --user: SNMPv3 needs --auth-key and --priv-key (authPriv)")
+    for key, name in ((auth_key, "--auth-key"), (priv_key, "--priv-key")):
+        if key is not None and len(key) < 8:
+            raise InputError(f"option {name}: SNMPv3 pass phrases have at least 8 characters")
+    credentials = Credentials(community, v3_user, auth_protocol, auth_key, priv_protocol, priv_key)
+    devices = []
+    for text in hosts:
+        try:
+            host, port = parse_host_port(text, 161)
+        except ValueError as exc:
+            raise InputError(f"argument HOST: {exc}") from None
+        devices.append(Device(text, host, port, credentials))
+    config = obj.optional_config()
+    settings = config.snmp if config else SnmpSettings()
+    if timeout_s is not None:
+        settings = SnmpSettings(**{**settings.model_dump(), "timeout_s": timeout_s})
+    results = asyncio.run(sample_twice(devices, settings, interval_s))
+    lang = obj.lang
+    dicts = []
+    for r in results:
+        dicts += [interface_as_dict(i, lang) for i in r.interfaces] or [device_as_dict(r, lang)]
+    _emit(dicts, as_json, lambda rows: texts.snmp_table(rows, lang))
 
 
 @cli.command("run")

@@ -50,6 +50,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_zone": "zona",
         "tls_cols": "Status|Sisa hari|Berlaku sampai|Penerbit|Target",
         "link_cols": "Status|Keadaan|Loss|RTT|Cara|Target",
+        "snmp_cols": "Status|ifIndex|Antarmuka|Port|Kecepatan|Masuk|Keluar|Target",
     },
     "en": {
         "col_id": "ID",
@@ -98,6 +99,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "kind_zone": "zone",
         "tls_cols": "Status|Days left|Valid until|Issuer|Target",
         "link_cols": "Status|State|Loss|RTT|Method|Target",
+        "snmp_cols": "Status|ifIndex|Interface|Port|Speed|In|Out|Target",
     },
 }
 
@@ -186,3 +188,26 @@ def link_table(rows: list[dict], lang: str) -> str:
         rtt = "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.1f} ms"
         table.append([r["status"].upper(), r["state"], f"{r['loss_pct']:g}%", rtt, r["method"], r["target"]])
     return check_table(table, [r["findings"] for r in rows])
+
+
+def snmp_table(rows: list[dict], lang: str) -> str:
+    t = get(lang)
+    table = [t["snmp_cols"].split("|")]
+
+    def mbps(value: float | None, scale: float = 1e6) -> str:
+        return "-" if value is None else f"{value / scale:.2f} Mbps"
+
+    for r in rows:
+        table.append(
+            [
+                r["status"].upper(),
+                str(r.get("if_index", "-")),
+                r.get("if_name") or "-",
+                r.get("oper_status") or "-",
+                mbps(r.get("speed_mbps"), 1),
+                mbps(r.get("in_bps")),
+                mbps(r.get("out_bps")),
+                r["target"],
+            ]
+        )
+    return check_table(table, [[f for f in r["findings"] if f["status"] != "ok"] for r in rows])

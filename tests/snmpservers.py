@@ -41,10 +41,12 @@ def need_snmpsim() -> str:
     pytest.skip(message)
 
 
-def animate(text: str, octets_per_s: dict[int, float], *, wrap32: bool = True) -> str:
+def animate(text: str, octets_per_s: dict[int, float], *, start_in: dict[int, int] | None = None) -> str:
     """A recorded walk with live counters: each listed ifIndex's in/out octet counters grow from
     their recorded value at the given rate (out at half of it), 32-bit ones wrapping at 2^32, and
-    sysUpTime counts from the recorded value -- so a restart of the simulator is a reboot."""
+    sysUpTime counts from the recorded value -- so a restart of the simulator is a reboot.
+    `start_in`: an in-counter's value at the simulator's start, instead of the recorded one."""
+    start_in = start_in or {}
     out = []
     for line in text.splitlines():
         oid, _, rest = line.partition("|")
@@ -54,8 +56,10 @@ def animate(text: str, octets_per_s: dict[int, float], *, wrap32: bool = True) -
             line = f"{oid}|67:numeric|rate=100,initial={value}"
         elif column in (IN64, OUT64, IN32, OUT32) and index.isdigit() and int(index) in octets_per_s:
             speed = octets_per_s[int(index)] / (1 if column in (IN64, IN32) else 2)
+            if column in (IN64, IN32) and int(index) in start_in:
+                value = str(start_in[int(index)])
             options = f"rate={speed:g},initial={value}"
-            if tag == "65" and wrap32:
+            if tag == "65":
                 options += ",wrap=1"
             line = f"{oid}|{tag}:numeric|{options}"
         out.append(line)

@@ -3,19 +3,32 @@ utilisation against the contracted rate, interface state. fetch -> parse -> eval
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from typing import Any
 
-from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
-
 from ..finding import as_dicts
 from .evaluate import evaluate_device
-from .fetch import poll_all
 from .messages import TEMPLATES
-from .model import Contract, Credentials, Device, DeviceResult, InterfaceResult, SnmpSettings, Watch
+from .model import (
+    AUTH_PROTOCOLS,
+    PRIV_PROTOCOLS,
+    Contract,
+    Credentials,
+    Device,
+    DeviceResult,
+    InterfaceResult,
+    SnmpSettings,
+    Watch,
+)
+
+# pysnmp takes ~0.3 s to import: only the functions that poll load it (fetch), so the CLI and the
+# config stay quick.
 
 __all__ = [
+    "AUTH_PROTOCOLS",
+    "PRIV_PROTOCOLS",
     "Contract",
     "Credentials",
     "Device",
@@ -27,6 +40,7 @@ __all__ = [
     "device_as_dict",
     "device_memory",
     "interface_as_dict",
+    "sample_twice",
 ]
 
 
@@ -35,14 +49,37 @@ async def check_snmp(
     memory: dict[str, dict[str, dict[str, Any]]],
     settings: SnmpSettings,
     *,
-    engine: SnmpEngine | None = None,
+    engine: Any = None,
     clock: Callable[[], float] = time.time,
 ) -> list[DeviceResult]:
-    """`memory`: per device id, what its last run left (see evaluate_device)."""
+    """`memory`: per device id, what its last run left (see evaluate_device). `engine`: the
+    process's SnmpEngine, or None for one made and closed for this call."""
+    from .fetch import poll_all
+
     polls = await poll_all(devices, settings, engine=engine, clock=clock)
     return [
         evaluate_device(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
     ]
+
+
+async def sample_twice(
+    devices: list[Device],
+    settings: SnmpSettings,
+    interval_s: float,
+    *,
+    clock: Callable[[], float] = time.time,
+) -> list[DeviceResult]:
+    """Two polls `interval_s` apart over one engine: the second has rates (`sigap check snmp`)."""
+    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+    engine = SnmpEngine()
+    try:
+        first = await check_snmp(devices, {}, settings, engine=engine, clock=clock)
+        memory = {r.device: device_memory(r) for r in first}
+        await asyncio.sleep(interval_s)
+        return await check_snmp(devices, memory, settings, engine=engine, clock=clock)
+    finally:
+        engine.close_dispatcher()
 
 
 def device_memory(result: DeviceResult) -> dict[str, dict[str, Any]]:

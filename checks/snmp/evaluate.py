@@ -202,21 +202,29 @@ def evaluate_interface(
             up_util = _pct(up, contract.up_mbps * 1e6)
             history.append([previous.at, at, down, up])
             findings.extend(_contract_findings(contract, history, at, settings))
-        findings.append(
-            Finding(
-                "bw_measured",
-                "ok",
-                {
-                    "in": _mbps(in_bps),
-                    "out": _mbps(out_bps),
-                    "down_pct": down_util,
-                    "up_pct": up_util,
-                    "contract": f"{contract.down_mbps:g}/{contract.up_mbps:g}" if contract else None,
-                },
-                observed={"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)},
-                limit={"down_mbps": contract.down_mbps, "up_mbps": contract.up_mbps} if contract else None,
+        if contract:
+            findings.append(
+                Finding(
+                    "bw_contract",
+                    "ok",
+                    {
+                        "in": _mbps(in_bps),
+                        "out": _mbps(out_bps),
+                        "down_pct": down_util,
+                        "up_pct": up_util,
+                        "contract": f"{contract.down_mbps:g}/{contract.up_mbps:g}",
+                    },
+                    observed={"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)},
+                    limit={"down_mbps": contract.down_mbps, "up_mbps": contract.up_mbps},
+                )
             )
-        )
+        else:
+            observed = {"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)}
+            findings.append(
+                Finding(
+                    "bw_measured", "ok", {"in": observed["in_mbps"], "out": observed["out_mbps"]}, observed
+                )
+            )
     memory = {
         # Without counters there is nothing to compare next time; a discontinuity starts afresh.
         "sample": sample.to_json() if iface.bits else None,

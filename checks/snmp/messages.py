@@ -2,6 +2,10 @@
 
 TEMPLATES: dict[str, dict[str, str]] = {
     "bw_measured": {
+        "id": "Lalu lintas masuk {in} Mbps, keluar {out} Mbps",
+        "en": "Traffic in {in} Mbps, out {out} Mbps",
+    },
+    "bw_contract": {
         "id": "Lalu lintas masuk {in} Mbps, keluar {out} Mbps; unduh {down_pct}%, unggah {up_pct}% "
         "dari kontrak {contract} Mbps",
         "en": "Traffic in {in} Mbps, out {out} Mbps; download {down_pct}%, upload {up_pct}% "
@@ -20,8 +24,8 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "for {minutes} minutes: the provider seems not to deliver the contracted bandwidth",
     },
     "if_down": {
-        "id": "Antarmuka {name} mati (status {oper}, sebelumnya {was})",
-        "en": "Interface {name} is down (status {oper}, before {was})",
+        "id": "Antarmuka {name} mati (status {oper}; pemeriksaan sebelumnya: {was})",
+        "en": "Interface {name} is down (status {oper}; previous check: {was})",
     },
     "if_admin_down": {
         "id": "Antarmuka {name} dimatikan secara administratif",

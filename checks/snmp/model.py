@@ -20,6 +20,9 @@ OPER_STATUS = {
     7: "lowerLayerDown",
 }
 DOWN_STATES = {"down", "notPresent", "lowerLayerDown"}
+# SNMPv3 protocols by the names net-snmp and the config use (fetch maps them onto pysnmp's).
+AUTH_PROTOCOLS = ("MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512")
+PRIV_PROTOCOLS = ("DES", "3DES", "AES", "AES192", "AES256")
 
 
 class SnmpSettings(BaseModel):
