@@ -179,9 +179,8 @@ def test_negative_routeros_index_and_name_binding():
 
 
 def test_speed_change_and_a_port_slower_than_the_contract():
-    polls = steady(1 * MB, 1 * MB, 1) + [
-        (1300, 30100, table({5: port(int(300 * MB), int(300 * MB), speed=10)}))
-    ]
+    slower = (1300, 30100, table({5: port(int(300 * MB), int(300 * MB), speed=10)}))
+    polls = [*steady(1 * MB, 1 * MB, 1), slower]
     results = run(link(down=20), polls)
     found = codes(results[-1].interfaces[0])
     assert "speed_changed" in found and "speed_below_contract" in found

@@ -178,6 +178,7 @@ def evaluate_interface(
             )
         )
     speed_bps = iface.speed_mbps * 1e6 if iface.speed_mbps else None
+    at = iface.read_at or at
     sample = CounterSample(at, uptime_ticks, iface.in_octets, iface.out_octets, iface.bits, speed_bps)
     history = [e for e in prev.get("history", []) if e[1] > at - 2 * settings.window_minutes * 60]
     in_bps = out_bps = down_util = up_util = None

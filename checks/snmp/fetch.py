@@ -118,16 +118,22 @@ async def walk_columns(
     target: UdpTransportTarget,
     columns: dict[str, str],
     max_repetitions: int,
+    clock: Callable[[], float] = time.time,
 ) -> tuple[dict[str, dict[int, Any]], int]:
     """All columns in step: each GETBULK carries one varbind per column not yet finished, so a device
-    with 48 interfaces and 11 columns takes 2-3 round trips, not 11 walks."""
+    with 48 interfaces and 11 columns takes 2-3 round trips, not 11 walks.
+
+    The "in64_at"/"in32_at" columns hold, per row, the middle of the round trip that carried its octet
+    counters: a rate needs the time the counter was read, not when the whole walk ended."""
     table: dict[str, dict[int, Any]] = {name: {} for name in columns}
+    table["in64_at"], table["in32_at"] = {}, {}
     prefixes = {name: _oid(oid) for name, oid in columns.items()}
     cursor = {name: _oid(oid) for name, oid in columns.items()}  # where each column continues
     requests = 0
     while cursor:
         names = list(cursor)
         requests += 1
+        sent = clock()
         error, status, _index, varbinds = await bulk_cmd(
             engine,
             auth,
@@ -147,6 +153,7 @@ async def walk_columns(
             raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
         if not varbinds:
             break
+        read_at = (sent + clock()) / 2
         finished: set[str] = set()
         # The answer is row-major: repetition r holds one varbind per requested column, in order.
         for k, (oid, value) in enumerate(varbinds):
@@ -163,7 +170,10 @@ async def walk_columns(
                 continue
             # The row index is the first sub-identifier after the column: unsigned on the wire,
             # even where RouterOS prints ifIndex as a negative Integer32.
-            table[name][at[len(prefix)]] = value_of(value)
+            row = at[len(prefix)]
+            table[name][row] = value_of(value)
+            if name in ("in64", "in32"):
+                table[name + "_at"][row] = read_at
             cursor[name] = at
         cursor = {n: oid for n, oid in cursor.items() if n not in finished}
     return table, requests
@@ -193,13 +203,35 @@ async def poll_device(
         if status and int(status):
             raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
         poll.uptime_ticks = value_of(varbinds[0][1]) if varbinds else None
-        poll.table, requests = await walk_columns(engine, auth, target, COLUMNS, settings.max_repetitions)
+        poll.table, requests = await walk_columns(
+            engine, auth, target, COLUMNS, settings.max_repetitions, clock
+        )
         poll.requests = requests + 1
         # The counters were read at the end of the walk; the rate's time base is when they answered.
         poll.at = clock()
     except (SnmpFailure, OSError, TimeoutError) as exc:
         poll.error = str(exc) or type(exc).__name__
     return poll
+
+
+def _engine_groups(devices: list[Device]) -> list[list[int]]:
+    """Device positions by engine. pysnmp keeps one set of keys per SNMPv3 user name in an engine: two
+    devices with the same user but different pass phrases would replace each other's keys mid-poll,
+    so each further key set of a user gets an engine of its own. Everything else shares the first."""
+    groups: list[list[int]] = [[]]
+    keys_of_user: dict[str, list[Credentials]] = {}
+    for pos, device in enumerate(devices):
+        c = device.credentials
+        slot = 0
+        if c.user:
+            seen = keys_of_user.setdefault(c.user, [])
+            if c not in seen:
+                seen.append(c)
+            slot = seen.index(c)
+        while len(groups) <= slot:
+            groups.append([])
+        groups[slot].append(pos)
+    return [g for g in groups if g]
 
 
 async def poll_all(
@@ -209,18 +241,24 @@ async def poll_all(
     engine: SnmpEngine | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[DevicePoll]:
-    """Every device, `settings.concurrency` at a time, over one engine (made and closed here unless
-    the caller owns one, as the service does)."""
-    own = engine is None
-    engine = engine or SnmpEngine()
+    """Every device, `settings.concurrency` at a time, over one engine (the caller's, as the service's,
+    or one made and closed here); see _engine_groups for the one exception."""
+    devices = list(devices)
     gate = asyncio.Semaphore(settings.concurrency)
+    groups = _engine_groups(devices)
+    own = [SnmpEngine() for _ in groups[1 if engine else 0 :]]
+    engines = ([engine] if engine else []) + own
+    polls: list[DevicePoll | None] = [None] * len(devices)
 
-    async def one(device: Device) -> DevicePoll:
+    async def one(pos: int, on: SnmpEngine) -> None:
         async with gate:
-            return await poll_device(engine, device, settings, clock=clock)
+            polls[pos] = await poll_device(on, devices[pos], settings, clock=clock)
 
     try:
-        return list(await asyncio.gather(*(one(d) for d in devices)))
+        await asyncio.gather(
+            *(one(pos, e) for e, group in zip(engines, groups, strict=False) for pos in group)
+        )
     finally:
-        if own:
-            engine.close_dispatcher()
+        for e in own:
+            e.close_dispatcher()
+    return [p for p in polls if p is not None]

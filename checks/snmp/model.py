@@ -105,6 +105,7 @@ class Interface:
     in_octets: int | None = None
     out_octets: int | None = None
     bits: int = 0  # 64 (ifHC*), 32 (ifIn/OutOctets) or 0 (no counters)
+    read_at: float | None = None  # epoch seconds the counters were read, when known
 
 
 @dataclass

@@ -12,8 +12,8 @@ from typing import Any
 from .model import OPER_STATUS, Interface
 from .rates import MAX64, WRAP32
 
-_IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32")
-_IFXTABLE = ("name", "in64", "out64", "high_speed", "alias")
+_IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32", "in32_at")
+_IFXTABLE = ("name", "in64", "out64", "high_speed", "alias", "in64_at")
 
 
 def _pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
@@ -52,11 +52,12 @@ def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
         in64, out64 = row.get("in64"), row.get("out64")
         in32, out32 = row.get("in32"), row.get("out32")
         if in64 is not None and out64 is not None and MAX64 not in (in64, out64):
-            bits, in_octets, out_octets = 64, in64, out64
+            bits, in_octets, out_octets, read_at = 64, in64, out64, row.get("in64_at")
         elif in32 is not None and out32 is not None:
-            bits, in_octets, out_octets = 32, in32, out32  # no ifXTable (WISP radios) or no HC row
+            # No ifXTable (WISP radios) or no HC counter on this row.
+            bits, in_octets, out_octets, read_at = 32, in32, out32, row.get("in32_at")
         else:
-            bits, in_octets, out_octets = 0, None, None
+            bits, in_octets, out_octets, read_at = 0, None, None, None
         descr = row.get("descr") or ""
         out.append(
             Interface(
@@ -70,6 +71,7 @@ def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
                 in_octets=in_octets,
                 out_octets=out_octets,
                 bits=bits,
+                read_at=read_at,
             )
         )
     return out
