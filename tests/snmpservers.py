@@ -19,7 +19,16 @@ import pytest
 
 from tests.netservers import free_port, need_binary, stop_pid
 
-REAL = Path(__file__).resolve().parents[2] / "shared" / "fixtures-real" / "snmp"
+# The shared recordings: beside the checkout (../shared), or where SIGAP_SHARED_DIR says.
+SHARED_CANDIDATES = [
+    Path(p)
+    for p in (
+        os.environ.get("SIGAP_SHARED_DIR"),
+        Path(__file__).resolve().parents[2] / "shared",
+        "/work/shared",
+    )
+    if p
+]
 FIXTURES = Path(__file__).parent / "fixtures" / "snmp"
 SNMPSIM = os.environ.get("SIGAP_SNMPSIM", "/opt/sigap-snmpsim/bin/snmpsim-command-responder")
 
@@ -193,11 +202,18 @@ class Snmpd:
 
 
 def recording(name: str) -> str:
-    """A copied BSD-2 recording from tests/fixtures/snmp, or (the GPL one) read from its shared path."""
-    local = FIXTURES / f"{name}.snmprec"
-    if local.exists():
-        return local.read_text()
-    return (REAL / "librenms-gpl3" / f"{name}.snmprec").read_text()
+    """A BSD-2 recording copied to tests/fixtures/snmp."""
+    return (FIXTURES / f"{name}.snmprec").read_text()
+
+
+def gpl_recording(name: str) -> str:
+    """A GPL recording (LibreNMS), read where shared/ keeps it: it is not copied into this repository.
+    A checkout without shared/ beside it skips the test that needs it, saying why."""
+    for base in SHARED_CANDIDATES:
+        path = base / "fixtures-real" / "snmp" / "librenms-gpl3" / f"{name}.snmprec"
+        if path.exists():
+            return path.read_text()
+    pytest.skip(f"{name}.snmprec (GPL, not copied) not found under {', '.join(map(str, SHARED_CANDIDATES))}")
 
 
 def oid_value(text: str, oid: str) -> str | None:

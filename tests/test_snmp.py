@@ -21,7 +21,7 @@ from sop_registry.ledger import Case, CheckState, Sample, StepRun, connect, upgr
 from sop_registry.ledger.series import summarise
 from sop_registry.loader import load_registry
 from tests.netservers import free_port
-from tests.snmpservers import Snmpd, Snmpsim, animate, recording
+from tests.snmpservers import Snmpd, Snmpsim, animate, gpl_recording, recording
 
 MB = 1_000_000  # octets/s: 8 Mbps
 FAST = SnmpSettings(timeout_s=1.0, retries=0)
@@ -32,7 +32,7 @@ WRAP_AFTER_S = 15
 @pytest.fixture(scope="module")
 def sim():
     files = {
-        "routeros": animate(recording("routeros"), {3: MB, 2: MB}),  # WAN and wlan2 carry traffic
+        "vyatta": animate(recording("vyatta-unknown"), {4: MB, 2: MB}),  # eth1 and mgt carry traffic
         "ubiquiti-m5": animate(
             recording("ubiquiti-m5"), {6: 10 * MB}, start_in={6: 2**32 - WRAP_AFTER_S * 10 * MB}
         ),
@@ -52,7 +52,7 @@ def devices(sim: Snmpsim, *names: str) -> list[Device]:
 
 def test_discovery_of_real_recordings(sim: Snmpsim) -> None:
     names = (
-        "routeros",
+        "vyatta",
         "ubiquiti-m5",
         "cisco-c3750",
         "cisco-ios-unmarked-0",
@@ -61,7 +61,7 @@ def test_discovery_of_real_recordings(sim: Snmpsim) -> None:
     )
     results = {r.device: r for r in asyncio.run(check_snmp(devices(sim, *names), {}, FAST))}
     assert {n: len(r.interfaces) for n, r in results.items()} == {
-        "routeros": 12,
+        "vyatta": 24,
         "ubiquiti-m5": 9,
         "cisco-c3750": 19,
         "cisco-ios-unmarked-0": 28,
@@ -69,9 +69,9 @@ def test_discovery_of_real_recordings(sim: Snmpsim) -> None:
         "huawei-s5720": 39,
     }
     bits = {n: {i.if_name: i for i in r.interfaces} for n, r in results.items()}
-    # RouterOS: ifXTable only for counters (no ifSpeed, no 32-bit counters); names from ifName.
+    # net-snmp style router: HC counters above 2^32, speed from ifHighSpeed.
     assert (
-        bits["routeros"]["WAN"].speed_mbps == 100.0 and bits["routeros"]["WAN"].memory["sample"]["bits"] == 64
+        bits["vyatta"]["eth1"].speed_mbps == 1000.0 and bits["vyatta"]["eth1"].memory["sample"]["bits"] == 64
     )
     # The WISP radio has no ifXTable at all: ifDescr names, 32-bit counters, ifSpeed.
     eth040 = bits["ubiquiti-m5"]["eth0.40"]
@@ -89,11 +89,11 @@ def test_discovery_of_real_recordings(sim: Snmpsim) -> None:
 
 
 def test_growing_counters_give_the_configured_rate(sim: Snmpsim) -> None:
-    (result,) = asyncio.run(sample_twice(devices(sim, "routeros"), FAST, 2.0))
-    wan = next(i for i in result.interfaces if i.if_name == "WAN")
+    (result,) = asyncio.run(sample_twice(devices(sim, "vyatta"), FAST, 2.0))
+    wan = next(i for i in result.interfaces if i.if_name == "eth1")
     assert wan.in_bps == pytest.approx(8_000_000, rel=0.1)
     assert wan.out_bps == pytest.approx(4_000_000, rel=0.1)  # animate: out grows at half the rate
-    idle = next(i for i in result.interfaces if i.if_name == "ether2")
+    idle = next(i for i in result.interfaces if i.if_name == "eth2")
     assert idle.in_bps == 0
 
 
@@ -111,17 +111,17 @@ def test_a_32_bit_wrap_gives_the_true_rate(sim: Snmpsim) -> None:
 
 
 def test_a_reboot_gives_no_rate_then_rates_again(sim: Snmpsim) -> None:
-    device = devices(sim, "routeros")
+    device = devices(sim, "vyatta")
     (first,) = asyncio.run(check_snmp(device, {}, FAST))
     time.sleep(1.5)
     sim.restart()  # sysUpTime and the counters start over
-    (second,) = asyncio.run(check_snmp(device, {"routeros": device_memory(first)}, FAST))
+    (second,) = asyncio.run(check_snmp(device, {"vyatta": device_memory(first)}, FAST))
     assert "device_rebooted" in [f.code for f in second.findings]
-    wan = next(i for i in second.interfaces if i.if_name == "WAN")
+    wan = next(i for i in second.interfaces if i.if_name == "eth1")
     assert wan.in_bps is None and wan.no_rate_reason == "reboot"
     time.sleep(1.5)
-    (third,) = asyncio.run(check_snmp(device, {"routeros": device_memory(second)}, FAST))
-    wan = next(i for i in third.interfaces if i.if_name == "WAN")
+    (third,) = asyncio.run(check_snmp(device, {"vyatta": device_memory(second)}, FAST))
+    wan = next(i for i in third.interfaces if i.if_name == "eth1")
     assert wan.in_bps == pytest.approx(8_000_000, rel=0.15)
 
 
@@ -200,8 +200,8 @@ def test_check_snmp_bad_arguments() -> None:
 
 
 def test_agent_records_rates_and_opens_cases(sim: Snmpsim, db_url: str, tmp_path: Path) -> None:
-    """polman-13 step 9 four times, 2 s apart, with a 6-second window: WAN carries a flat 8 Mbps of a
-    10 Mbps contract (under-delivery), wlan2 is down (a polman-15 fault), one device is silent."""
+    """polman-13 step 9 four times, 2 s apart, with a 6-second window: eth1 carries a flat 8 Mbps of a
+    10 Mbps contract (under-delivery), mgt is down (a polman-15 fault), one device is silent."""
     config_path = tmp_path / "sigap.yaml"
     config_path.write_text(
         "office:\n  name: Diskominfo Uji\n  timezone: Asia/Makassar\n"
@@ -210,11 +210,11 @@ def test_agent_records_rates_and_opens_cases(sim: Snmpsim, db_url: str, tmp_path
         # The SOP binding says 15 minutes; the office's override is what wins.
         "agents:\n  polman-13:\n    thresholds: {window_minutes: 0.1, plateau_band_pct: 10}\n"
         "targets:\n  snmp_devices:\n"
-        f"    - {{id: rb-dinkes, host: 127.0.0.1, port: {sim.port}, community: routeros}}\n"
+        f"    - {{id: rb-dinkes, host: 127.0.0.1, port: {sim.port}, community: vyatta}}\n"
         f"    - {{id: rb-mati, host: 127.0.0.1, port: {free_port()}, community: x, timeout_s: 0.3, "
         "retries: 0}\n"
         "  links:\n"
-        "    - {id: dinkes, opd: Dinas Kesehatan, device: rb-dinkes, if_name: WAN, "
+        "    - {id: dinkes, opd: Dinas Kesehatan, device: rb-dinkes, if_name: eth1, "
         "contracted_down_mbps: 10, contracted_up_mbps: 20, provider: Telkom}\n"
         "    - {id: dinkes-wifi, opd: Dinas Kesehatan, device: rb-dinkes, if_index: 2, "
         "contracted_down_mbps: 50, contracted_up_mbps: 50}\n"
@@ -246,7 +246,7 @@ def test_agent_records_rates_and_opens_cases(sim: Snmpsim, db_url: str, tmp_path
             assert "di bawah kontrak" in cases[("polman-13", 9, "dinkes")].title
             assert cases[("polman-15", 1, "dinkes-wifi")].assignee_role == "Teknisi Jaringan"
             state = s.get(CheckState, ("snmp_bandwidth", "rb-dinkes")).data
-            assert state["3"]["sample"]["bits"] == 64 and len(state["3"]["history"]) >= 2
+            assert state["4"]["sample"]["bits"] == 64 and len(state["4"]["history"]) >= 2
             week = summarise(s, "bw:dinkes:down_bps", t0 - timedelta(days=1), t0 + timedelta(days=7))
             assert week.count == 3 and week.p95 == pytest.approx(8_000_000, rel=0.1)
             run = s.scalars(select(StepRun).order_by(StepRun.id.desc())).first()
@@ -256,3 +256,19 @@ def test_agent_records_rates_and_opens_cases(sim: Snmpsim, db_url: str, tmp_path
             assert s.scalars(select(Sample)).first() is not None
     finally:
         engine.dispose()
+
+
+def test_routeros_recording_from_the_shared_gpl_path() -> None:
+    """MikroTik RouterOS (LibreNMS's recording, GPL, read in place): ifXTable carries the counters and
+    speeds, ifTable has no ifSpeed and no 32-bit counters."""
+    server = Snmpsim({"routeros": animate(gpl_recording("routeros"), {3: MB})})
+    try:
+        (result,) = asyncio.run(sample_twice(devices(server, "routeros"), FAST, 2.0))
+    finally:
+        server.stop()
+    by_name = {i.if_name: i for i in result.interfaces}
+    assert len(by_name) == 12 and by_name["pppoe-out1"].speed_mbps == 10.0
+    wan = by_name["WAN"]
+    assert wan.memory["sample"]["bits"] == 64 and wan.speed_mbps == 100.0
+    assert wan.in_bps == pytest.approx(8_000_000, rel=0.1)
+    assert by_name["wlan2"].oper_status == "down"

@@ -1,0 +1,172 @@
+"""SNMP benchmark: 200 simulated devices x 48 interfaces polled with one shared engine, beside
+net-snmp's `snmpbulkwalk` reading the same 11 IF-MIB columns from the same devices in the same run.
+
+    .venv/bin/python tests/bench/bench_snmp.py [--devices 200] [--interfaces 48] [--servers 2]
+
+The devices are snmpsim communities (one recording each, a 48-port access switch), served on
+127.0.0.1 by --servers simulator processes. Needs snmpsim (see .ci/run) and the `snmp` package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import resource
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path[:0] = [str(HERE.parent.parent)]
+
+from checks.snmp import Credentials, Device, SnmpSettings, check_snmp  # noqa: E402
+from checks.snmp.fetch import COLUMNS  # noqa: E402
+from tests.snmpservers import Snmpsim  # noqa: E402
+
+
+def switch(ports: int, seed: int) -> str:
+    """A 48-port access switch: the ifTable and ifXTable columns a real one has, 64- and 32-bit counters."""
+    rows: list[tuple[tuple[int, ...], str]] = [
+        ((1, 3, 6, 1, 2, 1, 1, 1, 0), f"4|Sigap bench switch {seed}"),
+        ((1, 3, 6, 1, 2, 1, 1, 3, 0), f"67|{1000000 + seed}"),
+        ((1, 3, 6, 1, 2, 1, 1, 5, 0), f"4|sw-{seed}"),
+        ((1, 3, 6, 1, 2, 1, 2, 1, 0), f"2|{ports}"),
+    ]
+    for i in range(1, ports + 1):
+        octets = (seed * 7919 + i * 104729) * 1000
+        if_table = {
+            1: f"2|{i}",
+            2: f"4|GigabitEthernet1/0/{i}",
+            3: "2|6",
+            4: "2|1500",
+            5: "66|1000000000",
+            6: f"4x|0011223344{i:02x}",
+            7: "2|1",
+            8: f"2|{1 if i % 5 else 2}",
+            9: "67|0",
+            10: f"65|{octets % 2**32}",
+            11: f"65|{octets // 1500 % 2**32}",
+            13: "65|0",
+            14: "65|0",
+            16: f"65|{octets // 3 % 2**32}",
+            17: f"65|{octets // 4500 % 2**32}",
+            19: "65|0",
+            20: "65|0",
+        }
+        for column, value in if_table.items():
+            rows.append(((1, 3, 6, 1, 2, 1, 2, 2, 1, column, i), value))
+        if_x = {
+            1: f"4|Gi1/0/{i}",
+            6: f"70|{octets}",
+            7: f"70|{octets // 1500}",
+            10: f"70|{octets // 3}",
+            11: f"70|{octets // 4500}",
+            15: "66|1000",
+            18: f"4|OPD {i}",
+        }
+        for column, value in if_x.items():
+            rows.append(((1, 3, 6, 1, 2, 1, 31, 1, 1, 1, column, i), value))
+    rows.sort()
+    return "".join(f"{'.'.join(map(str, oid))}|{value}\n" for oid, value in rows)
+
+
+def reference(devices: list[Device], workers: int) -> tuple[float, int]:
+    """snmpbulkwalk, one process per device and column (it walks one subtree), `workers` at once."""
+    binary = shutil.which("snmpbulkwalk")
+    if binary is None:
+        raise SystemExit("snmpbulkwalk not installed (apt-get install snmp)")
+    jobs = [
+        [
+            binary,
+            "-v2c",
+            "-c",
+            d.credentials.community or "",
+            "-m",
+            "",
+            "-On",
+            "-Cr25",
+            "-r",
+            "1",
+            "-t",
+            "2",
+            f"{d.host}:{d.port}",
+            oid,
+        ]
+        for d in devices
+        for oid in COLUMNS.values()
+    ]
+
+    def run(cmd: list[str]) -> int:
+        out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
+        return out.count("\n")
+
+    t0 = time.perf_counter()
+    with ThreadPoolExecutor(workers) as pool:
+        lines = sum(pool.map(run, jobs))
+    return time.perf_counter() - t0, lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--devices", type=int, default=200)
+    parser.add_argument("--interfaces", type=int, default=48)
+    parser.add_argument("--servers", type=int, default=2, help="snmpsim processes serving the devices")
+    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--max-repetitions", type=int, default=25)
+    parser.add_argument("--walk-workers", type=int, default=16, help="snmpbulkwalk processes at once")
+    args = parser.parse_args()
+
+    print(f"building {args.devices} recordings x {args.interfaces} interfaces ...", flush=True)
+    share = (args.devices + args.servers - 1) // args.servers
+    servers = []
+    devices: list[Device] = []
+    try:
+        for s in range(args.servers):
+            names = [f"sw{k:03d}" for k in range(s * share, min(args.devices, (s + 1) * share))]
+            files = {n: switch(args.interfaces, int(n[2:])) for n in names}
+            # snmpsim caps an answer at 64 varbinds by default; real switches send ~1,400 bytes'
+            # worth. 256 lets one GETBULK carry 25 rows of the 11 columns, as a real device's would.
+            server = Snmpsim(files, extra=["--max-var-binds=256"])
+            servers.append(server)
+            devices += [Device(n, "127.0.0.1", server.port, Credentials(community=n)) for n in names]
+        settings = SnmpSettings(
+            timeout_s=5, retries=1, concurrency=args.concurrency, max_repetitions=args.max_repetitions
+        )
+        asyncio.run(check_snmp(devices[:2], {}, settings))  # warm up: index files built, engine code loaded
+
+        cpu0 = time.process_time()
+        t0 = time.perf_counter()
+        results = asyncio.run(check_snmp(devices, {}, settings))
+        elapsed = time.perf_counter() - t0
+        cpu = time.process_time() - cpu0
+        interfaces = sum(len(r.interfaces) for r in results)
+        failed = [r.device for r in results if r.status == "unknown"]
+        rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+        walk_s, walk_lines = reference(devices, args.walk_workers)
+        print(
+            f"devices: {len(devices)}, interfaces each: {args.interfaces}, snmpsim processes: {args.servers}"
+        )
+        print(f"sigap (one engine, {args.concurrency} devices at once, GETBULK x{args.max_repetitions}):")
+        print(f"  {interfaces} interfaces in {elapsed:.2f} s = {interfaces / elapsed:,.0f} interfaces/s")
+        print(
+            f"  client CPU {cpu:.2f} s ({interfaces / cpu:,.0f} interfaces per CPU-second), "
+            f"peak RSS {rss:.0f} MiB"
+        )
+        print(f"  devices that failed: {len(failed)} {failed[:5]}")
+        print(f"snmpbulkwalk ({len(COLUMNS)} columns x {len(devices)} devices, {args.walk_workers} at once):")
+        print(
+            f"  {walk_lines} values in {walk_s:.2f} s = "
+            f"{walk_lines / len(COLUMNS) / walk_s:,.0f} interfaces/s"
+        )
+        print(f"sigap / snmpbulkwalk wall time: {elapsed / walk_s:.2f}x")
+    finally:
+        for server in servers:
+            server.stop()
+
+
+if __name__ == "__main__":
+    main()
