@@ -4,7 +4,7 @@ table joins, counter choice, windows for over-use and under-delivery, interface 
 from __future__ import annotations
 
 from checks.snmp import Contract, Device, SnmpSettings, Watch, device_memory
-from checks.snmp.evaluate import evaluate_device
+from checks.snmp.evaluate import evaluate_device, plan
 from checks.snmp.fetch import AUTH, PRIV
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS, DevicePoll
 from checks.snmp.parse import interfaces
@@ -221,3 +221,26 @@ def test_percentile_nearest_rank():
     assert percentile(values, 95) == 95
     assert percentile([5.0], 95) == 5.0
     assert percentile([1, 2, 3, 4, 100], 95) == 100  # one sample in five is above the 80th
+
+
+def test_routine_polls_walk_only_the_changing_columns_and_keep_the_names():
+    device = link()
+    settings = SnmpSettings(rediscover_minutes=60)
+    first = evaluate_device(
+        device, DevicePoll(at=1000, uptime_ticks=100, table=table({5: port(0, 0)})), {}, settings
+    )
+    memory = device_memory(first)
+    columns = plan(memory, 1300, settings)
+    assert columns == ["admin", "oper", "in64", "out64", "high_speed"]
+    routine = {c: v for c, v in table({5: port(int(300 * MB), 0)}).items() if c in columns}
+    second = evaluate_device(
+        device, DevicePoll(at=1300, uptime_ticks=30100, table=routine, full=False), memory, settings
+    )
+    (iface,) = second.interfaces
+    assert (iface.if_name, iface.in_bps, iface.speed_mbps) == ("ether1", 1_000_000, 100.0)
+    assert plan(device_memory(second), 1000 + 3600, settings) is None  # an hour on: walk everything again
+    # A reboot between routine polls: the next one walks everything (indexes may have moved).
+    third = evaluate_device(
+        device, DevicePoll(at=1600, uptime_ticks=50, table=routine, full=False), memory, settings
+    )
+    assert plan(device_memory(third), 1900, settings) is None

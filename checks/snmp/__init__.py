@@ -9,7 +9,7 @@ from collections.abc import Callable
 from typing import Any
 
 from ..finding import as_dicts
-from .evaluate import evaluate_device
+from .evaluate import evaluate_device, plan
 from .messages import TEMPLATES
 from .model import (
     AUTH_PROTOCOLS,
@@ -56,7 +56,8 @@ async def check_snmp(
     process's SnmpEngine, or None for one made and closed for this call."""
     from .fetch import poll_all
 
-    polls = await poll_all(devices, settings, engine=engine, clock=clock)
+    plans = [plan(memory.get(d.id, {}), clock(), settings) for d in devices]
+    polls = await poll_all(devices, settings, engine=engine, plans=plans, clock=clock)
     return [
         evaluate_device(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
     ]

@@ -19,7 +19,7 @@ from .model import (
     SnmpSettings,
     Watch,
 )
-from .parse import interfaces, normalise_index
+from .parse import interfaces, inventory_of, normalise_index, routine_columns
 from .rates import CounterSample, rate
 
 _COVERED = 0.9
@@ -254,6 +254,14 @@ def evaluate_interface(
     )
 
 
+def plan(memory: dict[str, dict[str, Any]], now: float, settings: SnmpSettings) -> list[str] | None:
+    """The columns the next poll walks: None (all of them) when there is no recent full walk."""
+    inventory = memory.get("device", {}).get("inventory")
+    if not inventory or inventory.get("stale") or now - inventory["at"] >= settings.rediscover_minutes * 60:
+        return None
+    return routine_columns(inventory)
+
+
 def _unmeasured(device: Device, watch: Watch, finding: Finding) -> InterfaceResult:
     """A contracted link with no measurement this run (device silent, interface gone)."""
     return InterfaceResult(
@@ -298,7 +306,15 @@ def evaluate_device(
                 limit=old_uptime,
             )
         )
-    found = interfaces(poll.table)
+    inventory = prev_device.get("inventory")
+    if poll.full or not inventory:
+        found = interfaces(poll.table)
+        inventory = inventory_of(poll.table, found, poll.at)
+    else:
+        found = interfaces(poll.table, inventory)
+        if findings or any(str(i.index) not in inventory["rows"] for i in found):
+            # Rebooted, or a new interface: the indexes may have moved; walk everything next time.
+            inventory = {**inventory, "stale": True}
     if not found:
         findings.append(Finding("no_interfaces", "unknown", {"host": device.host}))
     bound, missing = match_watches(device, found)
@@ -324,5 +340,5 @@ def evaluate_device(
         findings,
         results,
         uptime_ticks=poll.uptime_ticks,
-        memory={"uptime": poll.uptime_ticks, "at": poll.at},
+        memory={"uptime": poll.uptime_ticks, "at": poll.at, "inventory": inventory},
     )

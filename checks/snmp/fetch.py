@@ -21,7 +21,6 @@ from pysnmp.hlapi.v3arch.asyncio import (
     UdpTransportTarget,
     UsmUserData,
     bulk_cmd,
-    get_cmd,
     usm3DESEDEPrivProtocol,
     usmAesCfb128Protocol,
     usmAesCfb192Protocol,
@@ -40,7 +39,7 @@ from pysnmp.proto import rfc1902
 
 from .model import Credentials, Device, DevicePoll, SnmpSettings
 
-SYS_UPTIME = "1.3.6.1.2.1.1.3.0"
+SYS_UPTIME_NEXT = (1, 3, 6, 1, 2, 1, 1, 3)  # GETNEXT of this is sysUpTime.0
 # IF-MIB columns: ifTable (2.2.1) and ifXTable (31.1.1.1); the latter may be missing, partial or on
 # other indexes (the parse step sorts that out).
 COLUMNS = {
@@ -119,19 +118,23 @@ async def walk_columns(
     columns: dict[str, str],
     max_repetitions: int,
     clock: Callable[[], float] = time.time,
-) -> tuple[dict[str, dict[int, Any]], int]:
+    leading: str | None = None,
+) -> tuple[dict[str, dict[int, Any]], int, Any]:
     """All columns in step: each GETBULK carries one varbind per column not yet finished, so a device
-    with 48 interfaces and 11 columns takes 2-3 round trips, not 11 walks.
+    with 48 interfaces and 11 columns takes 2-3 round trips, not 11 walks. `leading`: an OID read once
+    (GETNEXT) as the first request's non-repeater -- sysUpTime without a round trip of its own.
 
     The "in64_at"/"in32_at" columns hold, per row, the middle of the round trip that carried its octet
     counters: a rate needs the time the counter was read, not when the whole walk ended."""
     table: dict[str, dict[int, Any]] = {name: {} for name in columns}
     table["in64_at"], table["in32_at"] = {}, {}
     prefixes = {name: _oid(oid) for name, oid in columns.items()}
-    cursor = {name: _oid(oid) for name, oid in columns.items()}  # where each column continues
+    cursor = dict(prefixes)  # where each column continues
     requests = 0
+    lead_value: Any = None
     while cursor:
         names = list(cursor)
+        lead = [ObjectType(ObjectIdentity(leading))] if leading and requests == 0 else []
         requests += 1
         sent = clock()
         error, status, _index, varbinds = await bulk_cmd(
@@ -139,9 +142,10 @@ async def walk_columns(
             auth,
             target,
             ContextData(),
-            0,
+            len(lead),
             max_repetitions,
-            *[ObjectType(ObjectIdentity(".".join(map(str, cursor[n])))) for n in names],
+            *lead,
+            *[ObjectType(ObjectIdentity(cursor[n])) for n in names],
             lookupMib=False,
         )
         if error:
@@ -149,18 +153,22 @@ async def walk_columns(
         if status and int(status):
             if status.prettyPrint() == "tooBig" and max_repetitions > 1:
                 max_repetitions = max(1, max_repetitions // 2)  # the device's buffer is smaller
+                requests -= 1 if lead else 0  # ask for the leading OID again
                 continue
             raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
         if not varbinds:
             break
         read_at = (sent + clock()) / 2
+        if lead:
+            lead_value = value_of(varbinds[0][1])
+            varbinds = varbinds[1:]
         finished: set[str] = set()
         # The answer is row-major: repetition r holds one varbind per requested column, in order.
         for k, (oid, value) in enumerate(varbinds):
             name = names[k % len(names)]
             if name in finished:
                 continue
-            at = _oid(str(oid))
+            at = tuple(oid)  # an ObjectName with lookupMib=False
             prefix = prefixes[name]
             if at[: len(prefix)] != prefix or len(at) <= len(prefix) or value_of(value) is None:
                 finished.add(name)  # walked past the column, or the end of the MIB view
@@ -176,7 +184,7 @@ async def walk_columns(
                 table[name + "_at"][row] = read_at
             cursor[name] = at
         cursor = {n: oid for n, oid in cursor.items() if n not in finished}
-    return table, requests
+    return table, requests, lead_value
 
 
 async def poll_device(
@@ -184,10 +192,13 @@ async def poll_device(
     device: Device,
     settings: SnmpSettings,
     *,
+    columns: list[str] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> DevicePoll:
-    """sysUpTime and the interface tables of one device. A failure is a result, never an exception."""
-    poll = DevicePoll(at=clock())
+    """sysUpTime and the interface tables of one device: every column, or the `columns` named (a
+    routine poll). A failure is a result, never an exception."""
+    poll = DevicePoll(at=clock(), full=columns is None)
+    wanted = COLUMNS if columns is None else {c: COLUMNS[c] for c in columns}
     try:
         target = await UdpTransportTarget.create(
             (device.host, device.port),
@@ -195,19 +206,11 @@ async def poll_device(
             retries=settings.retries if device.retries is None else device.retries,
         )
         auth = auth_data(device.credentials)
-        error, status, _i, varbinds = await get_cmd(
-            engine, auth, target, ContextData(), ObjectType(ObjectIdentity(SYS_UPTIME)), lookupMib=False
+        poll.table, poll.requests, uptime = await walk_columns(
+            engine, auth, target, wanted, settings.max_repetitions, clock, leading=SYS_UPTIME_NEXT
         )
-        if error:
-            raise SnmpFailure(str(error))
-        if status and int(status):
-            raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
-        poll.uptime_ticks = value_of(varbinds[0][1]) if varbinds else None
-        poll.table, requests = await walk_columns(
-            engine, auth, target, COLUMNS, settings.max_repetitions, clock
-        )
-        poll.requests = requests + 1
-        # The counters were read at the end of the walk; the rate's time base is when they answered.
+        poll.uptime_ticks = uptime if isinstance(uptime, int) else None
+        # Rates use each row's own read time (walk_columns); this is the poll's, for the record.
         poll.at = clock()
     except (SnmpFailure, OSError, TimeoutError) as exc:
         poll.error = str(exc) or type(exc).__name__
@@ -239,6 +242,7 @@ async def poll_all(
     settings: SnmpSettings,
     *,
     engine: SnmpEngine | None = None,
+    plans: list[list[str] | None] | None = None,
     clock: Callable[[], float] = time.time,
 ) -> list[DevicePoll]:
     """Every device, `settings.concurrency` at a time, over one engine (the caller's, as the service's,
@@ -252,7 +256,8 @@ async def poll_all(
 
     async def one(pos: int, on: SnmpEngine) -> None:
         async with gate:
-            polls[pos] = await poll_device(on, devices[pos], settings, clock=clock)
+            columns = plans[pos] if plans else None
+            polls[pos] = await poll_device(on, devices[pos], settings, columns=columns, clock=clock)
 
     try:
         await asyncio.gather(

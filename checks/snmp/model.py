@@ -32,6 +32,9 @@ class SnmpSettings(BaseModel):
     retries: int = Field(default=1, ge=0, le=10)
     max_repetitions: int = Field(default=25, ge=1, le=200)  # rows per GETBULK
     concurrency: int = Field(default=100, ge=1, le=5000)  # devices polled at once
+    # A full walk (names, aliases, which counters exist) this often; the polls between walk only the
+    # columns that change (state, counters, speed): a third of the answer to decode.
+    rediscover_minutes: float = Field(default=60, ge=0)
     # Sustained over-use: every rate in the window above this share of the contracted rate.
     over_use_pct: float = Field(default=80, gt=0, le=200)
     window_minutes: float = Field(default=15, gt=0, le=24 * 60)
@@ -115,6 +118,7 @@ class DevicePoll:
     table: dict[str, dict[int, Any]] = field(default_factory=dict)  # column -> ifIndex -> value
     error: str | None = None
     requests: int = 0
+    full: bool = True  # every column walked (a discovery), or only the routine ones
 
 
 @dataclass

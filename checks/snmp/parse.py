@@ -39,8 +39,11 @@ def _speed_mbps(if_speed: int | None, high_speed: int | None) -> float | None:
     return None
 
 
-def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
-    pairs = _pair_foreign_rows(table)
+def interfaces(table: dict[str, dict[int, Any]], inventory: dict[str, Any] | None = None) -> list[Interface]:
+    """`inventory`: what the last full walk found (see inventory_of); a routine poll walks only the
+    columns that change and takes names and the ifXTable pairing from it."""
+    pairs = {int(x): i for x, i in inventory["pairs"].items()} if inventory else _pair_foreign_rows(table)
+    known = inventory["rows"] if inventory else {}
     merged: dict[int, dict[str, Any]] = {}
     for column, rows in table.items():
         for index, value in rows.items():
@@ -49,6 +52,8 @@ def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
     out = []
     for index in sorted(merged):
         row = merged[index]
+        for column, value in zip(("name", "descr", "alias"), known.get(str(index), ()), strict=False):
+            row.setdefault(column, value)
         in64, out64 = row.get("in64"), row.get("out64")
         in32, out32 = row.get("in32"), row.get("out32")
         if in64 is not None and out64 is not None and MAX64 not in (in64, out64):
@@ -80,3 +85,28 @@ def interfaces(table: dict[str, dict[int, Any]]) -> list[Interface]:
 def normalise_index(index: int) -> int:
     """RouterOS shows ifIndex as a negative Integer32; on the wire it is the same unsigned number."""
     return index & 0xFFFFFFFF
+
+
+def inventory_of(table: dict[str, dict[int, Any]], found: list[Interface], at: float) -> dict[str, Any]:
+    """What a full walk learnt that does not change between polls: names, the ifXTable pairing, and
+    which counter and speed columns the device has -- the plan for the routine polls."""
+    return {
+        "at": at,
+        "pairs": {str(x): i for x, i in _pair_foreign_rows(table).items()},
+        "rows": {str(i.index): [i.name, i.descr, i.alias] for i in found},
+        "bits": sorted({i.bits for i in found if i.bits}),
+        # ifHighSpeed where the device has it; ifSpeed too when some rows have no ifXTable entry.
+        "speeds": [c for c in ("high_speed", "speed") if table.get(c)]
+        if table.get("high_speed") and len(table["high_speed"]) < len(found)
+        else ["high_speed" if table.get("high_speed") else "speed"],
+    }
+
+
+def routine_columns(inventory: dict[str, Any]) -> list[str]:
+    """The columns a routine poll walks: state, counters of the widths the device has, its speed."""
+    columns = ["admin", "oper"]
+    if 64 in inventory["bits"]:
+        columns += ["in64", "out64"]
+    if 32 in inventory["bits"]:
+        columns += ["in32", "out32"]
+    return columns + inventory["speeds"]
