@@ -31,7 +31,9 @@ class SnmpSettings(BaseModel):
     timeout_s: float = Field(default=2.0, gt=0)  # one request
     retries: int = Field(default=1, ge=0, le=10)
     max_repetitions: int = Field(default=25, ge=1, le=200)  # rows per GETBULK
-    concurrency: int = Field(default=100, ge=1, le=5000)  # devices polled at once
+    # Devices polled at once: the poller is CPU-bound (BER decoding), so more only queues answers
+    # until they time out (100 at once lost 6 of 200 simulated devices; 32 lost none).
+    concurrency: int = Field(default=32, ge=1, le=5000)
     # A full walk (names, aliases, which counters exist) this often; the polls between walk only the
     # columns that change (state, counters, speed): a third of the answer to decode.
     rediscover_minutes: float = Field(default=60, ge=0)

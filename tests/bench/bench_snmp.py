@@ -118,7 +118,7 @@ def main() -> None:
     parser.add_argument("--devices", type=int, default=200)
     parser.add_argument("--interfaces", type=int, default=48)
     parser.add_argument("--servers", type=int, default=2, help="snmpsim processes serving the devices")
-    parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--max-repetitions", type=int, default=25)
     parser.add_argument("--walk-workers", type=int, default=16, help="snmpbulkwalk processes at once")
     args = parser.parse_args()
@@ -162,8 +162,9 @@ def main() -> None:
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             print(f"{label} ({len(oids)} columns):")
             print(
-                f"  sigap: {interfaces} interfaces in {elapsed:.2f} s = {interfaces / elapsed:,.0f} interfaces/s; "
-                f"CPU {cpu:.2f} s ({interfaces / cpu:,.0f} interfaces per CPU-second); peak RSS {rss:.0f} MiB; "
+                f"  sigap: {interfaces} interfaces in {elapsed:.2f} s = "
+                f"{interfaces / elapsed:,.0f} interfaces/s; CPU {cpu:.2f} s "
+                f"({interfaces / cpu:,.0f} interfaces per CPU-second); peak RSS {rss:.0f} MiB; "
                 f"{len(failed)} devices failed {failed[:5]}"
             )
             print(
