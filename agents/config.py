@@ -14,7 +14,7 @@ import re
 from datetime import date, datetime, time
 from functools import cached_property
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -324,6 +324,20 @@ class Targets(Strict):
                 seen.add(cur)
                 cur = links[cur].parent
         return self
+
+
+SettingsT = TypeVar("SettingsT", bound=BaseModel)
+
+
+def layered_settings(
+    model: type[SettingsT], section: BaseModel, thresholds: dict[str, Any] | None, override: dict[str, Any]
+) -> SettingsT:
+    """A check's settings: its config section, then the SOP binding's thresholds, then the agents
+    override; keys the settings model does not have are left to other layers' readers."""
+    values = section.model_dump(exclude_defaults=True)
+    for layer in (thresholds or {}, override):
+        values.update({k: v for k, v in layer.items() if k in model.model_fields})
+    return model(**values)
 
 
 def runs_here(target_probe: str | None, instance_probe: str | None) -> bool:

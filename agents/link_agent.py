@@ -13,19 +13,10 @@ from checks.link.messages import TEMPLATES
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config, Link, runs_here
+from .config import Config, Link, layered_settings, runs_here
 from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
 
 CASE_ROLE = "Teknisi Jaringan"
-
-
-def settings_for(config: Config, automation: Automation | None, override: dict[str, Any]) -> LinkSettings:
-    """The link section, then the SOP binding's thresholds, then the agents override."""
-    values = config.link.model_dump(exclude_defaults=True)
-    fields = set(LinkSettings.model_fields)
-    for layer in (dict(automation.thresholds) if automation else {}, override):
-        values.update({k: v for k, v in layer.items() if k in fields})
-    return LinkSettings(**values)
 
 
 def link_targets(config: Config) -> list[tuple[Link, LinkTarget]]:
@@ -75,7 +66,9 @@ async def run(
     *,
     memory: dict[str, dict[str, Any]] | None = None,
 ) -> AgentOutcome:
-    settings = settings_for(config, automation, override)
+    settings = layered_settings(
+        LinkSettings, config.link, automation.thresholds if automation else None, override
+    )
     pairs = link_targets(config)
     probes = await probe_all([t for _, t in pairs], settings)
     previous = {key: LinkState.from_json(data) for key, data in (memory or {}).items()}

@@ -31,8 +31,8 @@ from checks.snmp.messages import TEMPLATES
 from sop_registry.ledger.store import FindingRecord
 from sop_registry.schema import Automation
 
-from .config import Config, Link, SnmpDevice, runs_here
-from .outcome import AgentOutcome, CaseIntent, finding_records
+from .config import Config, Link, SnmpDevice, layered_settings, runs_here
+from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from .outputs import write_csv
 
 CASE_ROLE = "Tim Teknis Jaringan TIK"  # polman-13's technical team
@@ -70,15 +70,6 @@ _HEADERS = {
         "Findings",
     ],
 }
-
-
-def settings_for(config: Config, automation: Automation | None, override: dict[str, Any]) -> SnmpSettings:
-    """The snmp section, then the SOP binding's thresholds, then the agents override."""
-    values = config.snmp.model_dump(exclude_defaults=True)
-    fields = set(SnmpSettings.model_fields)
-    for layer in (dict(automation.thresholds) if automation else {}, override):
-        values.update({k: v for k, v in layer.items() if k in fields})
-    return SnmpSettings(**values)
 
 
 def credentials(entry: SnmpDevice) -> Credentials:
@@ -226,7 +217,9 @@ async def run(
     memory: dict[str, dict[str, Any]] | None = None,
     engine: Any = None,
 ) -> AgentOutcome:
-    settings = settings_for(config, automation, override)
+    settings = layered_settings(
+        SnmpSettings, config.snmp, automation.thresholds if automation else None, override
+    )
     targets = devices(config)
     memory = memory or {}
     results = await check_snmp(targets, memory, settings, engine=engine, clock=time.time)
@@ -258,12 +251,11 @@ async def run(
     write_csv(output_path, _HEADERS[lang if lang in _HEADERS else "id"], rows)
     up = sum(1 for r in results if r.memory is not None)
     measured = [i for r in results for i in r.interfaces if i.link_id and i.in_bps is not None]
+    counts = count_by((f.code for f in findings), ("bw_over_use", "bw_under_delivery", "if_down"))
     summary = (
         f"{len(results)} perangkat ({up} menjawab), {sum(len(r.interfaces) for r in results)} antarmuka, "
-        f"{len(measured)} tautan OPD terukur, "
-        f"{sum(1 for f in findings if f.code == 'bw_over_use')} pemakaian berlebih, "
-        f"{sum(1 for f in findings if f.code == 'bw_under_delivery')} di bawah kontrak, "
-        f"{sum(1 for f in findings if f.code == 'if_down')} port mati"
+        f"{len(measured)} tautan OPD terukur, {counts['bw_over_use']} pemakaian berlebih, "
+        f"{counts['bw_under_delivery']} di bawah kontrak, {counts['if_down']} port mati"
     )
     return AgentOutcome(
         findings=findings,
