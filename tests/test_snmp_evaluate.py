@@ -7,7 +7,7 @@ from checks.snmp import Contract, Device, SnmpSettings, Watch, device_memory
 from checks.snmp.evaluate import evaluate_device, plan
 from checks.snmp.fetch import AUTH, PRIV
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS, DevicePoll
-from checks.snmp.parse import interfaces
+from checks.snmp.parse import interfaces, pair_foreign_rows
 from sop_registry.ledger.series import percentile
 
 MB = 1_000_000 / 8  # octets per second in one Mbps
@@ -52,7 +52,7 @@ def test_ifxtable_on_another_index_space_is_joined_by_name():
         {1: {"descr": "ether1", "oper": 1, "admin": 1, "in32": 5, "out32": 6, "speed": 10**8}},
         {1001: {"name": "ether1", "in64": 500, "out64": 600, "high_speed": 1000, "alias": "ke Dinkes"}},
     )
-    (iface,) = interfaces(t)
+    (iface,) = interfaces(t, pair_foreign_rows(t))
     assert (iface.index, iface.name, iface.alias) == (1, "ether1", "ke Dinkes")
     assert (iface.bits, iface.in_octets, iface.speed_mbps) == (64, 500, 1000.0)
 
@@ -69,7 +69,7 @@ def test_counter_choice_per_row():
             3: {"name": "lsi", "high_speed": 0},
         },
     )
-    by_name = {i.name: i for i in interfaces(t)}
+    by_name = {i.name: i for i in interfaces(t, pair_foreign_rows(t))}
     assert (by_name["Fa0/1"].bits, by_name["Fa0/1"].in_octets) == (32, 10)
     assert by_name["Gi0/1"].bits == 32  # 2^64-1 is no value: the 32-bit counter is used
     assert by_name["Gi0/1"].speed_mbps == 10000.0  # ifSpeed is stuck at 2^32-1 above 4.29 Gbps

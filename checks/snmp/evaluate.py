@@ -19,7 +19,7 @@ from .model import (
     SnmpSettings,
     Watch,
 )
-from .parse import interfaces, inventory_of, normalise_index, routine_columns
+from .parse import interfaces, inventory_of, normalise_index, pair_foreign_rows, routine_columns
 from .rates import CounterSample, rate
 
 _COVERED = 0.9
@@ -167,14 +167,15 @@ def evaluate_interface(
     prev = prev or {}
     contract = watch.contract if watch else None
     findings = _state_findings(iface, prev, watch is not None)
-    if contract and iface.speed_mbps and iface.speed_mbps < max(contract.down_mbps, contract.up_mbps):
+    needed = max(contract.down_mbps, contract.up_mbps) if contract else 0
+    if iface.speed_mbps and iface.speed_mbps < needed:
         findings.append(
             Finding(
                 "speed_below_contract",
                 "warn",
-                {"speed": iface.speed_mbps, "contract": max(contract.down_mbps, contract.up_mbps)},
+                {"speed": iface.speed_mbps, "contract": needed},
                 observed=iface.speed_mbps,
-                limit=max(contract.down_mbps, contract.up_mbps),
+                limit=needed,
             )
         )
     speed_bps = iface.speed_mbps * 1e6 if iface.speed_mbps else None
@@ -203,7 +204,6 @@ def evaluate_interface(
             up_util = _pct(up, contract.up_mbps * 1e6)
             history.append([previous.at, at, down, up])
             findings.extend(_contract_findings(contract, history, at, settings))
-        if contract:
             findings.append(
                 Finding(
                     "bw_contract",
@@ -308,10 +308,12 @@ def evaluate_device(
         )
     inventory = prev_device.get("inventory")
     if poll.full or not inventory:
-        found = interfaces(poll.table)
-        inventory = inventory_of(poll.table, found, poll.at)
+        pairs = pair_foreign_rows(poll.table)
+        found = interfaces(poll.table, pairs)
+        inventory = inventory_of(poll.table, pairs, found, poll.at)
     else:
-        found = interfaces(poll.table, inventory)
+        pairs = {int(x): i for x, i in inventory["pairs"].items()}
+        found = interfaces(poll.table, pairs, inventory["rows"])
         if findings or any(str(i.index) not in inventory["rows"] for i in found):
             # Rebooted, or a new interface: the indexes may have moved; walk everything next time.
             inventory = {**inventory, "stale": True}

@@ -132,9 +132,10 @@ async def walk_columns(
     cursor = dict(prefixes)  # where each column continues
     requests = 0
     lead_value: Any = None
+    lead_pending = leading is not None
     while cursor:
         names = list(cursor)
-        lead = [ObjectType(ObjectIdentity(leading))] if leading and requests == 0 else []
+        lead = [ObjectType(ObjectIdentity(leading))] if lead_pending else []
         requests += 1
         sent = clock()
         error, status, _index, varbinds = await bulk_cmd(
@@ -153,7 +154,6 @@ async def walk_columns(
         if status and int(status):
             if status.prettyPrint() == "tooBig" and max_repetitions > 1:
                 max_repetitions = max(1, max_repetitions // 2)  # the device's buffer is smaller
-                requests -= 1 if lead else 0  # ask for the leading OID again
                 continue
             raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
         if not varbinds:
@@ -162,6 +162,7 @@ async def walk_columns(
         if lead:
             lead_value = value_of(varbinds[0][1])
             varbinds = varbinds[1:]
+            lead_pending = False
         finished: set[str] = set()
         # The answer is row-major: repetition r holds one varbind per requested column, in order.
         for k, (oid, value) in enumerate(varbinds):

@@ -16,7 +16,7 @@ _IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32", "in32_at")
 _IFXTABLE = ("name", "in64", "out64", "high_speed", "alias", "in64_at")
 
 
-def _pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
+def pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
     """ifXTable row -> ifTable row where the two tables use different indexes: matched by name."""
     if_rows = {i for col in _IFTABLE for i in table.get(col, {})}
     x_rows = {i for col in _IFXTABLE for i in table.get(col, {})}
@@ -39,11 +39,12 @@ def _speed_mbps(if_speed: int | None, high_speed: int | None) -> float | None:
     return None
 
 
-def interfaces(table: dict[str, dict[int, Any]], inventory: dict[str, Any] | None = None) -> list[Interface]:
-    """`inventory`: what the last full walk found (see inventory_of); a routine poll walks only the
-    columns that change and takes names and the ifXTable pairing from it."""
-    pairs = {int(x): i for x, i in inventory["pairs"].items()} if inventory else _pair_foreign_rows(table)
-    known = inventory["rows"] if inventory else {}
+def interfaces(
+    table: dict[str, dict[int, Any]], pairs: dict[int, int], known: dict[str, list[str]] | None = None
+) -> list[Interface]:
+    """`pairs`: ifXTable row -> ifTable row (pair_foreign_rows, or the inventory's). `known`: names by
+    row from the last full walk -- a routine poll walks only the columns that change."""
+    known = known or {}
     merged: dict[int, dict[str, Any]] = {}
     for column, rows in table.items():
         for index, value in rows.items():
@@ -87,12 +88,14 @@ def normalise_index(index: int) -> int:
     return index & 0xFFFFFFFF
 
 
-def inventory_of(table: dict[str, dict[int, Any]], found: list[Interface], at: float) -> dict[str, Any]:
+def inventory_of(
+    table: dict[str, dict[int, Any]], pairs: dict[int, int], found: list[Interface], at: float
+) -> dict[str, Any]:
     """What a full walk learnt that does not change between polls: names, the ifXTable pairing, and
     which counter and speed columns the device has -- the plan for the routine polls."""
     return {
         "at": at,
-        "pairs": {str(x): i for x, i in _pair_foreign_rows(table).items()},
+        "pairs": {str(x): i for x, i in pairs.items()},
         "rows": {str(i.index): [i.name, i.descr, i.alias] for i in found},
         "bits": sorted({i.bits for i in found if i.bits}),
         # ifHighSpeed where the device has it; ifSpeed too when some rows have no ifXTable entry.
