@@ -176,8 +176,8 @@ async def run_step(
             )
             session.commit()
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
-    sops = _case_sops(outcome, sop, registry, config)
-    return _record(engine, sops, step_no, run_id, outcome, clock(), automation.check)
+    case_sops = _case_sops(outcome, sop, registry, config)
+    return _record(engine, sop, step_no, run_id, outcome, clock(), automation.check, case_sops)
 
 
 def _case_sops(outcome: AgentOutcome, sop: Sop, registry: Registry | None, config: Config) -> dict[str, Sop]:
@@ -200,14 +200,14 @@ def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
 
 def _record(
     engine: Engine,
-    sops: dict[str, Sop],
+    sop: Sop,
     step_no: int,
     run_id: int,
     outcome: AgentOutcome,
     at: datetime,
     kind: str,
+    case_sops: dict[str, Sop],
 ) -> StepResult:
-    sop = next(iter(sops.values()))  # the step's own SOP comes first
     opened = updated = resolved = 0
     # Findings, the run's status, what the check remembers, its samples and the case changes: one
     # transaction, so a crash never leaves a state that belongs to a run that is not recorded.
@@ -230,7 +230,7 @@ def _record(
         )
         for intent in outcome.cases:
             data = {**(intent.data or {}), "step_run_id": run_id}
-            case_sop = sops[intent.sop_id or sop.id]
+            case_sop = case_sops[intent.sop_id or sop.id]
             case_step = intent.step_no or step_no
             if intent.failing:
                 change = open_or_update(
