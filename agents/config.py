@@ -36,9 +36,10 @@ from checks.dns.model import DnsSettings, Nameserver
 from checks.link.model import LinkSettings
 from checks.snmp.model import SnmpSettings
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
+from sop_registry.calendar import WorkingCalendar
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
-from sop_registry.schema import Schedule, TimeWindow
+from sop_registry.schema import WEEKDAYS, Schedule, TimeWindow
 from sop_registry.yamlio import format_validation_error, load_yaml_file
 
 DEFAULT_CONFIG_PATH = Path("/etc/sigap/sigap.yaml")
@@ -160,6 +161,11 @@ class Office(Strict):
             if extra.date.year in years:
                 calendar[extra.date] = extra.name
         return calendar
+
+    def working_calendar(self) -> WorkingCalendar:
+        """Working hours, weekends and holidays: the calendar the SOPs' time standards run on."""
+        hours = {WEEKDAYS.index(d): (w.start, w.end) for w in self.working_hours for d in w.days}
+        return WorkingCalendar(self.zone, hours, lambda year: self.holiday_calendar([year]))
 
 
 # --- database -----------------------------------------------------------------------------------
