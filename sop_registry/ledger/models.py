@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import JSONType, UTCDateTime
@@ -103,8 +103,16 @@ class Case(Base):
     opened_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
+    acknowledged_by: Mapped[str | None] = mapped_column(String(128))
     resolved_at: Mapped[datetime | None]
     closed_at: Mapped[datetime | None]
+    # Escalation levels already notified after a breach (0: none), from cases.escalation in config.
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    # While waiting for the provider the office's clock stops; the wait is summed for the report.
+    paused_at: Mapped[datetime | None]
+    provider_wait_s: Mapped[int] = mapped_column(Integer, default=0)
+    last_notified_at: Mapped[datetime | None]  # reminders count from the last message about it
+    reminders_sent: Mapped[int] = mapped_column(Integer, default=0)  # for the current step
     # Bumped on every change; updates are "WHERE id = ? AND revision = ?" so two workers never
     # apply the same transition twice.
     revision: Mapped[int] = mapped_column(Integer, default=0)
@@ -172,6 +180,82 @@ class CaseEvent(Base):
     case: Mapped[Case] = relationship(back_populates="events")
 
     __table_args__ = (UniqueConstraint("case_id", "seq", name="uq_case_events_seq"),)
+
+
+class Notification(Base):
+    """The outbox: one message for one recipient role, written in the case change's transaction.
+
+    A worker sends it through the role's channels in order, retrying with backoff and moving to the
+    next channel when one keeps failing; `sent` rows are never sent again.
+    """
+
+    __tablename__ = "notifications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(24))  # opened, reopened, resolved, breached, escalated, ...
+    role: Mapped[str | None] = mapped_column(String(128))
+    case_ids: Mapped[list[int]] = mapped_column(JSONType)  # grouped: one message for many cases
+    message: Mapped[dict[str, Any]]  # {"id": {"title", "body"}, "en": {...}}
+    channels: Mapped[list[str]] = mapped_column(JSONType)  # channel ids, in fallback order
+    channel_pos: Mapped[int] = mapped_column(Integer, default=0)
+    # pending | sent | suppressed (maintenance) | cancelled (superseded) | dead (gave up) | no_channel
+    status: Mapped[str] = mapped_column(String(16))
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    channel_attempts: Mapped[int] = mapped_column(Integer, default=0)  # failures on the current channel
+    not_before: Mapped[datetime]  # held back (a recovery is held in case it fails again at once)
+    next_attempt_at: Mapped[datetime]
+    lease_until: Mapped[datetime | None]  # a worker is sending it; expires if that worker dies
+    sent_at: Mapped[datetime | None]
+    sent_via: Mapped[str | None] = mapped_column(String(128))
+    last_error: Mapped[str | None] = mapped_column(Text)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+
+    attempts_log: Mapped[list[NotificationAttempt]] = relationship(
+        back_populates="notification", cascade="all, delete-orphan", order_by="NotificationAttempt.id"
+    )
+
+    __table_args__ = (Index("ix_notifications_status_next", "status", "next_attempt_at"),)
+
+
+class NotificationAttempt(Base):
+    """One try at delivering a notification through one channel: the delivery status per attempt."""
+
+    __tablename__ = "notification_attempts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    notification_id: Mapped[int] = mapped_column(ForeignKey("notifications.id", ondelete="CASCADE"))
+    at: Mapped[datetime]
+    channel_id: Mapped[str] = mapped_column(String(128))
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(Text)
+    duration_ms: Mapped[float | None] = mapped_column(Float)
+
+    notification: Mapped[Notification] = relationship(back_populates="attempts_log")
+
+    __table_args__ = (Index("ix_notification_attempts_notification", "notification_id"),)
+
+
+class MaintenanceWindow(Base):
+    """Planned work: notifications for matching targets are held back; measurements go on.
+
+    One-off (starts_at..ends_at, UTC) or weekly (days + start_time + duration, in office time).
+    """
+
+    __tablename__ = "maintenance_windows"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target: Mapped[str] = mapped_column(String(512))  # target id or glob ("opd-*", "*")
+    sop_id: Mapped[str | None] = mapped_column(String(64))  # only this SOP's cases (None: all)
+    starts_at: Mapped[datetime | None]
+    ends_at: Mapped[datetime | None]
+    days: Mapped[list[str] | None] = mapped_column(JSONType)  # ["sun"] for weekly windows
+    start_time: Mapped[str | None] = mapped_column(String(5))  # "22:00" office time
+    duration_minutes: Mapped[int | None]
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[str | None] = mapped_column(String(128))
+    created_at: Mapped[datetime]
+    removed_at: Mapped[datetime | None]
 
 
 class CheckState(Base):
