@@ -11,7 +11,7 @@ import csv
 import ipaddress
 import os
 import re
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal, TypeVar
@@ -38,6 +38,7 @@ from checks.snmp.model import SnmpSettings
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.calendar import WorkingCalendar
 from sop_registry.errors import InputError
+from sop_registry.ledger.cases import CasePolicy
 from sop_registry.loader import Registry
 from sop_registry.schema import WEEKDAYS, Schedule, TimeWindow
 from sop_registry.yamlio import format_validation_error, load_yaml_file
@@ -370,13 +371,56 @@ class NotifyChannel(Strict):
     enabled: bool = True
 
 
+class NotifyRetry(Strict):
+    """How hard the worker tries: a Telegram outage during an ISP failover must not lose an alert."""
+
+    attempts_per_channel: int = Field(default=3, ge=1, le=100)  # then the role's next channel
+    backoff_s: float = Field(default=30, gt=0)  # doubled each failed attempt...
+    max_backoff_s: float = Field(default=900, gt=0)  # ...up to this
+    give_up_after_hours: float = Field(default=48, gt=0)  # then `dead`, and logged
+
+
 class Notify(Strict):
     channels: list[NotifyChannel] = Field(default_factory=list)
+    retry: NotifyRetry = Field(default_factory=NotifyRetry)
+    # A recovery is held this long before it is sent: a link that fails again at once sends nothing.
+    resolve_hold_minutes: float = Field(default=10, ge=0)
+    max_targets_listed: int = Field(default=15, ge=1)  # a grouped message lists this many, then "+N"
+    poll_s: float = Field(default=5, gt=0)  # the worker looks at the outbox this often
+    send_timeout_s: float = Field(default=30, gt=0)  # one attempt through one channel
 
     @model_validator(mode="after")
     def _ids(self) -> Notify:
         _unique([c.id for c in self.channels], "channels", "id")
         return self
+
+    def channels_for(self, role: str | None) -> list[str]:
+        """The channels that reach a role, in config order (the first is tried first, the others
+        are its fallbacks); channels with role "*" reach every role."""
+        enabled = [c for c in self.channels if c.enabled]
+        exact = [c.id for c in enabled if role and role in c.roles]
+        return exact + [c.id for c in enabled if "*" in c.roles and c.id not in exact]
+
+
+class EscalationLevel(Strict):
+    after_breach_minutes: float = Field(ge=0)
+    roles: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+
+def _default_escalation() -> list[EscalationLevel]:
+    return [EscalationLevel(after_breach_minutes=60, roles=["Kepala Bidang TIP"])]
+
+
+class CaseSettings(Strict):
+    """Cases: when they resolve and reopen, reminders, and who hears of a breach after the step's role."""
+
+    resolve_after_good: int = Field(default=1, ge=1)  # good checks before an agent's case resolves
+    reopen_within_minutes: float = Field(default=60, ge=0)  # a failure this soon reopens the case
+    close_after_days: float = Field(default=7, gt=0)  # a resolved case is closed (final) after this
+    round_the_clock_sops: list[str] = Field(default_factory=list)  # minutes count outside office hours
+    remind_every_minutes: float = Field(default=240, gt=0)  # while nobody has acknowledged it...
+    max_reminders: int = Field(default=2, ge=0)  # ...this many times per step
+    escalation: list[EscalationLevel] = Field(default_factory=_default_escalation)
 
 
 class FreshnessLimits(Strict):
@@ -487,6 +531,7 @@ class Config(Strict):
     probe: str | None = None  # this instance's probe label (targets with another label are not ours)
     targets: Targets = Field(default_factory=Targets)
     notify: Notify = Field(default_factory=Notify)
+    cases: CaseSettings = Field(default_factory=CaseSettings)
     web: WebSettings = Field(default_factory=WebSettings)
     dns: DnsConfig = Field(default_factory=DnsConfig)
     tls: TlsConfig = Field(default_factory=TlsConfig)
@@ -541,8 +586,21 @@ class Config(Strict):
     def database_url_redacted(self) -> str:
         return make_url(self.database_url()).render_as_string(hide_password=True)
 
+    def case_policy(self) -> CasePolicy:
+        return CasePolicy(
+            calendar=self.office.working_calendar(),
+            round_the_clock=frozenset(self.cases.round_the_clock_sops),
+            resolve_after_good=self.cases.resolve_after_good,
+            reopen_within=timedelta(minutes=self.cases.reopen_within_minutes),
+        )
+
     def check_against(self, registry: Registry) -> None:
         """Cross-checks that need the SOP registry: override keys must name real SOPs and steps."""
+        for i, sop_id in enumerate(self.cases.round_the_clock_sops):
+            if sop_id not in registry.sops:
+                raise InputError(
+                    f"{self.source_path}: cases.round_the_clock_sops[{i}]: unknown SOP id {sop_id!r}"
+                )
         for key in self.agents:
             sop_id, _, step = key.partition(":")
             if sop_id not in registry.sops:

@@ -23,7 +23,7 @@ from checks.snmp import SnmpSettings
 from checks.tls import TlsThresholds
 from checks.web import Thresholds
 from sop_registry.errors import InputError
-from sop_registry.ledger.cases import open_or_update, resolve_if_open
+from sop_registry.ledger.cases import open_or_update, record_good
 from sop_registry.ledger.models import CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry, load_registry
@@ -31,6 +31,7 @@ from sop_registry.schema import Automation, Sop
 
 from . import dns_agent, link_agent, snmp_agent, tls_agent, web_agent
 from .config import Config
+from .notify.outbox import Alert, enqueue, roles_for
 from .outcome import AgentOutcome
 
 log = logging.getLogger("sigap.runner")
@@ -177,7 +178,7 @@ async def run_step(
             session.commit()
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
     case_sops = _case_sops(outcome, sop, registry, config)
-    return _record(engine, sop, step_no, run_id, outcome, clock(), automation.check, case_sops)
+    return _record(engine, config, sop, step_no, run_id, outcome, clock(), automation.check, case_sops)
 
 
 def _case_sops(outcome: AgentOutcome, sop: Sop, registry: Registry | None, config: Config) -> dict[str, Sop]:
@@ -198,8 +199,26 @@ def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
         }
 
 
+def _lead_finding(outcome: AgentOutcome, target: str) -> dict[str, Any] | None:
+    """The worst finding about a target: what a notification says failed, with value and limit."""
+    rank = {"crit": 3, "unknown": 2, "warn": 1, "ok": 0}
+    mine = [f for f in outcome.findings if f.target == target]
+    if not mine:
+        return None
+    lead = max(mine, key=lambda f: rank.get(f.status, 0))
+    return {
+        "code": lead.code,
+        "status": lead.status,
+        "message_id": lead.message_id,
+        "message_en": lead.message_en,
+        "observed": lead.observed,
+        "limit": lead.limit,
+    }
+
+
 def _record(
     engine: Engine,
+    config: Config,
     sop: Sop,
     step_no: int,
     run_id: int,
@@ -209,8 +228,11 @@ def _record(
     case_sops: dict[str, Sop],
 ) -> StepResult:
     opened = updated = resolved = 0
-    # Findings, the run's status, what the check remembers, its samples and the case changes: one
-    # transaction, so a crash never leaves a state that belongs to a run that is not recorded.
+    policy = config.case_policy()
+    alerts: list[Alert] = []
+    # Findings, the run's status, what the check remembers, its samples, the case changes and the
+    # notifications they cause: one transaction, so a crash never leaves a state that belongs to a
+    # run that is not recorded, nor a case change nobody will be told about.
     with Session(engine) as session:
         run = session.get(StepRun, run_id)
         finish_step_run(
@@ -229,10 +251,14 @@ def _record(
             Sample(series=series, at=when, value=value) for series, when, value in outcome.samples
         )
         for intent in outcome.cases:
-            data = {**(intent.data or {}), "step_run_id": run_id}
             case_sop = case_sops[intent.sop_id or sop.id]
             case_step = intent.step_no or step_no
             if intent.failing:
+                data = {
+                    **(intent.data or {}),
+                    "step_run_id": run_id,
+                    "finding": _lead_finding(outcome, intent.target),
+                }
                 change = open_or_update(
                     session,
                     case_sop,
@@ -241,29 +267,38 @@ def _record(
                     title=intent.title,
                     at=at,
                     role=intent.role,
+                    policy=policy,
+                    source=kind,
                     data=data,
                 )
-                opened += change.kind == "opened"
-                updated += change.kind == "updated"
-                if change.kind == "opened":
-                    log.info(
-                        "case opened sop=%s step=%s target=%s case=%s",
-                        case_sop.id,
-                        case_step,
-                        intent.target,
-                        change.case.id,
-                    )
-            elif resolve_if_open(
-                session,
-                case_sop.id,
-                case_step,
-                intent.target,
-                at=at,
-                note=intent.note,
-                data={"step_run_id": run_id},
-            ):
-                resolved += 1
-                log.info("case resolved sop=%s step=%s target=%s", case_sop.id, case_step, intent.target)
+                opened += change.kind in ("opened", "reopened")
+                updated += change.kind == "failed_again"
+            else:
+                change = record_good(
+                    session,
+                    case_sop.id,
+                    case_step,
+                    intent.target,
+                    at=at,
+                    note=intent.note,
+                    policy=policy,
+                    source=kind,
+                    data={"step_run_id": run_id},
+                )
+                if change is None:
+                    continue
+                resolved += change.kind == "resolved"
+            if change.kind in ("opened", "reopened", "resolved"):
+                alerts.append(Alert(change.kind, change.case, roles_for(change.case), change.data))
+                log.info(
+                    "case %s sop=%s step=%s target=%s case=%s",
+                    change.kind,
+                    case_sop.id,
+                    case_step,
+                    intent.target,
+                    change.case.id,
+                )
+        enqueue(session, alerts, at, config, case_sops)
         session.commit()
         status = run.status
     log.info("step finished sop=%s step=%s run=%s status=%s", sop.id, step_no, run_id, status)

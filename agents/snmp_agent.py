@@ -171,9 +171,9 @@ def _cases(result: DeviceResult, links: dict[str, Link]) -> list[CaseIntent]:
                     step_no=FAULT_STEP,
                 )
             )
-        elif i.oper_status == "up" and not link.host:
-            # A link with a probed host is the link agent's to resolve (it sees the whole path);
-            # one watched only here is resolved when its port is up again.
+        elif i.oper_status == "up":
+            # Only this agent's own report is cleared: the case stays open while the link agent
+            # still sees the path down (the case engine counts each source apart).
             out.append(
                 CaseIntent(
                     target=link.id,

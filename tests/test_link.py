@@ -202,7 +202,9 @@ def test_agent_opens_polman_15_when_a_listener_goes_and_resolves_when_it_comes_b
         with Session(engine) as s:
             case = s.scalars(select(Case)).one()
             assert (case.sop_id, case.step_no, case.target, case.state) == ("polman-15", 1, "core", "open")
-            assert case.assignee_role == "Teknisi Jaringan" and "putus" in case.title
+            # Step 2 (the Kepala Bidang assigns a technician) is next; the technician is told too.
+            assert case.assignee_role == "Kepala Bidang TIP" and "putus" in case.title
+            assert case.details["agent_role"] == "Teknisi Jaringan" and case.current_step_no == 2
             assert s.get(CheckState, ("link", "core")).data["state"] == "DOWN"
         assert step() == "crit"  # still down: the same case, updated
         listener = socket.create_server(("127.0.0.1", port))

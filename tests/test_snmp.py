@@ -245,7 +245,7 @@ def test_agent_records_rates_and_opens_cases(sim: Snmpsim, db_url: str, tmp_path
                 ("polman-15", 1, "dinkes-wifi"),
             }
             assert "di bawah kontrak" in cases[("polman-13", 9, "dinkes")].title
-            assert cases[("polman-15", 1, "dinkes-wifi")].assignee_role == "Teknisi Jaringan"
+            assert cases[("polman-15", 1, "dinkes-wifi")].assignee_role == "Kepala Bidang TIP"
             state = s.get(CheckState, ("snmp_bandwidth", "rb-dinkes")).data
             assert state["4"]["sample"]["bits"] == 64 and len(state["4"]["history"]) >= 2
             week = summarise(s, "bw:dinkes:down_bps", t0 - timedelta(days=1), t0 + timedelta(days=7))

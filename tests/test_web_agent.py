@@ -130,11 +130,14 @@ def test_run_once_records_the_step_and_opens_then_resolves_cases(tmp_path: Path)
         )
         assert (srv.url("127.0.31.2"), "content_stale", "warn") in codes
         case = s.scalars(select(Case)).one()
-        assert (case.target, case.state, case.assignee_role) == (
+        # The SOP's next step (3: Bidang Aptika receives the report) acts; the site's admin hears too.
+        assert (case.target, case.state, case.assignee_role, case.current_step_no) == (
             srv.url("127.0.31.2"),
             "resolved",
-            "Admin Website OPD",
+            "Bidang Aptika",
+            3,
         )
+        assert case.details["agent_role"] == "Admin Website OPD"
         assert (
             case.title.startswith("OPD 1: Berita/artikel terbaru 2") and "melewati batas 7 hari" in case.title
         )

@@ -1,21 +1,29 @@
-"""Opening and resolving cases from agents: the minimal interface the cases issue extends.
+"""Cases as SOP procedure runs: open, move step by step, pause for the provider, resolve, reopen.
 
-Every change appends an event first (seq unique per case, so a concurrent double append fails) and
-then updates the case with a revision guard, so two workers never apply the same change twice.
-The partial unique index keeps one open case per (sop, step, target): a new failure updates it.
+Every change looks its move up in the transition table, appends an event (seq unique per case, so a
+concurrent double append fails) and then updates the case with a revision guard, so two workers
+never apply the same change twice. The partial unique index keeps one open case per (sop, step,
+target): a new failure updates it. Deadlines come from each step's time standard on the office's
+working calendar; only the current step's deadline can be breached, the later ones are its plan.
+
+Several agents may report on one case (a link probe and the SNMP port of the same OPD link both
+feed Polewali Mandar 15): each is a source, and the case resolves only when every source that
+reported a failure has had M good checks, so one cannot resolve what the other still sees.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from ..calendar import WorkingCalendar
 from ..schema import Sop
-from .models import OPEN_CASE_STATES, Case, CaseEvent
+from .models import OPEN_CASE_STATES, Case, CaseDeadline, CaseEvent
+from .transitions import next_state
 
 
 class ConcurrentCaseUpdate(Exception):
@@ -23,9 +31,23 @@ class ConcurrentCaseUpdate(Exception):
 
 
 @dataclass(frozen=True)
+class CasePolicy:
+    """How cases behave in this office (from config.cases); the calendar comes from config.office."""
+
+    calendar: WorkingCalendar
+    round_the_clock: frozenset[str] = frozenset()  # SOP ids whose minutes run outside office hours
+    resolve_after_good: int = 1
+    reopen_within: timedelta = timedelta(hours=1)
+
+    def clock_24x7(self, sop_id: str) -> bool:
+        return sop_id in self.round_the_clock
+
+
+@dataclass(frozen=True)
 class CaseChange:
     case: Case
-    kind: str  # opened | updated | resolved
+    kind: str  # opened | reopened | updated | recovering | resolved | acknowledged | step_done | ...
+    data: dict[str, Any] | None = field(default=None, compare=False)
 
 
 def open_case(session: Session, sop_id: str, step_no: int, target: str) -> Case | None:
@@ -80,6 +102,79 @@ def _guarded_update(session: Session, case: Case, **values: Any) -> None:
     session.refresh(case)
 
 
+def transition(
+    session: Session,
+    case: Case,
+    event: str,
+    *,
+    at: datetime,
+    actor: str | None = None,
+    note: str | None = None,
+    data: dict[str, Any] | None = None,
+    **values: Any,
+) -> CaseChange:
+    """Append the event, then apply it with the revision guard. Refuses moves the table lacks."""
+    to_state = next_state(case.state, event)
+    append_event(session, case, at=at, kind=event, to_state=to_state, actor=actor, note=note, data=data)
+    _guarded_update(session, case, state=to_state, updated_at=at, **values)
+    return CaseChange(case, event, data)
+
+
+# --- deadlines -------------------------------------------------------------------------------------
+
+
+def step_role(sop: Sop, step_no: int) -> str:
+    return ", ".join(sop.step(step_no).actors)
+
+
+def plan_deadlines(
+    session: Session, case: Case, sop: Sop, from_step: int, start: datetime, policy: CasePolicy
+) -> None:
+    """Deadlines for `from_step` and every later step, each starting when the one before is due.
+
+    A step without a time standard has no deadline; the next one starts from the same time.
+    """
+    existing = {d.step_no: d for d in case.deadlines}
+    clock = start
+    for step in sop.steps:
+        if step.no < from_step:
+            continue
+        standard = step.time_standard
+        due = (
+            policy.calendar.due(clock, standard, round_the_clock=policy.clock_24x7(sop.id))
+            if standard
+            else None
+        )
+        row = existing.get(step.no)
+        if row is None:
+            row = CaseDeadline(step_no=step.no)
+            case.deadlines.append(row)
+        row.role, row.time_standard, row.due_at = step_role(sop, step.no), step.waktu, due
+        row.done_at = row.breached_at = None
+        clock = due or clock
+    session.flush()
+
+
+def current_deadline(case: Case) -> CaseDeadline | None:
+    return next((d for d in case.deadlines if d.step_no == case.current_step_no), None)
+
+
+def _next_step(sop: Sop, step_no: int) -> int | None:
+    later = [s.no for s in sop.steps if s.no > step_no]
+    return later[0] if later else None
+
+
+# --- agents' failures and recoveries ----------------------------------------------------------------
+
+
+def _sources(case: Case) -> dict[str, dict[str, Any]]:
+    return dict((case.details or {}).get("sources", {}))
+
+
+def _with_sources(case: Case, sources: dict[str, dict[str, Any]], **extra: Any) -> dict[str, Any]:
+    return {**(case.details or {}), **extra, "sources": sources}
+
+
 def open_or_update(
     session: Session,
     sop: Sop,
@@ -89,14 +184,58 @@ def open_or_update(
     title: str,
     at: datetime,
     role: str | None,
+    policy: CasePolicy,
+    source: str = "agent",
     data: dict[str, Any] | None = None,
 ) -> CaseChange:
-    """A failed threshold: open a case, or record the repeat on the one already open."""
+    """A failed threshold: update the open case, reopen one resolved a moment ago, or open a new one.
+
+    The agent's run is the failed step's output, so that step is done at once and the case waits on
+    the next step's role; a failure at the SOP's last step stays there with the agent's role.
+    """
     case = open_case(session, sop.id, step_no, target)
     if case is not None:
-        append_event(session, case, at=at, kind="failed_again", actor="agent", data=data)
-        _guarded_update(session, case, updated_at=at, title=title)
-        return CaseChange(case, "updated")
+        sources = _sources(case)
+        sources[source] = {"failing": True, "good": 0}
+        return transition(
+            session,
+            case,
+            "failed_again",
+            at=at,
+            actor=source,
+            data=data,
+            title=title,
+            details=_with_sources(case, sources, last=data),
+        )
+    recent = session.scalars(
+        select(Case)
+        .where(
+            Case.sop_id == sop.id,
+            Case.step_no == step_no,
+            Case.target == target,
+            Case.state == "resolved",
+            Case.resolved_at >= at - policy.reopen_within,
+        )
+        .order_by(Case.resolved_at.desc())
+    ).first()
+    if recent is not None:
+        sources = _sources(recent)
+        sources[source] = {"failing": True, "good": 0}
+        return transition(
+            session,
+            recent,
+            "reopened",
+            at=at,
+            actor=source,
+            note="gagal lagi tak lama setelah selesai",
+            data=data,
+            title=title,
+            resolved_at=None,
+            reminders_sent=0,
+            details=_with_sources(recent, sources, last=data),
+        )
+    following = _next_step(sop, step_no)
+    current = following or step_no
     case = Case(
         sop_id=sop.id,
         step_no=step_no,
@@ -105,19 +244,81 @@ def open_or_update(
         title=title,
         source="agent",
         state="open",
-        current_step_no=step_no,
-        assignee_role=role,
+        current_step_no=current,
+        assignee_role=step_role(sop, current) if following else (role or step_role(sop, step_no)),
         opened_at=at,
         updated_at=at,
         revision=0,
-        details=data,
+        escalation_level=0,
+        provider_wait_s=0,
+        reminders_sent=0,
+        details={
+            "sources": {source: {"failing": True, "good": 0}},
+            "agent_role": role,
+            "first": data,
+            "last": data,
+        },
     )
     session.add(case)
     session.flush()
-    append_event(session, case, at=at, kind="opened", to_state="open", actor="agent", data=data)
-    return CaseChange(case, "opened")
+    plan_deadlines(session, case, sop, step_no, at, policy)
+    if following:
+        # The agent's run did the failed step: done now, and the next step's clock starts now.
+        next(d for d in case.deadlines if d.step_no == step_no).done_at = at
+        plan_deadlines(session, case, sop, following, at, policy)
+    append_event(session, case, at=at, kind="opened", to_state="open", actor=source, data=data)
+    return CaseChange(case, "opened", data)
 
 
+def record_good(
+    session: Session,
+    sop_id: str,
+    step_no: int,
+    target: str,
+    *,
+    at: datetime,
+    note: str,
+    policy: CasePolicy,
+    source: str = "agent",
+    data: dict[str, Any] | None = None,
+) -> CaseChange | None:
+    """A good check: resolve the open case once every failing source has had M good checks."""
+    case = open_case(session, sop_id, step_no, target)
+    if case is None or case.source != "agent":
+        return None  # a case opened by hand is closed by hand
+    sources = _sources(case)
+    mine = sources.get(source)
+    if mine is None:
+        return None  # this agent never reported a failure here: not its to resolve
+    good = int(mine.get("good", 0)) + 1
+    sources[source] = {"failing": good < policy.resolve_after_good, "good": good}
+    if any(s.get("failing") for s in sources.values()):
+        event_data = {**(data or {}), "good": good, "needed": policy.resolve_after_good}
+        if not mine.get("failing"):
+            return None  # already counted as recovered; another source keeps it open
+        return transition(
+            session,
+            case,
+            "recovering",
+            at=at,
+            actor=source,
+            data=event_data,
+            details=_with_sources(case, sources),
+        )
+    return transition(
+        session,
+        case,
+        "resolved",
+        at=at,
+        actor=source,
+        note=note,
+        data=data,
+        resolved_at=at,
+        details=_with_sources(case, sources),
+    )
+
+
+# Kept for callers that resolve on the first good check (policy M = 1).
 def resolve_if_open(
     session: Session,
     sop_id: str,
@@ -126,14 +327,243 @@ def resolve_if_open(
     *,
     at: datetime,
     note: str,
+    policy: CasePolicy,
+    source: str = "agent",
     data: dict[str, Any] | None = None,
 ) -> CaseChange | None:
-    """A good check: resolve the open case, if there is one."""
-    case = open_case(session, sop_id, step_no, target)
-    if case is None:
-        return None
-    append_event(
-        session, case, at=at, kind="resolved", to_state="resolved", actor="agent", note=note, data=data
+    return record_good(
+        session, sop_id, step_no, target, at=at, note=note, policy=policy, source=source, data=data
     )
-    _guarded_update(session, case, state="resolved", resolved_at=at, updated_at=at)
-    return CaseChange(case, "resolved")
+
+
+# --- people's actions -------------------------------------------------------------------------------
+
+
+def open_manual(
+    session: Session,
+    sop: Sop,
+    *,
+    title: str,
+    target: str,
+    at: datetime,
+    by: str,
+    policy: CasePolicy,
+    from_step: int = 1,
+    note: str | None = None,
+) -> CaseChange:
+    """A tracked procedure for an SOP no agent performs (PeManTIK, PSE registration, LAPOR...)."""
+    sop.step(from_step)  # KeyError names the step
+    case = Case(
+        sop_id=sop.id,
+        step_no=from_step,
+        target=target,
+        sop_version=sop.version,
+        title=title,
+        source="manual",
+        state="open",
+        current_step_no=from_step,
+        assignee_role=step_role(sop, from_step),
+        opened_at=at,
+        updated_at=at,
+        revision=0,
+        escalation_level=0,
+        provider_wait_s=0,
+        reminders_sent=0,
+        details={"opened_by": by},
+    )
+    session.add(case)
+    session.flush()
+    plan_deadlines(session, case, sop, from_step, at, policy)
+    append_event(session, case, at=at, kind="opened", to_state="open", actor=by, note=note)
+    return CaseChange(case, "opened")
+
+
+def acknowledge(
+    session: Session, case: Case, *, at: datetime, by: str, note: str | None = None
+) -> CaseChange:
+    return transition(
+        session, case, "acknowledged", at=at, actor=by, note=note, acknowledged_at=at, acknowledged_by=by
+    )
+
+
+def step_done(
+    session: Session,
+    case: Case,
+    sop: Sop,
+    *,
+    at: datetime,
+    by: str,
+    policy: CasePolicy,
+    note: str | None = None,
+    output: str | None = None,
+    to_step: int | None = None,
+) -> CaseChange:
+    """The current step is done (its output recorded); the next one (or `to_step`) starts now.
+
+    The SOP's own branches ("if the technician cannot repair it, coordinate with the provider") are
+    followed with `to_step`. Done with the last step, the procedure is complete: the case resolves.
+    """
+    if case.state == "waiting_provider":
+        _end_wait(case, at)
+    done = current_deadline(case)
+    if done is not None:
+        done.done_at = at
+    following = to_step if to_step is not None else _next_step(sop, case.current_step_no)
+    if following is not None:
+        sop.step(following)
+    data = {"step": case.current_step_no, "output": output or sop.step(case.current_step_no).output}
+    if to_step is not None:
+        data["to_step"] = to_step
+    if following is None:
+        return transition(
+            session,
+            case,
+            "resolved",
+            at=at,
+            actor=by,
+            note=note or "semua langkah SOP selesai",
+            data=data,
+            resolved_at=at,
+            paused_at=None,
+            provider_wait_s=case.provider_wait_s,
+        )
+    plan_deadlines(session, case, sop, following, at, policy)
+    change = transition(
+        session,
+        case,
+        "step_done",
+        at=at,
+        actor=by,
+        note=note,
+        data=data,
+        current_step_no=following,
+        assignee_role=step_role(sop, following),
+        acknowledged_at=case.acknowledged_at or at,
+        acknowledged_by=case.acknowledged_by or by,
+        paused_at=None,
+        provider_wait_s=case.provider_wait_s,
+        reminders_sent=0,
+        escalation_level=0,
+    )
+    return change
+
+
+def _end_wait(case: Case, at: datetime) -> timedelta:
+    """Close the provider wait in memory: the caller's guarded update writes it."""
+    waited = at - case.paused_at if case.paused_at else timedelta()
+    case.provider_wait_s = (case.provider_wait_s or 0) + int(waited.total_seconds())
+    return waited
+
+
+def engage_provider(
+    session: Session,
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    provider: str,
+    ticket: str | None,
+    told_at: datetime | None = None,
+    note: str | None = None,
+) -> CaseChange:
+    """The fault is with the provider (ISP): who, their ticket and when they were told; the office's
+    clock stops until the provider reports back."""
+    record = {"provider": provider, "ticket": ticket, "told_at": (told_at or at).isoformat()}
+    escalations = [*(case.details or {}).get("provider_escalations", []), record]
+    return transition(
+        session,
+        case,
+        "provider_engaged",
+        at=at,
+        actor=by,
+        note=note,
+        data=record,
+        paused_at=told_at or at,
+        details={**(case.details or {}), "provider": record, "provider_escalations": escalations},
+    )
+
+
+def provider_returned(
+    session: Session,
+    case: Case,
+    sop: Sop,
+    *,
+    at: datetime,
+    by: str,
+    policy: CasePolicy,
+    note: str | None = None,
+) -> CaseChange:
+    """The provider reported back: the wait is summed and the current step's deadline moves by the
+    office time that was left when the clock stopped."""
+    paused_at = case.paused_at or at
+    waited = _end_wait(case, at)
+    deadline = current_deadline(case)
+    if deadline is not None and deadline.due_at is not None and deadline.breached_at is None:
+        standard = sop.step(case.current_step_no).time_standard
+        clock = policy.clock_24x7(sop.id)
+        left = policy.calendar.remaining(paused_at, deadline.due_at, standard, clock)
+        deadline.due_at = policy.calendar.resume(at, left, standard, clock)
+    return transition(
+        session,
+        case,
+        "provider_returned",
+        at=at,
+        actor=by,
+        note=note,
+        data={"waited_s": int(waited.total_seconds())},
+        paused_at=None,
+        provider_wait_s=case.provider_wait_s,
+    )
+
+
+def resolve(session: Session, case: Case, *, at: datetime, by: str, note: str | None) -> CaseChange:
+    if case.state == "waiting_provider":
+        _end_wait(case, at)
+    return transition(
+        session,
+        case,
+        "resolved",
+        at=at,
+        actor=by,
+        note=note,
+        resolved_at=at,
+        paused_at=None,
+        provider_wait_s=case.provider_wait_s,
+    )
+
+
+def close(session: Session, case: Case, *, at: datetime, by: str, note: str | None) -> CaseChange:
+    if case.state == "waiting_provider":
+        _end_wait(case, at)
+    return transition(
+        session,
+        case,
+        "closed",
+        at=at,
+        actor=by,
+        note=note,
+        closed_at=at,
+        paused_at=None,
+        provider_wait_s=case.provider_wait_s,
+    )
+
+
+def breached(session: Session, case: Case, deadline: CaseDeadline, *, at: datetime) -> CaseChange:
+    """A deadline passed: one event, never two (breached_at is set in the same guarded change)."""
+    deadline.breached_at = at
+    data = {"step": deadline.step_no, "due_at": deadline.due_at.isoformat() if deadline.due_at else None}
+    return transition(session, case, "breached", at=at, actor="sla", data=data)
+
+
+def escalate(
+    session: Session, case: Case, *, at: datetime, level: int, roles: list[str], actor: str
+) -> CaseChange:
+    return transition(
+        session,
+        case,
+        "escalated",
+        at=at,
+        actor=actor,
+        data={"level": level, "roles": roles},
+        escalation_level=level,
+    )

@@ -65,9 +65,7 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["notification_id"], ["notifications.id"], ondelete="CASCADE"),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index(
-        "ix_notification_attempts_notification", "notification_attempts", ["notification_id"]
-    )
+    op.create_index("ix_notification_attempts_notification", "notification_attempts", ["notification_id"])
     op.create_table(
         "maintenance_windows",
         sa.Column("id", sa.Integer(), nullable=False),

@@ -1,0 +1,158 @@
+"""Writing the outbox: in the same transaction as the case change, grouped, maintenance applied.
+
+Grouping: the changes of one run (or one SLA sweep) that share kind, SOP step and recipients become
+one message; 50 OPD links going down in one minute give one message listing them, not 50. A
+recovery is held `resolve_hold_minutes` before it goes out; a failure in that time cancels it and
+says nothing, so a link that drops for a moment does not send "down, up, down".
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from sop_registry.ledger.models import Case, Notification
+from sop_registry.schema import Sop
+
+from ..config import Config
+from .maintenance import current_windows, window_for
+from .messages import CaseLine, compose
+
+log = logging.getLogger("sigap.notify")
+
+
+@dataclass(frozen=True)
+class Alert:
+    """One case change people must hear about, and who."""
+
+    kind: str  # opened | reopened | resolved | breached | escalated | reminder
+    case: Case
+    roles: tuple[str, ...]
+    data: dict[str, Any] | None = field(default=None, compare=False)
+
+
+def roles_for(case: Case) -> tuple[str, ...]:
+    """Who hears about a case: the role of its current step and the role the agent named (the
+    technician on duty hears of a link fault even where the SOP's next step is the Kepala Bidang's)."""
+    roles = [case.assignee_role] if case.assignee_role else []
+    agent_role = (case.details or {}).get("agent_role")
+    if agent_role and agent_role not in roles:
+        roles.append(agent_role)
+    return tuple(roles)
+
+
+def _cancel_held_recovery(
+    session: Session, case_id: int, at: datetime, config: Config, registry: Mapping[str, Sop]
+) -> bool:
+    """A held 'resolved' message about this case that has not gone out is cancelled."""
+    cancelled = False
+    held = session.scalars(
+        select(Notification).where(
+            Notification.status == "pending", Notification.kind == "resolved", Notification.not_before > at
+        )
+    )
+    for note in held:
+        if case_id in note.case_ids:
+            remaining = [c for c in note.case_ids if c != case_id]
+            if remaining:  # the others did recover: the message now names only them
+                note.case_ids = remaining
+                note.message = render("resolved", [session.get(Case, c) for c in remaining], config, registry)
+            else:
+                note.status, note.last_error = "cancelled", "gagal lagi sebelum kabar pulih terkirim"
+            cancelled = True
+    return cancelled
+
+
+def enqueue(
+    session: Session, alerts: Iterable[Alert], at: datetime, config: Config, registry: Mapping[str, Sop]
+) -> list[Notification]:
+    windows = current_windows(session)
+    zone = config.office.zone
+    groups: dict[tuple, list[Alert]] = {}
+    quiet: dict[tuple, list[Alert]] = {}
+    for alert in alerts:
+        case = alert.case
+        if alert.kind == "reopened" and _cancel_held_recovery(session, case.id, at, config, registry):
+            continue  # nobody was told it recovered: the case simply goes on
+        in_window = window_for(windows, case.target, case.sop_id, at, zone)
+        for chain, roles in _chains(config, alert.roles).items():
+            key = (alert.kind, case.sop_id, case.current_step_no, chain, roles)
+            (quiet if in_window else groups).setdefault(key, []).append(alert)
+    out = []
+    for bucket, status in ((groups, "pending"), (quiet, "suppressed")):
+        for (kind, _sop, _step, chain, roles), members in bucket.items():
+            out.append(_write(session, kind, members, chain, roles, status, at, config, registry))
+    return out
+
+
+def _chains(config: Config, roles: tuple[str, ...]) -> dict[tuple[str, ...], str]:
+    """Recipients by channel chain: two roles served by the same channels get one message."""
+    chains: dict[tuple[str, ...], list[str]] = {}
+    for role in roles or (None,):
+        chain = tuple(config.notify.channels_for(role))
+        chains.setdefault(chain, []).append(role or "*")
+    return {chain: ", ".join(names) for chain, names in chains.items()}
+
+
+def render(
+    kind: str,
+    cases: list[Case],
+    config: Config,
+    registry: Mapping[str, Sop],
+    data: dict[str, Any] | None = None,
+) -> dict[str, dict[str, str]]:
+    lines = [CaseLine.of(c, registry[c.sop_id]) for c in cases]
+    return {
+        lang: compose(
+            kind, lines, config.office, lang, max_listed=config.notify.max_targets_listed, extra=data
+        )
+        for lang in ("id", "en")
+    }
+
+
+def _write(
+    session: Session,
+    kind: str,
+    members: list[Alert],
+    chain: tuple[str, ...],
+    roles: str,
+    status: str,
+    at: datetime,
+    config: Config,
+    registry: Mapping[str, Sop],
+) -> Notification:
+    cases = [a.case for a in members]
+    hold = timedelta(minutes=config.notify.resolve_hold_minutes) if kind == "resolved" else timedelta()
+    if status == "pending" and not chain:
+        status = "no_channel"
+        log.warning(
+            "no notification channel for role=%s kind=%s cases=%s", roles, kind, [c.id for c in cases]
+        )
+    note = Notification(
+        created_at=at,
+        kind=kind,
+        role=roles,
+        case_ids=[c.id for c in cases],
+        message=render(kind, cases, config, registry, members[0].data),
+        channels=list(chain),
+        channel_pos=0,
+        status=status,
+        attempts=0,
+        channel_attempts=0,
+        not_before=at + hold,
+        next_attempt_at=at + hold,
+        revision=0,
+        last_error="dalam jendela pemeliharaan" if status == "suppressed" else None,
+    )
+    session.add(note)
+    if status == "pending":
+        for case in cases:
+            case.last_notified_at = at
+    session.flush()
+    return note

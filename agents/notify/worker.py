@@ -1,0 +1,204 @@
+"""Sending the outbox: claim, send through the role's channels, record every attempt.
+
+A row is claimed with a lease (a guarded update), so two workers never send it at once and a worker
+that dies mid-send leaves a row that is taken up again when the lease runs out. A failed attempt is
+retried with a doubling backoff; after `attempts_per_channel` failures the next channel serving the
+role is tried at once (Telegram down during an ISP failover: the e-mail goes). A row that is `sent`
+is never sent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import apprise
+from sqlalchemy import Engine, or_, select, update
+from sqlalchemy.orm import Session
+
+from sop_registry.ledger.models import Notification, NotificationAttempt
+
+from ..config import Config, NotifyChannel
+
+log = logging.getLogger("sigap.notify")
+
+LEASE = timedelta(minutes=5)  # longer than any one attempt (send_timeout_s is capped below it)
+
+
+class DeliveryError(Exception):
+    """A channel did not take the message; the text says why (without the channel's secrets)."""
+
+
+Send = Callable[[NotifyChannel, str, str], Awaitable[None]]
+
+
+class AppriseSender:
+    """Telegram, e-mail, WhatsApp gateways, JSON/form webhooks: whatever apprise URL the channel has."""
+
+    def __init__(self, timeout_s: float) -> None:
+        self.timeout_s = min(timeout_s, LEASE.total_seconds() / 2)
+
+    async def __call__(self, channel: NotifyChannel, title: str, body: str) -> None:
+        secret = channel.url.get_secret_value()
+        target = apprise.Apprise()
+        if not target.add(secret):
+            raise DeliveryError(f"channel {channel.id}: apprise does not understand its url")
+        with apprise.LogCapture(level=logging.WARNING) as captured:
+            try:
+                ok = await asyncio.wait_for(target.async_notify(body=body, title=title), self.timeout_s)
+            except TimeoutError:
+                raise DeliveryError(f"channel {channel.id}: no answer in {self.timeout_s:g} s") from None
+            text = captured.getvalue()
+        if not ok:
+            lines = [ln.split(" - ", 2)[-1] for ln in text.strip().splitlines() if ln.strip()]
+            reason = (lines[-1] if lines else "delivery failed").replace(secret, "***")
+            raise DeliveryError(f"channel {channel.id}: {reason}"[:500])
+
+
+@dataclass
+class DeliveryStats:
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+
+    def __iadd__(self, other: DeliveryStats) -> DeliveryStats:
+        self.sent += other.sent
+        self.failed += other.failed
+        self.dead += other.dead
+        return self
+
+
+def _claim(engine: Engine, now: datetime, limit: int) -> list[tuple[int, int]]:
+    """(id, revision) of rows this worker now holds the lease on."""
+    claimed = []
+    with Session(engine) as session, session.begin():
+        rows = session.execute(
+            select(Notification.id, Notification.revision)
+            .where(
+                Notification.status == "pending",
+                Notification.next_attempt_at <= now,
+                Notification.not_before <= now,
+                or_(Notification.lease_until.is_(None), Notification.lease_until < now),
+            )
+            .order_by(Notification.id)
+            .limit(limit)
+        ).all()
+        for note_id, revision in rows:
+            took = session.execute(
+                update(Notification)
+                .where(Notification.id == note_id, Notification.revision == revision)
+                .values(lease_until=now + LEASE, revision=revision + 1)
+            ).rowcount
+            if took == 1:
+                claimed.append((note_id, revision + 1))
+    return claimed
+
+
+def _backoff(config: Config, failures: int) -> timedelta:
+    retry = config.notify.retry
+    return timedelta(seconds=min(retry.backoff_s * 2 ** max(failures - 1, 0), retry.max_backoff_s))
+
+
+async def deliver_due(
+    engine: Engine,
+    config: Config,
+    send: Send,
+    clock: Callable[[], datetime],
+    *,
+    limit: int = 50,
+) -> DeliveryStats:
+    """Send what is due now. Safe to run in several processes at once."""
+    stats = DeliveryStats()
+    channels = {c.id: c for c in config.notify.channels if c.enabled}
+    for note_id, revision in _claim(engine, clock(), limit):
+        with Session(engine) as session:
+            note = session.get(Notification, note_id)
+            stats += await _attempt(session, note, revision, channels, config, send, clock)
+    return stats
+
+
+async def _attempt(
+    session: Session,
+    note: Notification,
+    revision: int,
+    channels: dict[str, NotifyChannel],
+    config: Config,
+    send: Send,
+    clock: Callable[[], datetime],
+) -> DeliveryStats:
+    known = [c for c in note.channels if c in channels]
+    started = clock()
+    values: dict
+    if not known:
+        values = {"status": "no_channel", "last_error": "none of its channels is configured any more"}
+        channel_id, error, elapsed = "-", values["last_error"], 0.0
+    else:
+        channel = channels[known[note.channel_pos % len(known)]]
+        lang = channel.language or config.office.language
+        text = note.message.get(lang) or note.message["id"]
+        t0 = time.perf_counter()
+        try:
+            await send(channel, text["title"], text["body"])
+            error = None
+        except DeliveryError as exc:
+            error = str(exc)
+        except Exception as exc:  # a plugin's own bug must not kill the worker or lose the row
+            error = f"channel {channel.id}: {type(exc).__name__}: {exc}".replace(
+                channel.url.get_secret_value(), "***"
+            )
+        elapsed = (time.perf_counter() - t0) * 1000
+        channel_id = channel.id
+        now = clock()
+        if error is None:
+            values = {"status": "sent", "sent_at": now, "sent_via": channel.id, "last_error": None}
+        else:
+            values = _after_failure(note, len(known), error, now, config)
+    session.add(
+        NotificationAttempt(
+            notification_id=note.id,
+            at=started,
+            channel_id=channel_id,
+            ok=error is None,
+            error=error,
+            duration_ms=round(elapsed, 1),
+        )
+    )
+    done = session.execute(
+        update(Notification)
+        .where(Notification.id == note.id, Notification.revision == revision)
+        .values(revision=revision + 1, lease_until=None, **values)
+    ).rowcount
+    session.commit()
+    if done != 1:
+        log.warning("notification=%s was taken over by another worker while sending", note.id)
+    status = values["status"]
+    if status == "sent":
+        log.info(
+            "notification sent id=%s kind=%s via=%s cases=%s", note.id, note.kind, channel_id, note.case_ids
+        )
+        return DeliveryStats(sent=1)
+    log.warning("notification not sent id=%s status=%s error=%s", note.id, status, error)
+    return DeliveryStats(failed=1, dead=int(status in ("dead", "no_channel")))
+
+
+def _after_failure(note: Notification, n_channels: int, error: str, now: datetime, config: Config) -> dict:
+    retry = config.notify.retry
+    attempts, on_channel, pos = note.attempts + 1, note.channel_attempts + 1, note.channel_pos
+    next_at = now + _backoff(config, on_channel)
+    if on_channel >= retry.attempts_per_channel and n_channels > 1:
+        pos, on_channel, next_at = pos + 1, 0, now  # this channel keeps failing: the next one, now
+    status = "pending"
+    if now - note.created_at >= timedelta(hours=retry.give_up_after_hours):
+        status = "dead"
+    return {
+        "status": status,
+        "attempts": attempts,
+        "channel_attempts": on_channel,
+        "channel_pos": pos,
+        "next_attempt_at": next_at,
+        "last_error": error,
+    }
