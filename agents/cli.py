@@ -622,3 +622,7 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# The case, maintenance and notify commands live in their own module; importing it registers them.
+from . import cli_cases  # noqa: E402, F401

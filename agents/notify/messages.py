@@ -34,6 +34,7 @@ HEADINGS = {
         "breached": "LEWAT BATAS WAKTU",
         "escalated": "ESKALASI",
         "reminder": "PENGINGAT: belum ditanggapi",
+        "assigned": "TUGAS",
     },
     "en": {
         "opened": "PROBLEM",
@@ -42,6 +43,7 @@ HEADINGS = {
         "breached": "DEADLINE PASSED",
         "escalated": "ESCALATION",
         "reminder": "REMINDER: not acknowledged",
+        "assigned": "YOUR STEP",
     },
 }
 

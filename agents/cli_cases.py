@@ -1,0 +1,586 @@
+"""`sigap case ...`, `sigap maintenance ...` and `sigap notify ...`: the people's side of the SOPs.
+
+Every command that changes a case applies it through the case engine (transition table, event log,
+revision guard) and writes the notifications it causes in the same transaction.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from sop_registry.errors import InputError
+from sop_registry.ledger import cases as engine_cases
+from sop_registry.ledger.models import OPEN_CASE_STATES, Case, MaintenanceWindow, Notification
+from sop_registry.ledger.transitions import InvalidTransition, state_word
+from sop_registry.schema import WEEKDAYS
+
+from .cli import Context, _json_out, bad_input_exits, cli
+from .config import Config
+from .notify.messages import local_time
+from .notify.outbox import Alert, enqueue, roles_for
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@contextmanager
+def _ledger(obj: Context) -> Iterator[tuple[Config, Engine]]:
+    from sop_registry.ledger import connect, upgrade
+
+    config = obj.config()
+    engine = connect(config.database_url())
+    try:
+        upgrade(engine)
+        yield config, engine
+    finally:
+        engine.dispose()
+
+
+def _case(session: Session, case_id: int) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise InputError(f"argument ID: no case #{case_id}")
+    return case
+
+
+def parse_local(text: str, config: Config, option: str) -> datetime:
+    """'2026-11-23 22:00' in office time, or ISO 8601 with an offset."""
+    try:
+        value = datetime.fromisoformat(text.strip().replace(" ", "T", 1))
+    except ValueError:
+        raise InputError(f"option {option}: cannot read {text!r} (expected YYYY-MM-DD HH:MM)") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=config.office.zone)
+    return value.astimezone(UTC)
+
+
+@contextmanager
+def _change(obj: Context) -> Iterator[tuple[Config, Session, list[Alert]]]:
+    """A session for one change: alerts collected inside are enqueued in the same transaction;
+    a move the case's state does not allow is bad input."""
+    with _ledger(obj) as (config, engine), Session(engine, expire_on_commit=False) as session:
+        alerts: list[Alert] = []
+        try:
+            yield config, session, alerts
+            enqueue(session, alerts, _now(), config, obj.registry())
+            session.commit()
+        except InvalidTransition as exc:
+            raise InputError(f"argument ID: {exc}") from None
+        except engine_cases.ConcurrentCaseUpdate as exc:
+            raise InputError(f"argument ID: {exc}; try again") from None
+
+
+def case_row(case: Case, now: datetime) -> dict[str, Any]:
+    deadline = engine_cases.current_deadline(case)
+    due = deadline.due_at if deadline else None
+    open_now = case.state in OPEN_CASE_STATES
+    breached = bool(
+        deadline
+        and (
+            deadline.breached_at is not None
+            or (open_now and due is not None and due <= now and not deadline.done_at)
+        )
+    )
+    return {
+        "id": case.id,
+        "sop": case.sop_id,
+        "step": case.current_step_no,
+        "target": case.target,
+        "state": case.state,
+        "assignee_role": case.assignee_role,
+        "opened_at": case.opened_at.isoformat(),
+        "due_at": due.isoformat() if due else None,
+        "breached": breached,
+        "title": case.title,
+        "source": case.source,
+        "provider_wait_s": case.provider_wait_s,
+    }
+
+
+@cli.group()
+def case() -> None:
+    """Cases: SOP procedures in progress, with the deadline of each step."""
+
+
+@case.command("list")
+@click.option("--open", "only_open", is_flag=True, help="Only cases still open.")
+@click.option("--sop", "sop_id", help="Only this SOP's cases.")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def case_list(obj: Context, only_open: bool, sop_id: str | None, as_json: bool) -> None:
+    with _ledger(obj) as (config, engine), Session(engine) as session:
+        query = select(Case).order_by(Case.id)
+        if only_open:
+            query = query.where(Case.state.in_(OPEN_CASE_STATES))
+        if sop_id:
+            query = query.where(Case.sop_id == sop_id)
+        now = _now()
+        rows = [case_row(c, now) for c in session.scalars(query)]
+    if as_json:
+        _json_out(rows)
+        return
+    lang = obj.lang
+    head = (
+        "ID|SOP|Langkah|Keadaan|Pelaksana|Batas waktu|Target"
+        if lang == "id"
+        else "ID|SOP|Step|State|Role|Due|Target"
+    )
+    click.echo("\t".join(head.split("|")))
+    for r in rows:
+        due = local_time(datetime.fromisoformat(r["due_at"]), config.office, lang) if r["due_at"] else "-"
+        flag = (" (LEWAT)" if lang == "id" else " (BREACHED)") if r["breached"] else ""
+        click.echo(
+            "\t".join(
+                [
+                    f"#{r['id']}",
+                    r["sop"],
+                    str(r["step"]),
+                    state_word(r["state"], lang),
+                    r["assignee_role"] or "-",
+                    due + flag,
+                    r["target"],
+                ]
+            )
+        )
+    click.echo(f"{len(rows)} kasus" if lang == "id" else f"{len(rows)} cases")
+
+
+@case.command("show")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def case_show(obj: Context, case_id: int, as_json: bool) -> None:
+    with _ledger(obj) as (config, engine), Session(engine) as session:
+        c = _case(session, case_id)
+        data = case_row(c, _now())
+        data["details"] = c.details
+        data["acknowledged_by"] = c.acknowledged_by
+        data["resolved_at"] = c.resolved_at.isoformat() if c.resolved_at else None
+        data["deadlines"] = [
+            {
+                "step": d.step_no,
+                "role": d.role,
+                "time_standard": d.time_standard,
+                "due_at": d.due_at.isoformat() if d.due_at else None,
+                "done_at": d.done_at.isoformat() if d.done_at else None,
+                "breached_at": d.breached_at.isoformat() if d.breached_at else None,
+            }
+            for d in c.deadlines
+        ]
+        data["events"] = [
+            {
+                "seq": e.seq,
+                "at": e.at.isoformat(),
+                "kind": e.kind,
+                "actor": e.actor,
+                "from": e.from_state,
+                "to": e.to_state,
+                "step": e.step_no,
+                "note": e.note,
+            }
+            for e in c.events
+        ]
+        notes = session.scalars(select(Notification).order_by(Notification.id)).all()
+        data["notifications"] = [
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "role": n.role,
+                "status": n.status,
+                "attempts": n.attempts,
+                "sent_via": n.sent_via,
+                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "last_error": n.last_error,
+            }
+            for n in notes
+            if c.id in n.case_ids
+        ]
+    if as_json:
+        _json_out(data)
+        return
+    lang, office = obj.lang, config.office
+    click.echo(f"#{data['id']} {data['title']}")
+    click.echo(
+        f"SOP {data['sop']}, {'langkah' if lang == 'id' else 'step'} {data['step']}: "
+        f"{state_word(data['state'], lang)} - {data['assignee_role'] or '-'} - {data['target']}"
+    )
+    if data["provider_wait_s"]:
+        click.echo(
+            ("Menunggu penyedia: " if lang == "id" else "Waiting for provider: ")
+            + f"{data['provider_wait_s'] // 60} min"
+        )
+    for d in data["deadlines"]:
+        due = local_time(datetime.fromisoformat(d["due_at"]), office, lang) if d["due_at"] else "-"
+        mark = "selesai" if d["done_at"] else ""
+        if d["breached_at"]:
+            mark += " LEWAT" if lang == "id" else " BREACHED"
+        click.echo(f"  {d['step']}. {d['role']} ({d['time_standard'] or '-'}): {due} {mark.strip()}")
+    for e in data["events"]:
+        when = local_time(datetime.fromisoformat(e["at"]), office, lang)
+        click.echo(f"  [{when}] {e['kind']} {e['actor'] or ''} {e['note'] or ''}".rstrip())
+    for n in data["notifications"]:
+        via = n["sent_via"] or ""
+        click.echo(f"  notifikasi #{n['id']} {n['kind']} -> {n['role']}: {n['status']} {via}".rstrip())
+
+
+@case.command("ack")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--by", required=True, help="Who takes it on (name).")
+@click.option("--note")
+@click.pass_obj
+@bad_input_exits
+def case_ack(obj: Context, case_id: int, by: str, note: str | None) -> None:
+    with _change(obj) as (_config, session, _alerts):
+        c = _case(session, case_id)
+        engine_cases.acknowledge(session, c, at=_now(), by=by, note=note)
+        click.echo(f"#{c.id}: {state_word(c.state, obj.lang)} ({by})")
+
+
+@case.command("resolve")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--note", required=True, help="What was done.")
+@click.option("--by", default="operator", show_default=True)
+@click.pass_obj
+@bad_input_exits
+def case_resolve(obj: Context, case_id: int, note: str, by: str) -> None:
+    with _change(obj) as (_config, session, alerts):
+        c = _case(session, case_id)
+        engine_cases.resolve(session, c, at=_now(), by=by, note=note)
+        alerts.append(Alert("resolved", c, roles_for(c)))
+        click.echo(f"#{c.id}: {state_word(c.state, obj.lang)}")
+
+
+@case.command("close")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--note")
+@click.option("--by", default="operator", show_default=True)
+@click.pass_obj
+@bad_input_exits
+def case_close(obj: Context, case_id: int, note: str | None, by: str) -> None:
+    with _change(obj) as (_config, session, _alerts):
+        c = _case(session, case_id)
+        engine_cases.close(session, c, at=_now(), by=by, note=note)
+        click.echo(f"#{c.id}: {state_word(c.state, obj.lang)}")
+
+
+@case.command("open")
+@click.option("--sop", "sop_id", required=True, help="The SOP to run (e.g. kaltim-pemantik).")
+@click.option("--title", required=True)
+@click.option("--target", help="What it is about (default: the title).")
+@click.option("--step", "step_no", type=int, default=1, show_default=True, help="Start at this step.")
+@click.option("--by", default="operator", show_default=True)
+@click.option("--note")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def case_open(
+    obj: Context,
+    sop_id: str,
+    title: str,
+    target: str | None,
+    step_no: int,
+    by: str,
+    note: str | None,
+    as_json: bool,
+) -> None:
+    """Start a tracked procedure for any SOP, automated or not: each step gets its deadline and role."""
+    registry = obj.registry()
+    if sop_id not in registry.sops:
+        raise InputError(f"option --sop: unknown SOP id {sop_id!r}")
+    sop = registry[sop_id]
+    if step_no not in {s.no for s in sop.steps}:
+        raise InputError(f"option --step: {sop_id} has no step {step_no}")
+    with _change(obj) as (config, session, alerts):
+        target = target or title
+        if engine_cases.open_case(session, sop_id, step_no, target) is not None:
+            raise InputError(
+                f"option --target: {sop_id} step {step_no} already has an open case for {target!r}"
+            )
+        change = engine_cases.open_manual(
+            session,
+            sop,
+            title=title,
+            target=target,
+            at=_now(),
+            by=by,
+            policy=config.case_policy(),
+            from_step=step_no,
+            note=note,
+        )
+        alerts.append(Alert("opened", change.case, roles_for(change.case)))
+        row = case_row(change.case, _now())
+    if as_json:
+        _json_out(row)
+    else:
+        due = (
+            local_time(datetime.fromisoformat(row["due_at"]), config.office, obj.lang)
+            if row["due_at"]
+            else "-"
+        )
+        click.echo(f"#{row['id']} {sop_id} {row['step']}: {row['assignee_role']} - {due}")
+
+
+@case.command("step")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--done", is_flag=True, required=True, help="The current step is done.")
+@click.option("--note")
+@click.option("--output", help="The step's output (default: what the SOP names).")
+@click.option("--to", "to_step", type=int, help="Go on at this step (the SOP's branches).")
+@click.option("--by", default="operator", show_default=True)
+@click.pass_obj
+@bad_input_exits
+def case_step(
+    obj: Context, case_id: int, done: bool, note: str | None, output: str | None, to_step: int | None, by: str
+) -> None:
+    with _change(obj) as (config, session, alerts):
+        c = _case(session, case_id)
+        sop = obj.registry()[c.sop_id]
+        if to_step is not None and to_step not in {s.no for s in sop.steps}:
+            raise InputError(f"option --to: {sop.id} has no step {to_step}")
+        change = engine_cases.step_done(
+            session,
+            c,
+            sop,
+            at=_now(),
+            by=by,
+            policy=config.case_policy(),
+            note=note,
+            output=output,
+            to_step=to_step,
+        )
+        kind = "resolved" if change.kind == "resolved" else "assigned"
+        alerts.append(Alert(kind, c, roles_for(c)))
+        click.echo(
+            f"#{c.id}: {state_word(c.state, obj.lang)}, {'langkah' if obj.lang == 'id' else 'step'} "
+            f"{c.current_step_no} ({c.assignee_role})"
+        )
+
+
+@case.command("escalate")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--provider", required=True, help="The provider (ISP) now working on it.")
+@click.option("--ticket", help="The provider's ticket number.")
+@click.option("--told-at", help="When the provider was told (office time; default: now).")
+@click.option("--by", default="operator", show_default=True)
+@click.option("--note")
+@click.pass_obj
+@bad_input_exits
+def case_escalate(
+    obj: Context,
+    case_id: int,
+    provider: str,
+    ticket: str | None,
+    told_at: str | None,
+    by: str,
+    note: str | None,
+) -> None:
+    """Hand the fault to the provider: the office's clock stops until `sigap case resume`."""
+    with _change(obj) as (config, session, _alerts):
+        c = _case(session, case_id)
+        when = parse_local(told_at, config, "--told-at") if told_at else None
+        engine_cases.engage_provider(
+            session, c, at=_now(), by=by, provider=provider, ticket=ticket, told_at=when, note=note
+        )
+        click.echo(f"#{c.id}: {state_word(c.state, obj.lang)} ({provider} {ticket or ''})".rstrip())
+
+
+@case.command("resume")
+@click.argument("case_id", metavar="ID", type=int)
+@click.option("--by", default="operator", show_default=True)
+@click.option("--note")
+@click.pass_obj
+@bad_input_exits
+def case_resume(obj: Context, case_id: int, by: str, note: str | None) -> None:
+    """The provider reported back: the clock runs again with the time that was left."""
+    with _change(obj) as (config, session, _alerts):
+        c = _case(session, case_id)
+        engine_cases.provider_returned(
+            session, c, obj.registry()[c.sop_id], at=_now(), by=by, policy=config.case_policy(), note=note
+        )
+        click.echo(f"#{c.id}: {state_word(c.state, obj.lang)}, {c.provider_wait_s // 60} min")
+
+
+# --- maintenance -------------------------------------------------------------------------------------
+
+
+@cli.group()
+def maintenance() -> None:
+    """Maintenance windows: notifications held back, measurements go on."""
+
+
+def _days(text: str) -> list[str]:
+    days = [d.strip().lower()[:3] for d in text.split(",") if d.strip()]
+    bad = [d for d in days if d not in WEEKDAYS]
+    if not days or bad:
+        raise InputError(f"option --every: unknown day(s) {bad or text!r} (use mon,tue,...,sun)")
+    return days
+
+
+@maintenance.command("add")
+@click.option("--target", default="*", show_default=True, help="Target id or glob (opd-*).")
+@click.option("--sop", "sop_id", help="Only this SOP's cases.")
+@click.option("--start", help="One-off: from (office time, YYYY-MM-DD HH:MM).")
+@click.option("--end", help="One-off: until.")
+@click.option("--every", help="Weekly: days (sun or mon,wed).")
+@click.option("--at", "at_time", help="Weekly: start time HH:MM (office time).")
+@click.option("--minutes", type=int, help="Weekly: length in minutes.")
+@click.option("--reason")
+@click.option("--by", default="operator", show_default=True)
+@click.pass_obj
+@bad_input_exits
+def maintenance_add(
+    obj: Context,
+    target: str,
+    sop_id: str | None,
+    start: str | None,
+    end: str | None,
+    every: str | None,
+    at_time: str | None,
+    minutes: int | None,
+    reason: str | None,
+    by: str,
+) -> None:
+    if sop_id and sop_id not in obj.registry().sops:
+        raise InputError(f"option --sop: unknown SOP id {sop_id!r}")
+    with _ledger(obj) as (config, engine), Session(engine) as session:
+        window = MaintenanceWindow(
+            target=target, sop_id=sop_id, reason=reason, created_by=by, created_at=_now()
+        )
+        if every:
+            if start or end:
+                raise InputError("option --every: give either --start/--end or --every/--at/--minutes")
+            if not at_time or not minutes or minutes <= 0:
+                raise InputError("option --every: needs --at HH:MM and --minutes N")
+            try:
+                datetime.strptime(at_time, "%H:%M")
+            except ValueError:
+                raise InputError(f"option --at: expected HH:MM, got {at_time!r}") from None
+            window.days, window.start_time, window.duration_minutes = _days(every), at_time, minutes
+        else:
+            if not start or not end:
+                raise InputError("option --start: a one-off window needs --start and --end")
+            window.starts_at = parse_local(start, config, "--start")
+            window.ends_at = parse_local(end, config, "--end")
+            if window.ends_at <= window.starts_at:
+                raise InputError("option --end: must be after --start")
+        session.add(window)
+        session.commit()
+        click.echo(f"maintenance #{window.id}: {target}")
+
+
+@maintenance.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def maintenance_list(obj: Context, as_json: bool) -> None:
+    with _ledger(obj) as (config, engine), Session(engine) as session:
+        rows = [
+            {
+                "id": w.id,
+                "target": w.target,
+                "sop": w.sop_id,
+                "starts_at": w.starts_at.isoformat() if w.starts_at else None,
+                "ends_at": w.ends_at.isoformat() if w.ends_at else None,
+                "days": w.days,
+                "start_time": w.start_time,
+                "duration_minutes": w.duration_minutes,
+                "reason": w.reason,
+                "created_by": w.created_by,
+            }
+            for w in session.scalars(select(MaintenanceWindow).where(MaintenanceWindow.removed_at.is_(None)))
+        ]
+    if as_json:
+        _json_out(rows)
+        return
+    for r in rows:
+        if r["days"]:
+            when = f"{','.join(r['days'])} {r['start_time']} +{r['duration_minutes']} min"
+        else:
+            when = (
+                f"{local_time(datetime.fromisoformat(r['starts_at']), config.office, obj.lang)} - "
+                f"{local_time(datetime.fromisoformat(r['ends_at']), config.office, obj.lang)}"
+            )
+        click.echo(f"#{r['id']}\t{r['target']}\t{r['sop'] or '*'}\t{when}\t{r['reason'] or ''}")
+
+
+@maintenance.command("remove")
+@click.argument("window_id", metavar="ID", type=int)
+@click.pass_obj
+@bad_input_exits
+def maintenance_remove(obj: Context, window_id: int) -> None:
+    with _ledger(obj) as (_config, engine), Session(engine) as session:
+        window = session.get(MaintenanceWindow, window_id)
+        if window is None or window.removed_at is not None:
+            raise InputError(f"argument ID: no maintenance window #{window_id}")
+        window.removed_at = _now()  # kept, so a report can show why an alert was held
+        session.commit()
+
+
+# --- notify ------------------------------------------------------------------------------------------
+
+
+@cli.group()
+def notify() -> None:
+    """The notification outbox."""
+
+
+@notify.command("run")
+@click.option("--once", is_flag=True, help="One SLA sweep and one delivery round, then exit.")
+@click.pass_obj
+@bad_input_exits
+def notify_run(obj: Context, once: bool) -> None:
+    """Keep the SLA clock and send the outbox until stopped (the service does this itself)."""
+    import asyncio
+    import logging
+
+    from .notify.service import run_notifier
+
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
+    with _ledger(obj) as (config, engine):
+        asyncio.run(run_notifier(engine, config, obj.registry(), once=once))
+
+
+@notify.command("list")
+@click.option("--json", "as_json", is_flag=True)
+@click.option("--status", help="Only this status (pending, sent, dead, ...).")
+@click.pass_obj
+@bad_input_exits
+def notify_list(obj: Context, as_json: bool, status: str | None) -> None:
+    with _ledger(obj) as (_config, engine), Session(engine) as session:
+        query = select(Notification).order_by(Notification.id)
+        if status:
+            query = query.where(Notification.status == status)
+        rows = [
+            {
+                "id": n.id,
+                "created_at": n.created_at.isoformat(),
+                "kind": n.kind,
+                "role": n.role,
+                "cases": n.case_ids,
+                "status": n.status,
+                "attempts": n.attempts,
+                "sent_via": n.sent_via,
+                "sent_at": n.sent_at.isoformat() if n.sent_at else None,
+                "last_error": n.last_error,
+                "title": n.message.get("id", {}).get("title"),
+            }
+            for n in session.scalars(query)
+        ]
+    if as_json:
+        _json_out(rows)
+        return
+    for r in rows:
+        click.echo(
+            f"#{r['id']}\t{r['status']}\t{r['kind']}\t{r['role']}\t{r['sent_via'] or '-'}\t{r['title']}"
+        )

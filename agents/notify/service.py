@@ -1,0 +1,63 @@
+"""The notifier loop: the SLA sweep and the outbox delivery, every `notify.poll_s`, until stopped.
+
+`sigap notify run` runs it alone; the service runs the same two calls on its own schedule. SIGTERM
+and SIGINT end it between rounds: an attempt in flight finishes and is recorded first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from sqlalchemy import Engine
+
+from sop_registry.loader import Registry
+
+from ..config import Config
+from ..sla import sweep
+from .worker import AppriseSender, Send, deliver_due
+
+log = logging.getLogger("sigap.notify")
+
+
+async def run_notifier(
+    engine: Engine,
+    config: Config,
+    registry: Registry,
+    *,
+    once: bool = False,
+    send: Send | None = None,
+    clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    stop: asyncio.Event | None = None,
+) -> None:
+    send = send or AppriseSender(config.notify.send_timeout_s)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        # Not the main thread (a test, the service's own loop): the caller stops us through `stop`.
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    log.info("notifier started channels=%s", [c.id for c in config.notify.channels if c.enabled])
+    while True:
+        swept = sweep(engine, config, registry, clock)
+        if swept.breached or swept.escalated or swept.reminded or swept.closed:
+            log.info(
+                "sla sweep breached=%s escalated=%s reminded=%s closed=%s",
+                swept.breached,
+                swept.escalated,
+                swept.reminded,
+                swept.closed,
+            )
+        while True:  # drain what is due now, in batches
+            stats = await deliver_due(engine, config, send, clock)
+            if stats.sent + stats.failed == 0 or stop.is_set():
+                break
+        if once or stop.is_set():
+            break
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), config.notify.poll_s)
+    log.info("notifier stopped")
