@@ -10,79 +10,20 @@ import contextlib
 import json
 import sys
 from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from sop_registry.errors import InputError
-from sop_registry.loader import Registry, load_registry
 
-from . import texts
-from .config import Config, config_path_from, load_config
+from . import cli_cases, texts
+from .cli_common import Context, _json_out, bad_input_exits
 
 if TYPE_CHECKING:
     from checks.tls import TlsTarget
 from .sop_view import sop_as_dict, sop_text
-
-EXIT_BAD_INPUT = 2
-
-
-class Context:
-    def __init__(self, config_path: Path | None, lang: str | None) -> None:
-        self._config_arg = config_path
-        self._lang = lang
-        self._config: Config | None = None
-        self._registry: Registry | None = None
-
-    def config(self) -> Config:
-        if self._config is None:
-            path, _ = config_path_from(self._config_arg)
-            self._config = load_config(path)
-        return self._config
-
-    def optional_config(self) -> Config | None:
-        """The config if one is given or installed; SOP commands work without one."""
-        path, explicit = config_path_from(self._config_arg)
-        if not explicit and not path.exists():
-            return None
-        return self.config()
-
-    def registry(self) -> Registry:
-        if self._registry is None:
-            config = self.optional_config()
-            self._registry = load_registry(config.sop_dirs if config else ())
-            if config is not None:
-                config.check_against(self._registry)
-        return self._registry
-
-    @property
-    def lang(self) -> str:
-        if self._lang:
-            return self._lang
-        try:
-            config = self.optional_config()
-        except InputError:  # the command itself reports a broken config; the language falls back
-            return "id"
-        return config.office.language if config else "id"
-
-
-def bad_input_exits(func: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except InputError as exc:
-            click.echo(f"sigap: error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
-
-
-def _json_out(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -616,13 +557,13 @@ def run_cmd(obj: Context, sop_id: str, step_no: int | None, once: bool) -> None:
     sys.exit(worst)
 
 
+for _group in (cli_cases.case, cli_cases.maintenance, cli_cases.notify):
+    cli.add_command(_group)
+
+
 def main() -> None:
     cli(prog_name="sigap")
 
 
 if __name__ == "__main__":
     main()
-
-
-# The case, maintenance and notify commands live in their own module; importing it registers them.
-from . import cli_cases  # noqa: E402, F401

@@ -22,7 +22,7 @@ from sop_registry.ledger.models import OPEN_CASE_STATES, Case, MaintenanceWindow
 from sop_registry.ledger.transitions import InvalidTransition, state_word
 from sop_registry.schema import WEEKDAYS
 
-from .cli import Context, _json_out, bad_input_exits, cli
+from .cli_common import Context, _json_out, bad_input_exits
 from .config import Config
 from .notify.messages import local_time
 from .notify.outbox import Alert, enqueue, roles_for
@@ -106,7 +106,7 @@ def case_row(case: Case, now: datetime) -> dict[str, Any]:
     }
 
 
-@cli.group()
+@click.group()
 def case() -> None:
     """Cases: SOP procedures in progress, with the deadline of each step."""
 
@@ -318,7 +318,7 @@ def case_open(
             from_step=step_no,
             note=note,
         )
-        alerts.append(Alert("opened", change.case, roles_for(change.case)))
+        alerts.append(Alert("started", change.case, roles_for(change.case)))
         row = case_row(change.case, _now())
     if as_json:
         _json_out(row)
@@ -414,7 +414,7 @@ def case_resume(obj: Context, case_id: int, by: str, note: str | None) -> None:
 # --- maintenance -------------------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def maintenance() -> None:
     """Maintenance windows: notifications held back, measurements go on."""
 
@@ -530,7 +530,7 @@ def maintenance_remove(obj: Context, window_id: int) -> None:
 # --- notify ------------------------------------------------------------------------------------------
 
 
-@cli.group()
+@click.group()
 def notify() -> None:
     """The notification outbox."""
 

@@ -35,6 +35,7 @@ HEADINGS = {
         "escalated": "ESKALASI",
         "reminder": "PENGINGAT: belum ditanggapi",
         "assigned": "TUGAS",
+        "started": "PROSEDUR DIMULAI",
     },
     "en": {
         "opened": "PROBLEM",
@@ -44,6 +45,7 @@ HEADINGS = {
         "escalated": "ESCALATION",
         "reminder": "REMINDER: not acknowledged",
         "assigned": "YOUR STEP",
+        "started": "PROCEDURE STARTED",
     },
 }
 
