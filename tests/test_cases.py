@@ -406,7 +406,7 @@ def test_recovery_is_held_and_a_quick_failure_cancels_it(engine, registry):
         s.commit()
 
 
-# --- delivery: retries, fallback, exactly once ---------------------------------------------------------------
+# --- delivery: retries, fallback, exactly once ----------------------------------------------------------
 
 
 class FakeChannels:
