@@ -26,7 +26,11 @@ from ..config import Config, NotifyChannel
 
 log = logging.getLogger("sigap.notify")
 
-LEASE = timedelta(minutes=5)  # longer than any one attempt (send_timeout_s is capped below it)
+
+def lease(config: Config) -> timedelta:
+    """How long a claimed row is this worker's: longer than one attempt can take, short enough that a
+    worker killed mid-send leaves its rows to the next start within a minute or so."""
+    return timedelta(seconds=2 * config.notify.send_timeout_s + 5)
 
 
 class DeliveryError(Exception):
@@ -40,7 +44,7 @@ class AppriseSender:
     """Telegram, e-mail, WhatsApp gateways, JSON/form webhooks: whatever apprise URL the channel has."""
 
     def __init__(self, timeout_s: float) -> None:
-        self.timeout_s = min(timeout_s, LEASE.total_seconds() / 2)
+        self.timeout_s = timeout_s
 
     async def __call__(self, channel: NotifyChannel, title: str, body: str) -> None:
         secret = channel.url.get_secret_value()
@@ -72,7 +76,7 @@ class DeliveryStats:
         return self
 
 
-def _claim(engine: Engine, now: datetime, limit: int) -> list[tuple[int, int]]:
+def _claim(engine: Engine, now: datetime, limit: int, held_for: timedelta) -> list[tuple[int, int]]:
     """(id, revision) of rows this worker now holds the lease on."""
     claimed = []
     with Session(engine) as session, session.begin():
@@ -91,7 +95,7 @@ def _claim(engine: Engine, now: datetime, limit: int) -> list[tuple[int, int]]:
             took = session.execute(
                 update(Notification)
                 .where(Notification.id == note_id, Notification.revision == revision)
-                .values(lease_until=now + LEASE, revision=revision + 1)
+                .values(lease_until=now + held_for, revision=revision + 1)
             ).rowcount
             if took == 1:
                 claimed.append((note_id, revision + 1))
@@ -114,7 +118,7 @@ async def deliver_due(
     """Send what is due now. Safe to run in several processes at once."""
     stats = DeliveryStats()
     channels = {c.id: c for c in config.notify.channels if c.enabled}
-    for note_id, revision in _claim(engine, clock(), limit):
+    for note_id, revision in _claim(engine, clock(), limit, lease(config)):
         with Session(engine) as session:
             note = session.get(Notification, note_id)
             stats += await _attempt(session, note, revision, channels, config, send, clock)

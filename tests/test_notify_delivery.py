@@ -1,0 +1,188 @@
+"""Notifications delivered to a real SMTP server (aiosmtpd) and a local webhook on loopback.
+
+The webhook refuses (503) for a while and then recovers; the notifier is killed with SIGKILL in
+between and started again. Every notification must arrive exactly once, none lost.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from email import message_from_bytes
+from email.policy import default as email_policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from aiosmtpd.controller import Controller
+from netservers import free_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+class Mailbox:
+    def __init__(self) -> None:
+        self.messages: list[tuple[list[str], object]] = []
+
+    async def handle_DATA(self, server, session, envelope):
+        self.messages.append(
+            (list(envelope.rcpt_tos), message_from_bytes(envelope.content, policy=email_policy))
+        )
+        return "250 OK"
+
+
+class Webhook:
+    """A local WhatsApp/Telegram gateway stand-in: JSON POSTs, down (503) until told to recover."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.refused = 0
+        self.received: list[dict] = []
+        hook = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                if not hook.up:
+                    hook.refused += 1
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                hook.received.append(json.loads(body))
+                self.send_response(200)
+                self.end_headers()
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def mailbox():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()
+
+
+@pytest.fixture
+def webhook():
+    hook = Webhook()
+    yield hook
+    hook.stop()
+
+
+def sigap(config: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "agents.cli", "--config", str(config), *args],
+        capture_output=True,
+        text=True,
+        cwd=REPO,
+        timeout=120,
+        env=_env(),
+    )
+
+
+def _env() -> dict:
+    return {k: v for k, v in os.environ.items() if k not in {"SIGAP_CONFIG", "SIGAP_STATE_DIR"}}
+
+
+def notifier(config: Path, log: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "-m", "agents.cli", "--config", str(config), "notify", "run"],
+        cwd=REPO,
+        env=_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=log.open("ab"),
+    )
+
+
+def wait_for(predicate, timeout: float, what: str) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def write_config(tmp_path: Path, smtp_port: int, hook_port: int, db_url: str) -> Path:
+    config = tmp_path / "sigap.yaml"
+    config.write_text(
+        f"""
+office: {{name: Diskominfo Uji, timezone: Asia/Makassar}}
+database: {{url: "{db_url}"}}
+state_dir: {tmp_path / "state"}
+notify:
+  poll_s: 0.2
+  send_timeout_s: 2
+  retry: {{attempts_per_channel: 100, backoff_s: 0.2, max_backoff_s: 0.5}}
+  channels:
+    - id: wa-gateway
+      url: json://127.0.0.1:{hook_port}/kirim
+      roles: [Bidang Aptika]
+    - id: email
+      url: "mailto://127.0.0.1:{smtp_port}?from=sigap@localhost&to=kab-kota@localhost&mode=insecure"
+      roles: [Kab/Kota]
+      language: en
+""",
+        encoding="utf-8",
+    )
+    return config
+
+
+def test_every_notification_delivered_once_across_an_outage_and_a_kill(tmp_path, mailbox, webhook, db_url):
+    box, smtp_port = mailbox
+    config = write_config(tmp_path, smtp_port, webhook.port, db_url)
+    log = tmp_path / "notifier.log"
+    for i in range(5):  # five procedures started: five messages for Bidang Aptika, via the gateway
+        result = sigap(config, "case", "open", "--sop", "kaltim-pemantik", "--title", f"PeManTIK Kab {i}")
+        assert result.returncode == 0, result.stderr
+    first = notifier(config, log)
+    try:
+        wait_for(lambda: webhook.refused >= 8, 30, "the gateway to refuse a few attempts")
+    finally:
+        first.send_signal(signal.SIGKILL)  # no clean-up: leases held, attempt half done
+        first.wait(10)
+    # While nothing runs, two procedures move on: step 2 is Kab/Kota's, told by e-mail (in English).
+    for case_id in (1, 2):
+        result = sigap(config, "case", "step", str(case_id), "--done", "--note", "surat terkirim")
+        assert result.returncode == 0, result.stderr
+    webhook.up = True
+    second = notifier(config, log)
+    try:
+        wait_for(lambda: len(webhook.received) >= 5 and len(box.messages) >= 2, 60, "all deliveries")
+        time.sleep(1.5)  # a duplicate would arrive within a few polls
+        started = time.monotonic()
+        second.send_signal(signal.SIGTERM)
+        assert second.wait(10) == 0
+        assert time.monotonic() - started < 10
+    finally:
+        if second.poll() is None:
+            second.kill()
+    titles = sorted(m["title"] for m in webhook.received)
+    assert titles == [f"[Sigap] PROSEDUR DIMULAI: PeManTIK Kab {i}" for i in range(5)]  # each exactly once
+    assert all("Tanggapi: sigap case ack" in m["message"] for m in webhook.received)
+    assert sorted(rcpt for rcpt, _ in box.messages) == [["kab-kota@localhost"], ["kab-kota@localhost"]]
+    subjects = sorted(str(m["subject"]) for _, m in box.messages)
+    assert subjects == ["[Sigap] YOUR STEP: PeManTIK Kab 0", "[Sigap] YOUR STEP: PeManTIK Kab 1"]
+    body = box.messages[0][1].get_body(("plain",)).get_content()
+    assert "Due:" in body and "WITA" in body
+    listed = json.loads(sigap(config, "notify", "list", "--json").stdout)
+    assert [n["status"] for n in listed] == ["sent"] * 7
+    assert {n["sent_via"] for n in listed} == {"wa-gateway", "email"}
+    assert sum(n["attempts"] for n in listed) >= 8  # the refused attempts are on record
+    assert "notification sent" in log.read_text()
