@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, ValidationError
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from checks.link import LinkSettings
@@ -24,7 +24,7 @@ from checks.tls import TlsThresholds
 from checks.web import Thresholds
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import open_or_update, record_good
-from sop_registry.ledger.models import CheckState, Sample, StepRun
+from sop_registry.ledger.models import OPEN_CASE_STATES, Case, CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry, load_registry
 from sop_registry.schema import Automation, Sop
@@ -245,11 +245,25 @@ def _record(
             output_ref=outcome.output_ref,
             details=outcome.details,
         )
+        # One query for the kind's states, not a SELECT per target (1,000 links every minute).
+        stored = {row.key: row for row in session.scalars(select(CheckState).where(CheckState.kind == kind))}
         for key, data in outcome.states.items():
-            session.merge(CheckState(kind=kind, key=key, data=data, updated_at=at))
-        session.add_all(
-            Sample(series=series, at=when, value=value) for series, when, value in outcome.samples
+            row = stored.get(key)
+            if row is None:
+                session.add(CheckState(kind=kind, key=key, data=data, updated_at=at))
+            else:
+                row.data, row.updated_at = data, at
+        # Good checks matter only where a case is open: look those up once.
+        open_keys = set(
+            session.execute(
+                select(Case.sop_id, Case.step_no, Case.target).where(Case.state.in_(OPEN_CASE_STATES))
+            ).all()
         )
+        if outcome.samples:
+            session.execute(
+                insert(Sample),
+                [{"series": series, "at": when, "value": value} for series, when, value in outcome.samples],
+            )
         for intent in outcome.cases:
             case_sop = case_sops[intent.sop_id or sop.id]
             case_step = intent.step_no or step_no
@@ -273,6 +287,8 @@ def _record(
                 )
                 opened += change.kind in ("opened", "reopened")
                 updated += change.kind == "failed_again"
+            elif (case_sop.id, case_step, intent.target) not in open_keys:
+                continue
             else:
                 change = record_good(
                     session,

@@ -72,6 +72,9 @@ def _cancel_held_recovery(
 def enqueue(
     session: Session, alerts: Iterable[Alert], at: datetime, config: Config, registry: Mapping[str, Sop]
 ) -> list[Notification]:
+    alerts = list(alerts)
+    if not alerts:
+        return []
     windows = current_windows(session)
     zone = config.office.zone
     groups: dict[tuple, list[Alert]] = {}

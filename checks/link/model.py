@@ -75,7 +75,7 @@ class LinkState:
     state: str = "PENDING"  # PENDING | UP | DOWN | UNREACHABLE
     fails: int = 0  # consecutive failed checks
     goods: int = 0  # consecutive good checks
-    history: list[bool] = field(default_factory=list)  # newest last: was the check good
+    history: list[bool] = field(default_factory=list)  # newest last: was the link not DOWN after it
     flapping: bool = False
     changed_at: str | None = None  # ISO time of the last state change
     changed: bool = False  # this check changed the state (not stored)
