@@ -318,24 +318,6 @@ def record_good(
     )
 
 
-# Kept for callers that resolve on the first good check (policy M = 1).
-def resolve_if_open(
-    session: Session,
-    sop_id: str,
-    step_no: int,
-    target: str,
-    *,
-    at: datetime,
-    note: str,
-    policy: CasePolicy,
-    source: str = "agent",
-    data: dict[str, Any] | None = None,
-) -> CaseChange | None:
-    return record_good(
-        session, sop_id, step_no, target, at=at, note=note, policy=policy, source=source, data=data
-    )
-
-
 # --- people's actions -------------------------------------------------------------------------------
 
 
