@@ -83,12 +83,8 @@ def case_row(case: Case, now: datetime) -> dict[str, Any]:
     deadline = engine_cases.current_deadline(case)
     due = deadline.due_at if deadline else None
     open_now = case.state in OPEN_CASE_STATES
-    breached = bool(
-        deadline
-        and (
-            deadline.breached_at is not None
-            or (open_now and due is not None and due <= now and not deadline.done_at)
-        )
+    breached = deadline is not None and (
+        deadline.breached_at is not None or (open_now and engine_cases.overdue(deadline, now))
     )
     return {
         "id": case.id,

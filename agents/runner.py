@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
+from checks.finding import worst
 from checks.link import LinkSettings
 from checks.snmp import SnmpSettings
 from checks.tls import TlsThresholds
@@ -201,11 +202,11 @@ def load_memory(engine: Engine, kind: str) -> dict[str, dict[str, Any]]:
 
 def _lead_finding(outcome: AgentOutcome, target: str) -> dict[str, Any] | None:
     """The worst finding about a target: what a notification says failed, with value and limit."""
-    rank = {"crit": 3, "unknown": 2, "warn": 1, "ok": 0}
     mine = [f for f in outcome.findings if f.target == target]
     if not mine:
         return None
-    lead = max(mine, key=lambda f: rank.get(f.status, 0))
+    status = worst(f.status for f in mine)
+    lead = next(f for f in mine if f.status == status)
     return {
         "code": lead.code,
         "status": lead.status,

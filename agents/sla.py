@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from sop_registry.ledger.cases import breached, close, current_deadline, escalate
+from sop_registry.ledger.cases import breached, close, current_deadline, escalate, overdue
 from sop_registry.ledger.models import OPEN_CASE_STATES, Case
 from sop_registry.loader import Registry
 
@@ -42,7 +42,13 @@ def sweep(engine: Engine, config: Config, registry: Registry, clock: Callable[[]
     alerts: list[Alert] = []
     settings = config.cases
     with Session(engine) as session, session.begin():
-        cases = session.scalars(select(Case).where(Case.state.in_(OPEN_CASE_STATES)).order_by(Case.id)).all()
+        # Every open case every poll: their deadlines in one more query, not one per case.
+        cases = session.scalars(
+            select(Case)
+            .where(Case.state.in_(OPEN_CASE_STATES))
+            .options(selectinload(Case.deadlines))
+            .order_by(Case.id)
+        ).all()
         for case in cases:
             if case.sop_id not in registry.sops:
                 log.warning("case=%s names unknown SOP sop=%s: SLA not kept", case.id, case.sop_id)
@@ -50,13 +56,7 @@ def sweep(engine: Engine, config: Config, registry: Registry, clock: Callable[[]
             if case.state == "waiting_provider":
                 continue  # the office's clock is stopped while the provider works
             deadline = current_deadline(case)
-            if (
-                deadline is not None
-                and deadline.due_at is not None
-                and deadline.done_at is None
-                and deadline.breached_at is None
-                and deadline.due_at <= now
-            ):
+            if deadline is not None and deadline.breached_at is None and overdue(deadline, now):
                 breached(session, case, deadline, at=now)
                 alerts.append(Alert("breached", case, roles_for(case)))
                 result.breached += 1

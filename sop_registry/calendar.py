@@ -104,9 +104,9 @@ class WorkingCalendar:
         amount = standard.amount
         if standard.unit in ("minute", "hour"):
             length = timedelta(minutes=amount) if standard.unit == "minute" else timedelta(hours=amount)
-            if round_the_clock:
-                return start + length
-            return self.add_working_time(start, length)
+            if _office_clock(standard, round_the_clock):
+                return self.add_working_time(start, length)
+            return start + length
         if standard.unit == "working_day":
             return self.add_working_days(start, max(1, round(amount)))
         if standard.unit in ("day", "week"):
@@ -115,15 +115,21 @@ class WorkingCalendar:
 
     def remaining(self, now: datetime, due: datetime, standard: TimeStandard | None, round_the_clock: bool):
         """Time left to a deadline, counted the way the deadline was computed (for a paused clock)."""
-        if standard is not None and standard.unit in ("minute", "hour") and not round_the_clock:
+        if _office_clock(standard, round_the_clock):
             return self.working_time_between(now, due)
         return max(due - now, timedelta())
 
     def resume(self, now: datetime, left: timedelta, standard: TimeStandard | None, round_the_clock: bool):
         """The new deadline when a clock paused with `left` to go starts again at `now`."""
-        if standard is not None and standard.unit in ("minute", "hour") and not round_the_clock:
+        if _office_clock(standard, round_the_clock):
             return self.add_working_time(now, left)
         return now + left
+
+
+def _office_clock(standard: TimeStandard | None, round_the_clock: bool) -> bool:
+    """Does this standard run only in office hours? Minutes and hours do, unless the SOP is kept
+    round the clock; calendar units never stop."""
+    return standard is not None and standard.unit in ("minute", "hour") and not round_the_clock
 
 
 def add_months(when: datetime, months: int) -> datetime:

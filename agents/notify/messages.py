@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sop_registry.ledger.cases import current_deadline
 from sop_registry.ledger.models import Case, CaseDeadline
 from sop_registry.schema import Sop
 
@@ -116,7 +117,7 @@ class CaseLine:
 
     @classmethod
     def of(cls, case: Case, sop: Sop, finding: dict[str, Any] | None = None) -> CaseLine:
-        deadline = next((d for d in case.deadlines if d.step_no == case.current_step_no), None)
+        deadline = current_deadline(case)
         last = (case.details or {}).get("last") or {}
         return cls(
             id=case.id,

@@ -159,6 +159,12 @@ def current_deadline(case: Case) -> CaseDeadline | None:
     return next((d for d in case.deadlines if d.step_no == case.current_step_no), None)
 
 
+def overdue(deadline: CaseDeadline, now: datetime) -> bool:
+    """The step is not done and its deadline has passed (breached, whether or not the SLA sweep has
+    recorded it yet)."""
+    return deadline.due_at is not None and deadline.done_at is None and deadline.due_at <= now
+
+
 def _next_step(sop: Sop, step_no: int) -> int | None:
     later = [s.no for s in sop.steps if s.no > step_no]
     return later[0] if later else None
@@ -385,8 +391,6 @@ def step_done(
     The SOP's own branches ("if the technician cannot repair it, coordinate with the provider") are
     followed with `to_step`. Done with the last step, the procedure is complete: the case resolves.
     """
-    if case.state == "waiting_provider":
-        _end_wait(case, at)
     done = current_deadline(case)
     if done is not None:
         done.done_at = at
@@ -397,20 +401,9 @@ def step_done(
     if to_step is not None:
         data["to_step"] = to_step
     if following is None:
-        return transition(
-            session,
-            case,
-            "resolved",
-            at=at,
-            actor=by,
-            note=note or "semua langkah SOP selesai",
-            data=data,
-            resolved_at=at,
-            paused_at=None,
-            provider_wait_s=case.provider_wait_s,
-        )
+        return resolve(session, case, at=at, by=by, note=note or "semua langkah SOP selesai", data=data)
     plan_deadlines(session, case, sop, following, at, policy)
-    change = transition(
+    return transition(
         session,
         case,
         "step_done",
@@ -422,19 +415,18 @@ def step_done(
         assignee_role=step_role(sop, following),
         acknowledged_at=case.acknowledged_at or at,
         acknowledged_by=case.acknowledged_by or by,
-        paused_at=None,
-        provider_wait_s=case.provider_wait_s,
         reminders_sent=0,
         escalation_level=0,
+        **_wait_ended(case, at),
     )
-    return change
 
 
-def _end_wait(case: Case, at: datetime) -> timedelta:
-    """Close the provider wait in memory: the caller's guarded update writes it."""
-    waited = at - case.paused_at if case.paused_at else timedelta()
-    case.provider_wait_s = (case.provider_wait_s or 0) + int(waited.total_seconds())
-    return waited
+def _wait_ended(case: Case, at: datetime) -> dict[str, Any]:
+    """The values that stop a running provider wait and add it to the total (nothing to add when the
+    case is not waiting); the caller's guarded update writes them."""
+    waiting = case.state == "waiting_provider" and case.paused_at is not None
+    waited = at - case.paused_at if waiting else timedelta()
+    return {"paused_at": None, "provider_wait_s": (case.provider_wait_s or 0) + int(waited.total_seconds())}
 
 
 def engage_provider(
@@ -478,7 +470,7 @@ def provider_returned(
     """The provider reported back: the wait is summed and the current step's deadline moves by the
     office time that was left when the clock stopped."""
     paused_at = case.paused_at or at
-    waited = _end_wait(case, at)
+    ended = _wait_ended(case, at)
     deadline = current_deadline(case)
     if deadline is not None and deadline.due_at is not None and deadline.breached_at is None:
         standard = sop.step(case.current_step_no).time_standard
@@ -492,15 +484,20 @@ def provider_returned(
         at=at,
         actor=by,
         note=note,
-        data={"waited_s": int(waited.total_seconds())},
-        paused_at=None,
-        provider_wait_s=case.provider_wait_s,
+        data={"waited_s": int((at - paused_at).total_seconds())},
+        **ended,
     )
 
 
-def resolve(session: Session, case: Case, *, at: datetime, by: str, note: str | None) -> CaseChange:
-    if case.state == "waiting_provider":
-        _end_wait(case, at)
+def resolve(
+    session: Session,
+    case: Case,
+    *,
+    at: datetime,
+    by: str,
+    note: str | None,
+    data: dict[str, Any] | None = None,
+) -> CaseChange:
     return transition(
         session,
         case,
@@ -508,25 +505,15 @@ def resolve(session: Session, case: Case, *, at: datetime, by: str, note: str | 
         at=at,
         actor=by,
         note=note,
+        data=data,
         resolved_at=at,
-        paused_at=None,
-        provider_wait_s=case.provider_wait_s,
+        **_wait_ended(case, at),
     )
 
 
 def close(session: Session, case: Case, *, at: datetime, by: str, note: str | None) -> CaseChange:
-    if case.state == "waiting_provider":
-        _end_wait(case, at)
     return transition(
-        session,
-        case,
-        "closed",
-        at=at,
-        actor=by,
-        note=note,
-        closed_at=at,
-        paused_at=None,
-        provider_wait_s=case.provider_wait_s,
+        session, case, "closed", at=at, actor=by, note=note, closed_at=at, **_wait_ended(case, at)
     )
 
 
