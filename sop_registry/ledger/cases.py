@@ -181,6 +181,42 @@ def _with_sources(case: Case, sources: dict[str, dict[str, Any]], **extra: Any) 
     return {**(case.details or {}), **extra, "sources": sources}
 
 
+def _new_case(
+    session: Session,
+    sop: Sop,
+    step_no: int,
+    target: str,
+    *,
+    title: str,
+    source: str,
+    current_step_no: int,
+    assignee_role: str | None,
+    at: datetime,
+    details: dict[str, Any],
+) -> Case:
+    case = Case(
+        sop_id=sop.id,
+        step_no=step_no,
+        target=target,
+        sop_version=sop.version,
+        title=title,
+        source=source,
+        state="open",
+        current_step_no=current_step_no,
+        assignee_role=assignee_role,
+        opened_at=at,
+        updated_at=at,
+        revision=0,
+        escalation_level=0,
+        provider_wait_s=0,
+        reminders_sent=0,
+        details=details,
+    )
+    session.add(case)
+    session.flush()
+    return case
+
+
 def open_or_update(
     session: Session,
     sop: Sop,
@@ -242,22 +278,16 @@ def open_or_update(
         )
     following = _next_step(sop, step_no)
     current = following or step_no
-    case = Case(
-        sop_id=sop.id,
-        step_no=step_no,
-        target=target,
-        sop_version=sop.version,
+    case = _new_case(
+        session,
+        sop,
+        step_no,
+        target,
         title=title,
         source="agent",
-        state="open",
         current_step_no=current,
         assignee_role=step_role(sop, current) if following else (role or step_role(sop, step_no)),
-        opened_at=at,
-        updated_at=at,
-        revision=0,
-        escalation_level=0,
-        provider_wait_s=0,
-        reminders_sent=0,
+        at=at,
         details={
             "sources": {source: {"failing": True, "good": 0}},
             "agent_role": role,
@@ -265,8 +295,6 @@ def open_or_update(
             "last": data,
         },
     )
-    session.add(case)
-    session.flush()
     plan_deadlines(session, case, sop, step_no, at, policy)
     if following:
         # The agent's run did the failed step: done now, and the next step's clock starts now.
@@ -341,26 +369,18 @@ def open_manual(
 ) -> CaseChange:
     """A tracked procedure for an SOP no agent performs (PeManTIK, PSE registration, LAPOR...)."""
     sop.step(from_step)  # KeyError names the step
-    case = Case(
-        sop_id=sop.id,
-        step_no=from_step,
-        target=target,
-        sop_version=sop.version,
+    case = _new_case(
+        session,
+        sop,
+        from_step,
+        target,
         title=title,
         source="manual",
-        state="open",
         current_step_no=from_step,
         assignee_role=step_role(sop, from_step),
-        opened_at=at,
-        updated_at=at,
-        revision=0,
-        escalation_level=0,
-        provider_wait_s=0,
-        reminders_sent=0,
+        at=at,
         details={"opened_by": by},
     )
-    session.add(case)
-    session.flush()
     plan_deadlines(session, case, sop, from_step, at, policy)
     append_event(session, case, at=at, kind="opened", to_state="open", actor=by, note=note)
     return CaseChange(case, "opened")
