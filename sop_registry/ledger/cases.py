@@ -236,45 +236,34 @@ def open_or_update(
     the next step's role; a failure at the SOP's last step stays there with the agent's role.
     """
     case = open_case(session, sop.id, step_no, target)
+    event, again = "failed_again", {}
+    if case is None:
+        case = session.scalars(
+            select(Case)
+            .where(
+                Case.sop_id == sop.id,
+                Case.step_no == step_no,
+                Case.target == target,
+                Case.state == "resolved",
+                Case.resolved_at >= at - policy.reopen_within,
+            )
+            .order_by(Case.resolved_at.desc())
+        ).first()
+        event = "reopened"
+        again = {"note": "gagal lagi tak lama setelah selesai", "resolved_at": None, "reminders_sent": 0}
     if case is not None:
         sources = _sources(case)
         sources[source] = {"failing": True, "good": 0}
         return transition(
             session,
             case,
-            "failed_again",
+            event,
             at=at,
             actor=source,
             data=data,
             title=title,
             details=_with_sources(case, sources, last=data),
-        )
-    recent = session.scalars(
-        select(Case)
-        .where(
-            Case.sop_id == sop.id,
-            Case.step_no == step_no,
-            Case.target == target,
-            Case.state == "resolved",
-            Case.resolved_at >= at - policy.reopen_within,
-        )
-        .order_by(Case.resolved_at.desc())
-    ).first()
-    if recent is not None:
-        sources = _sources(recent)
-        sources[source] = {"failing": True, "good": 0}
-        return transition(
-            session,
-            recent,
-            "reopened",
-            at=at,
-            actor=source,
-            note="gagal lagi tak lama setelah selesai",
-            data=data,
-            title=title,
-            resolved_at=None,
-            reminders_sent=0,
-            details=_with_sources(recent, sources, last=data),
+            **again,
         )
     following = _next_step(sop, step_no)
     current = following or step_no
