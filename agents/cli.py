@@ -557,6 +557,67 @@ def run_cmd(obj: Context, sop_id: str, step_no: int | None, once: bool) -> None:
     sys.exit(worst)
 
 
+@cli.command("serve")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the jobs, their next times and what a start would catch up; exit."
+)
+@click.pass_obj
+@bad_input_exits
+def serve_cmd(obj: Context, dry_run: bool) -> None:
+    """Run every agent on its SOP's schedule, the SLA clock and the notifications (the systemd service)."""
+    import asyncio
+    import logging
+
+    from sop_registry.ledger import connect
+
+    from .service import logs
+    from .service.serve import Service
+
+    config = obj.config()
+    registry = obj.registry()
+    logs.setup(logs.secret_values(config), level=logging.WARNING if dry_run else logging.INFO)
+    engine = connect(config.database_url())
+    service = Service(config, registry, engine)
+    try:
+        if dry_run:
+            _print_plan(service, obj.lang)
+            return
+        code = asyncio.run(service.run())
+    finally:
+        engine.dispose()
+    sys.exit(code)
+
+
+def _print_plan(service, lang: str) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from sqlalchemy.orm import Session
+
+    from .service.jobs import last_accounted, plan_catch_up
+
+    config = service.config
+    now = datetime.now(UTC)
+    zone = config.office.zone
+    t = texts.get(lang)
+    click.echo(t["serve_header"])
+    for spec in service.prepare():
+        trigger = spec.trigger(zone, start=now)
+        with Session(service.engine) as session:
+            last = last_accounted(session, spec, config.probe)
+        plan = plan_catch_up(spec, trigger, last, now, timedelta(hours=config.service.catch_up_hours), zone)
+        nxt = now if plan.run_now else trigger.get_next_fire_time(None, now)
+        when = config.office.local_text(nxt) if nxt else "-"
+        note = t["serve_disabled"] if not spec.enabled else ""
+        if spec.id in service.idle:
+            click.echo(f"{spec.id:<48} {spec.check:<15} {'-':<22} {t['serve_idle']}")
+            continue
+        if plan.run_due is not None:
+            note += t["serve_catch_up"].format(due=config.office.local_text(plan.run_due))
+        if plan.skipped:
+            note += t["serve_skipped"].format(n=len(plan.skipped))
+        click.echo(f"{spec.id:<48} {spec.check:<15} {when:<22} {note}".rstrip())
+
+
 for _group in (cli_cases.case, cli_cases.maintenance, cli_cases.notify):
     cli.add_command(_group)
 

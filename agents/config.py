@@ -523,6 +523,37 @@ class AgentOverride(Strict):
     thresholds: dict[str, int | float | str | bool] = Field(default_factory=dict)
 
 
+class HttpSettings(Strict):
+    """The service's health and metrics endpoint (/healthz, /metrics)."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:9120"  # HOST:PORT or [V6]:PORT; loopback unless a scraper elsewhere needs it
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _port = parse_host_port(value, 9120)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{value!r}: listen on an IP address (127.0.0.1:9120, [::1]:9120)") from None
+        return value
+
+    def address(self) -> tuple[str, int]:
+        return parse_host_port(self.listen, 9120)
+
+
+class ServiceSettings(Strict):
+    """`sigap serve`: catch-up after downtime, stopping, the SLA clock's pace."""
+
+    # A calendar run (the Monday crawl) missed while the server was off runs once at start if it was
+    # due at most this long ago; older ones are recorded as skipped.
+    catch_up_hours: float = Field(default=48, ge=0)
+    stop_timeout_s: float = Field(default=7, gt=0)  # SIGTERM: in-flight checks get this long to finish
+    sla_every_s: float = Field(default=30, gt=0)  # the SLA sweep (on the leader instance)
+    leader_retry_s: float = Field(default=5, gt=0)  # a standby instance tries to take over this often
+
+
 class Config(Strict):
     office: Office
     database: Database
@@ -538,6 +569,8 @@ class Config(Strict):
     link: LinkConfig = Field(default_factory=LinkConfig)
     snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
+    http: HttpSettings = Field(default_factory=HttpSettings)
+    service: ServiceSettings = Field(default_factory=ServiceSettings)
 
     @field_validator("agents")
     @classmethod

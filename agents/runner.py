@@ -7,6 +7,7 @@ crash leaves evidence that the step started.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -82,6 +83,11 @@ class StepResult:
     cases_resolved: int
 
 
+def automation_targets(sop: Sop, step_no: int) -> str | None:
+    automation = sop.step(step_no).automation
+    return automation.targets if automation else None
+
+
 def automated_steps(sop: Sop) -> list[int]:
     return [s.no for s in sop.steps if s.automation is not None]
 
@@ -127,7 +133,11 @@ async def run_step(
     trigger: str = "manual",
     due_at: datetime | None = None,
     registry: Registry | None = None,
+    agent_kwargs: dict[str, Any] | None = None,
+    observe: Callable[[str, AgentOutcome], None] | None = None,
 ) -> StepResult:
+    """`agent_kwargs`: long-lived resources the service lends the agent (the SNMP engine);
+    `observe(check, outcome)`: called with what the agent measured (the service's metrics)."""
     automation = sop.step(step_no).automation
     assert automation is not None
     check_binding(sop.id, step_no, automation)
@@ -158,7 +168,14 @@ async def run_step(
             return StepResult(sop.id, step_no, run.id, "skipped", None, None, 0, 0, 0)
         session.commit()
         run_id = run.id
-    log.info("step started sop=%s step=%s run=%s trigger=%s", sop.id, step_no, run_id, trigger)
+    log.info(
+        "step started sop=%s step=%s target=%s run=%s trigger=%s",
+        sop.id,
+        step_no,
+        automation.targets,
+        run_id,
+        trigger,
+    )
     try:
         memory = load_memory(engine, automation.check)
         outcome = await agent(
@@ -168,7 +185,23 @@ async def run_step(
             started,
             output_path(config, sop.id, step_no, started),
             memory=memory,
+            **(agent_kwargs or {}),
         )
+    except asyncio.CancelledError:
+        # The service is stopping and the run did not finish in time: record that, so the step is
+        # not taken as done (the next start runs it again) and no `running` row is left behind.
+        log.warning("step cancelled sop=%s step=%s run=%s", sop.id, step_no, run_id)
+        with Session(engine) as session:
+            run = session.get(StepRun, run_id)
+            finish_step_run(
+                session,
+                run,
+                finished_at=clock(),
+                status="error",
+                reason="cancelled: service stopping before the run finished",
+            )
+            session.commit()
+        raise
     except Exception as exc:
         log.exception("step failed sop=%s step=%s run=%s", sop.id, step_no, run_id)
         with Session(engine) as session:
@@ -178,6 +211,8 @@ async def run_step(
             )
             session.commit()
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
+    if observe is not None:
+        observe(automation.check, outcome)
     case_sops = _case_sops(outcome, sop, registry, config)
     return _record(engine, config, sop, step_no, run_id, outcome, clock(), automation.check, case_sops)
 
@@ -318,7 +353,15 @@ def _record(
         enqueue(session, alerts, at, config, case_sops)
         session.commit()
         status = run.status
-    log.info("step finished sop=%s step=%s run=%s status=%s", sop.id, step_no, run_id, status)
+    log.info(
+        "step finished sop=%s step=%s target=%s run=%s status=%s summary=%r",
+        sop.id,
+        step_no,
+        automation_targets(sop, step_no),
+        run_id,
+        status,
+        outcome.summary,
+    )
     return StepResult(
         sop.id, step_no, run_id, status, outcome.summary, outcome.output_ref, opened, updated, resolved
     )

@@ -42,6 +42,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "db_status": "Revisi basis data: {current} (terbaru: {head})",
         "run_done": "{sop} langkah {step}: {status} (step run #{run}). {summary}. Rekap: {output}. "
         "Kasus: {opened} dibuka, {updated} diperbarui, {resolved} selesai",
+        "serve_header": f"{'Tugas':<48} {'Pemeriksaan':<15} {'Jalan berikutnya':<22} Catatan",
+        "serve_disabled": "dinonaktifkan di konfigurasi; ",
+        "serve_idle": "tidak dijadwalkan: tidak ada target untuk instans ini",
+        "serve_catch_up": "terlewat jadwal {due}: dijalankan sekali saat mulai; ",
+        "serve_skipped": "{n} jadwal terlewat dicatat sebagai dilewati",
         "web_cols": "Status|Umur|Berita terbaru|Sumber|Agenda|Lengkap|Situs",
         "web_days": "{n} hr",
         "dns_cols": "Status|Jenis|Dialokasikan|Di DNS|Nama",
@@ -91,6 +96,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "db_status": "Database revision: {current} (head: {head})",
         "run_done": "{sop} step {step}: {status} (step run #{run}). {summary}. Recap: {output}. "
         "Cases: {opened} opened, {updated} updated, {resolved} resolved",
+        "serve_header": f"{'Job':<48} {'Check':<15} {'Next run':<22} Note",
+        "serve_disabled": "disabled in config; ",
+        "serve_idle": "not scheduled: no targets for this instance",
+        "serve_catch_up": "missed {due}: runs once at start; ",
+        "serve_skipped": "{n} missed times recorded as skipped",
         "web_cols": "Status|Age|Newest item|Source|Agenda|Complete|Site",
         "web_days": "{n} d",
         "dns_cols": "Status|Kind|Allocated|In DNS|Name",

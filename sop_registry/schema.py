@@ -72,17 +72,32 @@ class Schedule(Strict):
     day: str | None = None
     month: str | None = None
     every_minutes: int | None = Field(default=None, gt=0)  # interval checks (link, SNMP)
+    # Sub-minute intervals: a 30 s link probe on a critical uplink (and the service's own tests).
+    every_seconds: int | None = Field(default=None, gt=0)
 
     @model_validator(mode="after")
     def _one_kind(self) -> Schedule:
         cron = any(v is not None for v in (self.day_of_week, self.hour, self.minute, self.day, self.month))
-        if cron and self.every_minutes is not None:
-            raise ValueError("give either cron fields or every_minutes, not both")
+        if cron and (self.every_minutes is not None or self.every_seconds is not None):
+            raise ValueError("give either cron fields or every_minutes/every_seconds, not both")
+        if self.every_minutes is not None and self.every_seconds is not None:
+            raise ValueError("give every_minutes or every_seconds, not both")
         if self.day_of_week is not None:
             for part in re.split(r"[,\-]", self.day_of_week):
                 if part not in WEEKDAYS and not part.isdigit() and part != "*":
                     raise ValueError(f"day_of_week {self.day_of_week!r}: unknown day {part!r}")
         return self
+
+    @property
+    def interval_s(self) -> int | None:
+        """Seconds between runs of an interval schedule; None for a cron (calendar) schedule."""
+        if self.every_seconds is not None:
+            return self.every_seconds
+        return None if self.every_minutes is None else self.every_minutes * 60
+
+    @property
+    def is_cron(self) -> bool:
+        return self.interval_s is None
 
 
 class Automation(Strict):

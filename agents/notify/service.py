@@ -19,9 +19,21 @@ from sop_registry.loader import Registry
 
 from ..config import Config
 from ..sla import sweep
-from .worker import AppriseSender, Send, deliver_due
+from .worker import AppriseSender, DeliveryStats, Send, deliver_due
 
 log = logging.getLogger("sigap.notify")
+
+
+async def drain(
+    engine: Engine, config: Config, send: Send, clock: Callable[[], datetime], stop: asyncio.Event
+) -> DeliveryStats:
+    """Send everything due now, in batches, until nothing is left or we are asked to stop."""
+    total = DeliveryStats()
+    while True:
+        stats = await deliver_due(engine, config, send, clock)
+        total += stats
+        if stats.sent + stats.failed == 0 or stop.is_set():
+            return total
 
 
 async def run_notifier(
@@ -52,10 +64,7 @@ async def run_notifier(
                 swept.reminded,
                 swept.closed,
             )
-        while True:  # drain what is due now, in batches
-            stats = await deliver_due(engine, config, send, clock)
-            if stats.sent + stats.failed == 0 or stop.is_set():
-                break
+        await drain(engine, config, send, clock, stop)
         if once or stop.is_set():
             break
         with contextlib.suppress(TimeoutError):

@@ -123,5 +123,6 @@ def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
         "host": result.host,
         "status": result.status,
         "uptime_ticks": result.uptime_ticks,
+        "poll_s": result.poll_s,
         "findings": as_dicts(TEMPLATES, result.findings, lang),
     }

@@ -293,7 +293,7 @@ def evaluate_device(
         finding = Finding("device_unreachable", "unknown", {"host": device.host, "error": poll.error})
         # The links it carries have no measurement this run: say so on each, keep their memory.
         unmeasured = [_unmeasured(device, w, finding) for w in device.watches]
-        return DeviceResult(device.id, device.host, "unknown", [finding], unmeasured)
+        return DeviceResult(device.id, device.host, "unknown", [finding], unmeasured, poll_s=poll.elapsed_s)
     findings: list[Finding] = []
     old_uptime = prev_device.get("uptime")
     if old_uptime is not None and poll.uptime_ticks is not None and poll.uptime_ticks < old_uptime:
@@ -343,4 +343,5 @@ def evaluate_device(
         results,
         uptime_ticks=poll.uptime_ticks,
         memory={"uptime": poll.uptime_ticks, "at": poll.at, "inventory": inventory},
+        poll_s=poll.elapsed_s,
     )

@@ -199,6 +199,7 @@ async def poll_device(
     """sysUpTime and the interface tables of one device: every column, or the `columns` named (a
     routine poll). A failure is a result, never an exception."""
     poll = DevicePoll(at=clock(), full=columns is None)
+    started = time.perf_counter()
     wanted = COLUMNS if columns is None else {c: COLUMNS[c] for c in columns}
     try:
         target = await UdpTransportTarget.create(
@@ -215,6 +216,7 @@ async def poll_device(
         poll.at = clock()
     except (SnmpFailure, OSError, TimeoutError) as exc:
         poll.error = str(exc) or type(exc).__name__
+    poll.elapsed_s = round(time.perf_counter() - started, 4)
     return poll
 
 

@@ -121,6 +121,7 @@ class DevicePoll:
     error: str | None = None
     requests: int = 0
     full: bool = True  # every column walked (a discovery), or only the routine ones
+    elapsed_s: float | None = None  # the poll's wall time (the service's SNMP poll-time metric)
 
 
 @dataclass
@@ -153,3 +154,4 @@ class DeviceResult:
     interfaces: list[InterfaceResult]
     uptime_ticks: int | None = None
     memory: dict[str, Any] | None = None
+    poll_s: float | None = None

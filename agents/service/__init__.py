@@ -1,0 +1,1 @@
+"""The long-running service (`sigap serve`): scheduler, health and metrics, leader election."""

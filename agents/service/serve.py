@@ -1,0 +1,449 @@
+"""`sigap serve`: every agent on its SOP's schedule, the SLA clock and the outbox, in one process.
+
+Start: migrate the ledger; mark this instance's runs left `running` by a crash as interrupted; rebuild
+the jobs from the registry and config; ask the ledger what was missed while stopped (catch-up runs
+once, older misses are recorded as skipped); start the scheduler, the HTTP endpoint and the
+housekeeping loops; tell systemd READY. Stop (SIGTERM/SIGINT): no new runs; runs in flight get
+`service.stop_timeout_s` to finish, then are cancelled and recorded; the outbox worker finishes the
+attempt in hand; the leader lock is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import Engine, update
+from sqlalchemy.orm import Session
+
+from sop_registry.errors import InputError
+from sop_registry.ledger import upgrade
+from sop_registry.ledger.models import StepRun
+from sop_registry.ledger.store import last_step_run, record_skipped
+from sop_registry.loader import Registry
+
+from ..config import Config
+from ..notify.service import drain
+from ..notify.worker import AppriseSender, Send
+from ..runner import run_step
+from ..sla import sweep
+from . import sdnotify
+from .http import HealthState, HttpEndpoint, make_app
+from .jobs import JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
+from .leader import Leadership
+from .metrics import ServiceMetrics
+
+log = logging.getLogger("sigap.service")
+
+Clock = Callable[[], datetime]
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Service:
+    def __init__(
+        self,
+        config: Config,
+        registry: Registry,
+        engine: Engine,
+        *,
+        send: Send | None = None,
+        clock: Clock = _utc_now,
+    ) -> None:
+        self.config = config
+        self.registry = registry
+        self.engine = engine
+        self.send = send or AppriseSender(config.notify.send_timeout_s)
+        self.clock = clock
+        self.zone = config.office.zone
+        self.metrics = ServiceMetrics(engine)
+        self.leadership = Leadership(engine, config.resolved_state_dir)
+        self.stop_event = asyncio.Event()
+        self.scheduler: AsyncIOScheduler | None = None
+        self.specs: dict[str, JobSpec] = {}  # the jobs that run: enabled or not, with targets
+        self.idle: set[str] = set()  # jobs with nothing to check on this instance
+        self.triggers: dict[str, BaseTrigger] = {}
+        self.catch_up: dict[str, datetime | None] = {}  # job id -> due time its next run answers
+        self.running: dict[str, asyncio.Task] = {}
+        self.last_runs: dict[str, dict[str, Any]] = {}
+        self.state = HealthState(probe=config.probe)
+        self.http: HttpEndpoint | None = None
+        self.snmp_engine: Any = None
+        self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
+
+    # --- start ------------------------------------------------------------------------------
+
+    def prepare(self) -> list[JobSpec]:
+        """Migrate, clean up after a crash, build the jobs and plan what was missed. Synchronous, so
+        `sigap serve --dry-run` can show the plan without starting anything."""
+        before, after = upgrade(self.engine)
+        if before != after:
+            log.info("ledger migrated from=%s to=%s", before or "-", after)
+        specs = build_jobs(self.registry, self.config)
+        self.idle = {s.id for s in specs if not has_targets(self.config, s.target_group)}
+        self.specs = {s.id: s for s in specs if s.id not in self.idle}
+        for job_id in sorted(self.idle):
+            spec = next(s for s in specs if s.id == job_id)
+            log.info(
+                "job idle sop=%s step=%s target=%s reason=no targets for this instance",
+                spec.sop_id,
+                spec.step_no,
+                spec.target_group,
+            )
+        return specs
+
+    def mark_interrupted(self, now: datetime) -> int:
+        """Runs of this instance still `running` from before this start were cut short (kill -9,
+        power cut): say so, so they neither look in progress nor count as the step done."""
+        probe = self.config.probe
+        with Session(self.engine) as session, session.begin():
+            result = session.execute(
+                update(StepRun)
+                .where(
+                    StepRun.status == "running",
+                    StepRun.started_at < now,
+                    StepRun.trigger.in_(("scheduled", "catch_up")),
+                    StepRun.probe.is_(None) if probe is None else StepRun.probe == probe,
+                )
+                .values(
+                    status="error",
+                    finished_at=now,
+                    reason="interrupted: the service stopped during the run (crash, kill or power cut)",
+                )
+            )
+            count = result.rowcount or 0
+        if count:
+            log.warning("marked interrupted runs=%s probe=%s", count, probe or "-")
+        return count
+
+    def plan(self, now: datetime) -> None:
+        """Record the runs missed while stopped, and mark the catch-up runs owed."""
+        window = timedelta(hours=self.config.service.catch_up_hours)
+        for spec in self.specs.values():
+            trigger = spec.trigger(self.zone, start=now)
+            self.triggers[spec.id] = trigger
+            if not spec.enabled and spec.interval_s is not None:
+                continue  # a disabled minutely check would write a skipped row a minute
+            with Session(self.engine) as session, session.begin():
+                last = last_accounted(session, spec, self.config.probe)
+                plan = plan_catch_up(spec, trigger, last, now, window, self.zone)
+                sop = self.registry[spec.sop_id]
+                for due, reason in plan.skipped:
+                    record_skipped(
+                        session,
+                        sop,
+                        spec.step_no,
+                        at=due,
+                        due_at=due,
+                        reason=reason,
+                        agent=spec.check,
+                        target_group=spec.target_group,
+                        probe=self.config.probe,
+                        trigger="catch_up",
+                    )
+                    self.metrics.runs.labels(spec.sop_id, str(spec.step_no), spec.check, "skipped").inc()
+                    log.info(
+                        "run missed sop=%s step=%s target=%s due=%s",
+                        spec.sop_id,
+                        spec.step_no,
+                        spec.target_group,
+                        due.isoformat(),
+                    )
+                prev = last_step_run(session, spec.sop_id, spec.step_no)
+                if prev is not None:
+                    self.last_runs[spec.id] = _run_info(prev)
+            if plan.run_now:
+                # Interval jobs after a gap, and every calendar catch-up, are marked catch_up.
+                if plan.run_due is not None or plan.skipped or spec.interval_s is None:
+                    self.catch_up[spec.id] = plan.run_due
+                if plan.run_due is not None:
+                    log.info(
+                        "catch-up run sop=%s step=%s target=%s due=%s",
+                        spec.sop_id,
+                        spec.step_no,
+                        spec.target_group,
+                        plan.run_due.isoformat(),
+                    )
+            self.run_now[spec.id] = plan.run_now
+
+    def schedule(self, now: datetime) -> AsyncIOScheduler:
+        scheduler = AsyncIOScheduler(timezone=self.zone, job_defaults={"coalesce": True, "max_instances": 1})
+        for spec in self.specs.values():
+            if not spec.enabled and spec.interval_s is not None:
+                log.info(
+                    "job disabled sop=%s step=%s target=%s", spec.sop_id, spec.step_no, spec.target_group
+                )
+                continue
+            extra = {"next_run_time": now} if self.run_now.get(spec.id) else {}
+            scheduler.add_job(
+                self.run_job,
+                self.triggers[spec.id],
+                args=[spec.id],
+                id=spec.id,
+                name=spec.id,
+                coalesce=True,
+                max_instances=1,
+                misfire_grace_time=spec.grace_s(),
+                replace_existing=True,
+                **extra,
+            )
+        scheduler.add_listener(self._on_missed, EVENT_JOB_MISSED | EVENT_JOB_MAX_INSTANCES)
+        return scheduler
+
+    # --- the jobs ---------------------------------------------------------------------------
+
+    async def run_job(self, job_id: str) -> None:
+        spec = self.specs[job_id]
+        if self.stop_event.is_set():
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self.running[job_id] = task
+        now = self.clock()
+        trigger, due = "scheduled", current_due(spec, self.triggers[job_id], now)
+        if job_id in self.catch_up:
+            trigger, due = "catch_up", self.catch_up.pop(job_id)
+        started = time.perf_counter()
+        status = "error"
+        try:
+            kwargs: dict[str, Any] = {}
+            if spec.check == "snmp_bandwidth":
+                kwargs["engine"] = self._snmp_engine()
+            result = await run_step(
+                self.config,
+                self.engine,
+                self.registry[spec.sop_id],
+                spec.step_no,
+                clock=self.clock,
+                trigger=trigger,
+                due_at=due,
+                registry=self.registry,
+                agent_kwargs=kwargs,
+                observe=self.metrics.observe_outcome,
+            )
+            status = result.status
+            self.last_runs[job_id] = {
+                "run_id": result.run_id,
+                "status": result.status,
+                "started_at": now.isoformat(),
+                "finished_at": self.clock().isoformat(),
+                "trigger": trigger,
+            }
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        except Exception:
+            # The runner records an agent's failure; this is the ledger itself failing (database
+            # gone). The job stays scheduled and tries again at its next time.
+            log.exception("job failed sop=%s step=%s target=%s", spec.sop_id, spec.step_no, spec.target_group)
+        finally:
+            self.running.pop(job_id, None)
+            self.metrics.observe_run(
+                job_id, spec.sop_id, spec.step_no, spec.check, status, time.perf_counter() - started
+            )
+            self.metrics.last_run.labels(job_id).set(time.time())
+
+    def _snmp_engine(self) -> Any:
+        # One SNMP engine for the life of the service: a new one per run costs a socket, a dispatcher
+        # and its discovery of every SNMPv3 device's engine id again.
+        if self.snmp_engine is None:
+            from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+            self.snmp_engine = SnmpEngine()
+        return self.snmp_engine
+
+    def _on_missed(self, event: JobExecutionEvent) -> None:
+        """A run the scheduler did not start: still running from last time, or too late."""
+        spec = self.specs.get(event.job_id)
+        if spec is None:
+            return
+        if event.code == EVENT_JOB_MAX_INSTANCES:
+            reason = "dilewati: putaran sebelumnya belum selesai"
+        else:
+            reason = "terlewat: terlambat lebih dari batas toleransi jadwal"
+        due = event.scheduled_run_time.astimezone(UTC)
+        with Session(self.engine) as session, session.begin():
+            record_skipped(
+                session,
+                self.registry[spec.sop_id],
+                spec.step_no,
+                at=self.clock(),
+                due_at=due,
+                reason=reason,
+                agent=spec.check,
+                target_group=spec.target_group,
+                probe=self.config.probe,
+                trigger="scheduled",
+            )
+        self.metrics.runs.labels(spec.sop_id, str(spec.step_no), spec.check, "skipped").inc()
+        log.warning(
+            "run skipped sop=%s step=%s target=%s due=%s reason=%s",
+            spec.sop_id,
+            spec.step_no,
+            spec.target_group,
+            due.isoformat(),
+            reason,
+        )
+
+    # --- housekeeping loops -----------------------------------------------------------------
+
+    async def _every(self, seconds: float, work: Callable[[], Any], name: str) -> None:
+        while not self.stop_event.is_set():
+            try:
+                result = work()
+                if asyncio.iscoroutine(result):
+                    await result
+            except Exception:
+                log.exception("%s failed", name)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), seconds)
+
+    def _heartbeat(self) -> None:
+        scheduler = self.scheduler
+        jobs = []
+        for spec in self.specs.values():
+            job = scheduler.get_job(spec.id) if scheduler else None
+            jobs.append(
+                {
+                    "id": spec.id,
+                    "sop": spec.sop_id,
+                    "step": spec.step_no,
+                    "check": spec.check,
+                    "enabled": spec.enabled,
+                    "running": spec.id in self.running,
+                    "next_run": job.next_run_time.isoformat() if job and job.next_run_time else None,
+                    "last_run": self.last_runs.get(spec.id),
+                }
+            )
+        self.state = HealthState(
+            started_at=self.state.started_at,
+            heartbeat=time.time(),
+            scheduler_running=bool(scheduler and scheduler.running),
+            leader=self.leadership.leading,
+            probe=self.config.probe,
+            jobs=jobs,
+        )
+
+    def _leader(self) -> None:
+        self.metrics.leader.set(1 if self.leadership.poll() else 0)
+
+    def _sla(self) -> None:
+        if not self.leadership.leading:
+            return
+        swept = sweep(self.engine, self.config, self.registry, self.clock)
+        self.metrics.sla_sweeps.inc()
+        if swept.breached or swept.escalated or swept.reminded or swept.closed:
+            log.info(
+                "sla sweep breached=%s escalated=%s reminded=%s closed=%s",
+                swept.breached,
+                swept.escalated,
+                swept.reminded,
+                swept.closed,
+            )
+
+    async def _deliver(self) -> None:
+        stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event)
+        self.metrics.sent.inc(stats.sent)
+        self.metrics.failed.inc(stats.failed)
+
+    async def _watchdog(self, interval: float) -> None:
+        # Pinged from the event loop: if the loop hangs (a blocking call that never returns), the
+        # pings stop and systemd restarts the service after WatchdogSec.
+        while not self.stop_event.is_set():
+            if self.scheduler is not None and self.scheduler.running:
+                sdnotify.notify("WATCHDOG=1")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.stop_event.wait(), interval)
+
+    # --- the whole life ---------------------------------------------------------------------
+
+    async def run(self) -> int:
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            with contextlib.suppress(NotImplementedError, RuntimeError):
+                loop.add_signal_handler(sig, self.stop_event.set)
+        now = self.clock()
+        self.prepare()
+        self.mark_interrupted(now)
+        self.plan(now)
+        self._leader()
+        if self.config.http.enabled:
+            app = make_app(lambda: self.state, self.engine, self.metrics)
+            try:
+                self.http = HttpEndpoint(self.config.http.address(), app)
+            except OSError as exc:
+                self.leadership.release()
+                raise InputError(
+                    f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"
+                ) from None
+            self.http.start()
+            log.info("http listening address=%s", self.config.http.listen)
+        self.scheduler = self.schedule(now)
+        self.scheduler.start()
+        self._heartbeat()
+        loops = [
+            asyncio.create_task(self._every(1.0, self._heartbeat, "heartbeat")),
+            asyncio.create_task(self._every(self.config.service.leader_retry_s, self._leader, "leader")),
+            asyncio.create_task(self._every(self.config.service.sla_every_s, self._sla, "sla sweep")),
+            asyncio.create_task(self._every(self.config.notify.poll_s, self._deliver, "notify")),
+        ]
+        interval = sdnotify.watchdog_interval_s()
+        if interval:
+            loops.append(asyncio.create_task(self._watchdog(interval)))
+        enabled = [s for s in self.specs.values() if s.enabled]
+        sdnotify.notify(f"READY=1\nSTATUS={len(enabled)} jobs scheduled")
+        log.info(
+            "service started jobs=%s probe=%s leader=%s",
+            len(enabled),
+            self.config.probe or "-",
+            self.leadership.leading,
+        )
+        await self.stop_event.wait()
+        await self.shutdown(loops)
+        return 0
+
+    async def shutdown(self, loops: list[asyncio.Task]) -> None:
+        sdnotify.notify("STOPPING=1")
+        log.info("service stopping running=%s", sorted(self.running))
+        if self.scheduler is not None:
+            self.scheduler.pause()  # no new runs from here on
+        in_flight = list(self.running.values())
+        if in_flight:
+            _done, pending = await asyncio.wait(in_flight, timeout=self.config.service.stop_timeout_s)
+            for task in pending:
+                task.cancel()  # the runner records the run as cancelled
+            if pending:
+                await asyncio.wait(pending, timeout=2)
+        # The outbox loop finishes the attempt in hand (its lease covers a kill here anyway).
+        await asyncio.wait(loops, timeout=2)
+        for task in loops:
+            task.cancel()
+        if self.scheduler is not None:
+            self.scheduler.shutdown(wait=False)
+        self.leadership.release()
+        if self.http is not None:
+            self.http.stop()
+        if self.snmp_engine is not None:
+            self.snmp_engine.close_dispatcher()
+        log.info("service stopped")
+
+
+def _run_info(run: StepRun) -> dict[str, Any]:
+    return {
+        "run_id": run.id,
+        "status": run.status,
+        "started_at": run.started_at.isoformat(),
+        "finished_at": run.finished_at.isoformat() if run.finished_at else None,
+        "trigger": run.trigger,
+    }
