@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from sop_registry.errors import InputError
@@ -146,7 +146,7 @@ def last_accounted(session: Session, spec: JobSpec, probe: str | None) -> dateti
         StepRun.sop_id == spec.sop_id,
         StepRun.step_no == spec.step_no,
         StepRun.status != "running",
-        or_(StepRun.reason.is_(None), *[~StepRun.reason.startswith(p) for p in INCOMPLETE_REASONS]),
+        or_(StepRun.reason.is_(None), and_(*[~StepRun.reason.startswith(p) for p in INCOMPLETE_REASONS])),
         StepRun.probe.is_(None) if probe is None else StepRun.probe == probe,
     )
     return session.scalars(query.order_by(StepRun.started_at.desc()).limit(1)).first()

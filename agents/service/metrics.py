@@ -34,6 +34,9 @@ class LedgerCollector:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def describe(self) -> list:
+        return []  # no query at registration (the ledger may not be migrated yet)
+
     def collect(self) -> Iterator[GaugeMetricFamily]:
         up = GaugeMetricFamily("sigap_db_up", "1 if the ledger database answered this scrape")
         cases = GaugeMetricFamily("sigap_open_cases", "Open cases by SOP and state", labels=["sop", "state"])
