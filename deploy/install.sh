@@ -24,8 +24,11 @@ for arg in "$@"; do
     esac
 done
 
+# Debian's own Python (3.11 on Debian 12, with python3-venv): a Python under a personal directory
+# (pyenv in /root) would not be readable by the service's user.
+PYTHON=${SIGAP_PYTHON:-/usr/bin/python3}
 if [ ! -x "$PREFIX/bin/python" ]; then
-    python3 -m venv "$PREFIX"
+    "$PYTHON" -m venv "$PREFIX"
 fi
 extra=""
 [ "$POSTGRES" = yes ] && extra="[postgres]"
@@ -33,9 +36,15 @@ extra=""
 install -d -m 0755 "$PREFIX/share"
 install -m 0644 "$SRC/README.md" "$PREFIX/share/README.md"
 
-install -d -m 0750 "$ETC"
+# The service's own system user: reads the config (root:sigap 0640), owns /var/lib/sigap.
+if ! getent passwd sigap >/dev/null; then
+    useradd --system --home-dir /var/lib/sigap --no-create-home --shell /usr/sbin/nologin \
+        --comment "Sigap SOP agents" sigap
+fi
+
+install -d -m 0755 "$ETC"
 if [ ! -f "$ETC/sigap.yaml" ]; then
-    install -m 0640 "$SRC/deploy/sigap.example.yaml" "$ETC/sigap.yaml"
+    install -m 0640 -o root -g sigap "$SRC/deploy/sigap.example.yaml" "$ETC/sigap.yaml"
     echo "install.sh: wrote $ETC/sigap.yaml from the example: edit the office, targets and channels"
 fi
 
@@ -44,7 +53,7 @@ install -m 0644 "$SRC/deploy/sigap.service" "$UNIT_DIR/sigap.service"
 if [ "$POSTGRES" = yes ]; then
     install -d -m 0755 "$UNIT_DIR/sigap.service.d"
     install -m 0644 "$SRC/deploy/sigap-postgres.conf" "$UNIT_DIR/sigap.service.d/postgres.conf"
-    [ -f "$ETC/db-password" ] || echo "install.sh: put the database password in $ETC/db-password (mode 0600)"
+    [ -f "$ETC/db-password" ] || echo "install.sh: put the database password in $ETC/db-password (root, mode 0600)"
 fi
 systemd-analyze verify "$UNIT_DIR/sigap.service"
 
