@@ -36,6 +36,18 @@ class SweepResult:
     notifications: int = 0
 
 
+def log_result(swept: SweepResult) -> None:
+    """One line when a sweep changed something; silence when it did not (every few seconds)."""
+    if swept.breached or swept.escalated or swept.reminded or swept.closed:
+        log.info(
+            "sla sweep breached=%s escalated=%s reminded=%s closed=%s",
+            swept.breached,
+            swept.escalated,
+            swept.reminded,
+            swept.closed,
+        )
+
+
 def sweep(engine: Engine, config: Config, registry: Registry, clock: Callable[[], datetime]) -> SweepResult:
     now = clock()
     result = SweepResult()

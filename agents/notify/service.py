@@ -18,7 +18,7 @@ from sqlalchemy import Engine
 from sop_registry.loader import Registry
 
 from ..config import Config
-from ..sla import sweep
+from ..sla import log_result, sweep
 from .worker import AppriseSender, DeliveryStats, Send, deliver_due
 
 log = logging.getLogger("sigap.notify")
@@ -55,15 +55,7 @@ async def run_notifier(
             loop.add_signal_handler(sig, stop.set)
     log.info("notifier started channels=%s", [c.id for c in config.notify.channels if c.enabled])
     while True:
-        swept = sweep(engine, config, registry, clock)
-        if swept.breached or swept.escalated or swept.reminded or swept.closed:
-            log.info(
-                "sla sweep breached=%s escalated=%s reminded=%s closed=%s",
-                swept.breached,
-                swept.escalated,
-                swept.reminded,
-                swept.closed,
-            )
+        log_result(sweep(engine, config, registry, clock))
         await drain(engine, config, send, clock, stop)
         if once or stop.is_set():
             break

@@ -35,7 +35,7 @@ from ..config import Config
 from ..notify.service import drain
 from ..notify.worker import AppriseSender, Send
 from ..runner import run_step
-from ..sla import sweep
+from ..sla import log_result, sweep
 from . import sdnotify
 from .http import HealthState, HttpEndpoint, make_app
 from .jobs import JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
@@ -138,28 +138,9 @@ class Service:
             with Session(self.engine) as session, session.begin():
                 last = last_accounted(session, spec, self.config.probe)
                 plan = plan_catch_up(spec, trigger, last, now, window, self.zone)
-                sop = self.registry[spec.sop_id]
                 for due, reason in plan.skipped:
-                    record_skipped(
-                        session,
-                        sop,
-                        spec.step_no,
-                        at=due,
-                        due_at=due,
-                        reason=reason,
-                        agent=spec.check,
-                        target_group=spec.target_group,
-                        probe=self.config.probe,
-                        trigger="catch_up",
-                    )
-                    self.metrics.runs.labels(spec.sop_id, str(spec.step_no), spec.check, "skipped").inc()
-                    log.info(
-                        "run missed sop=%s step=%s target=%s due=%s",
-                        spec.sop_id,
-                        spec.step_no,
-                        spec.target_group,
-                        due.isoformat(),
-                    )
+                    # Stamped with the time it stands for, so the next start counts it as accounted.
+                    self._skipped(session, spec, at=due, due=due, reason=reason, trigger="catch_up")
                 prev = last_step_run(session, spec.sop_id, spec.step_no)
                 if prev is not None:
                     self.last_runs[spec.id] = _run_info(prev)
@@ -274,18 +255,24 @@ class Service:
             reason = "terlewat: terlambat lebih dari batas toleransi jadwal"
         due = event.scheduled_run_time.astimezone(UTC)
         with Session(self.engine) as session, session.begin():
-            record_skipped(
-                session,
-                self.registry[spec.sop_id],
-                spec.step_no,
-                at=self.clock(),
-                due_at=due,
-                reason=reason,
-                agent=spec.check,
-                target_group=spec.target_group,
-                probe=self.config.probe,
-                trigger="scheduled",
-            )
+            self._skipped(session, spec, at=self.clock(), due=due, reason=reason, trigger="scheduled")
+
+    def _skipped(
+        self, session: Session, spec: JobSpec, *, at: datetime, due: datetime, reason: str, trigger: str
+    ) -> None:
+        """A run that was due and did not happen: a step run with status skipped and the reason."""
+        record_skipped(
+            session,
+            self.registry[spec.sop_id],
+            spec.step_no,
+            at=at,
+            due_at=due,
+            reason=reason,
+            agent=spec.check,
+            target_group=spec.target_group,
+            probe=self.config.probe,
+            trigger=trigger,
+        )
         self.metrics.runs.labels(spec.sop_id, str(spec.step_no), spec.check, "skipped").inc()
         log.warning(
             "run skipped sop=%s step=%s target=%s due=%s reason=%s",
@@ -341,16 +328,8 @@ class Service:
     def _sla(self) -> None:
         if not self.leadership.leading:
             return
-        swept = sweep(self.engine, self.config, self.registry, self.clock)
+        log_result(sweep(self.engine, self.config, self.registry, self.clock))
         self.metrics.sla_sweeps.inc()
-        if swept.breached or swept.escalated or swept.reminded or swept.closed:
-            log.info(
-                "sla sweep breached=%s escalated=%s reminded=%s closed=%s",
-                swept.breached,
-                swept.escalated,
-                swept.reminded,
-                swept.closed,
-            )
 
     async def _deliver(self) -> None:
         stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event)

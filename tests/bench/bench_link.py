@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import resource
 import subprocess
 import sys
@@ -19,7 +18,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent.parent)]
+sys.path[:0] = [str(HERE.parent.parent), str(HERE)]
+
+from netns import reexec_in_blackhole_netns  # noqa: E402
 
 from checks.link import LinkSettings, LinkTarget, probe_all  # noqa: E402
 
@@ -38,13 +39,7 @@ def main() -> None:
     parser.add_argument("--targets", type=int, default=1000)
     parser.add_argument("--dead-pct", type=float, default=10)
     args = parser.parse_args()
-    if os.environ.get("SIGAP_BENCH_NETNS") != "1":
-        setup = (
-            "ip link set lo up && ip rule add pref 10 to 127.9.0.0/16 blackhole && "
-            "ip rule del pref 0 && ip rule add pref 100 lookup local && "
-            f"SIGAP_BENCH_NETNS=1 exec {sys.executable} {' '.join(sys.argv)}"
-        )
-        sys.exit(subprocess.call(["unshare", "-n", "sh", "-c", setup]))
+    reexec_in_blackhole_netns()
     hosts, dead = addresses(args.targets, args.dead_pct)
     settings = LinkSettings(probes=3, probe_interval_s=0.2, timeout_s=1.0, concurrency=1024)
     targets = [LinkTarget(h, h) for h in hosts]

@@ -22,14 +22,14 @@ import sqlite3
 import subprocess
 import sys
 import tempfile
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 sys.path[:0] = [str(HERE.parent), str(REPO), str(HERE)]
+
+from netns import reexec_in_blackhole_netns  # noqa: E402
 
 
 def link_hosts(n: int, dead_pct: float) -> list[str]:
@@ -64,26 +64,6 @@ def fds(pid: int) -> int:
         return len(os.listdir(f"/proc/{pid}/fd"))
     except OSError:
         return 0
-
-
-class Hook:
-    def __init__(self) -> None:
-        self.count = 0
-        hook = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                hook.count += 1
-                self.send_response(200)
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.port = self.server.server_address[1]
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 def write_config(
@@ -147,16 +127,11 @@ def main() -> None:
     parser.add_argument("--dead-pct", type=float, default=10)
     parser.add_argument("--sample-s", type=float, default=30)
     args = parser.parse_args()
-    if os.environ.get("SIGAP_BENCH_NETNS") != "1":
-        setup = (
-            "ip link set lo up && ip rule add pref 10 to 127.9.0.0/16 blackhole && "
-            "ip rule del pref 0 && ip rule add pref 100 lookup local && "
-            f"SIGAP_BENCH_NETNS=1 exec {sys.executable} {' '.join(sys.argv)}"
-        )
-        sys.exit(subprocess.call(["unshare", "-n", "sh", "-c", setup]))
+    reexec_in_blackhole_netns()
 
     from bench_snmp import switch
     from netservers import free_port
+    from receivers import Webhook
     from snmpservers import Snmpsim
 
     work = Path(tempfile.mkdtemp(prefix="sigap-soak-"))
@@ -173,7 +148,8 @@ def main() -> None:
         servers.append(
             Snmpsim({n: switch(args.interfaces, int(n[2:])) for n in names}, extra=["--max-var-binds=256"])
         )
-    hook = Hook()
+    hook = Webhook()
+    hook.up = True
     http_port = free_port()
     hosts = link_hosts(args.links, args.dead_pct)
     config = write_config(work, web_port, [s.port for s in servers], hosts, hook.port, http_port, args)
@@ -271,7 +247,7 @@ def main() -> None:
     print(f"open fds: first {fd[0]}, last {fd[-1]}, min {min(fd)}, max {max(fd)}")
     for sop_id, status, n, mean in rows:
         print(f"step runs {sop_id} {status}: {n}, mean {mean or 0:.2f} s")
-    print(f"notifications: {dict(notes)}; webhook received {hook.count}")
+    print(f"notifications: {dict(notes)}; webhook received {len(hook.received)}")
     print(f"healthz at the end: {health['status']}, leader {health['leader']}")
     print(
         f"reference: fping, one round of the {len(hosts)} links (3 probes, 200 ms apart): {fping_s:.2f} s; "
