@@ -85,8 +85,8 @@ class Service:
     # --- start ------------------------------------------------------------------------------
 
     def prepare(self) -> list[JobSpec]:
-        """Migrate, clean up after a crash, build the jobs and plan what was missed. Synchronous, so
-        `sigap serve --dry-run` can show the plan without starting anything."""
+        """Migrate the ledger and build the jobs (idle ones set apart). Synchronous, so `sigap serve
+        --dry-run` can show the plan without starting anything."""
         before, after = upgrade(self.engine)
         if before != after:
             log.info("ledger migrated from=%s to=%s", before or "-", after)
