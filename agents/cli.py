@@ -589,28 +589,23 @@ def serve_cmd(obj: Context, dry_run: bool) -> None:
 
 
 def _print_plan(service, lang: str) -> None:
-    from datetime import UTC, datetime, timedelta
+    from datetime import UTC, datetime
 
     from sqlalchemy.orm import Session
 
-    from .service.jobs import last_accounted, plan_catch_up
-
     config = service.config
     now = datetime.now(UTC)
-    zone = config.office.zone
     t = texts.get(lang)
     click.echo(t["serve_header"])
     for spec in service.prepare():
-        trigger = spec.trigger(zone, start=now)
-        with Session(service.engine) as session:
-            last = last_accounted(session, spec, config.probe)
-        plan = plan_catch_up(spec, trigger, last, now, timedelta(hours=config.service.catch_up_hours), zone)
-        nxt = now if plan.run_now else trigger.get_next_fire_time(None, now)
-        when = config.office.local_text(nxt) if nxt else "-"
-        note = t["serve_disabled"] if not spec.enabled else ""
         if spec.id in service.idle:
             click.echo(f"{spec.id:<48} {spec.check:<15} {'-':<22} {t['serve_idle']}")
             continue
+        with Session(service.engine) as session:
+            trigger, plan = service.owed(session, spec, now)
+        nxt = now if plan.run_now else trigger.get_next_fire_time(None, now)
+        when = config.office.local_text(nxt) if nxt else "-"
+        note = t["serve_disabled"] if not spec.enabled else ""
         if plan.run_due is not None:
             note += t["serve_catch_up"].format(due=config.office.local_text(plan.run_due))
         if plan.skipped:

@@ -29,7 +29,7 @@ from sop_registry.ledger.cases import open_or_update, record_good
 from sop_registry.ledger.models import OPEN_CASE_STATES, Case, CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry, load_registry
-from sop_registry.schema import Automation, Sop
+from sop_registry.schema import Automation, Schedule, Sop
 
 from . import dns_agent, link_agent, snmp_agent, tls_agent, web_agent
 from .config import Config
@@ -47,15 +47,23 @@ class NoThresholds(BaseModel):
 class Agent:
     run: Callable[..., Awaitable[AgentOutcome]]  # (config, automation, override, now, output_path, *, memory)
     thresholds: type[BaseModel]  # what the SOP binding's `thresholds` must fit (empty model: none)
+    # Has this instance anything to check? Asked of the agent's own target selection (probe labels,
+    # links without a host, http sites for TLS), so the service never schedules an empty job.
+    has_work: Callable[[Config], bool]
 
 
 # Check kind (the `automation.check` of an SOP step) -> the agent that performs it: one registry.
 AGENTS: dict[str, Agent] = {
-    "web_freshness": Agent(web_agent.run, Thresholds),
-    "dns_ip": Agent(dns_agent.run, NoThresholds),
-    "tls_cert": Agent(tls_agent.run, TlsThresholds),
-    "link": Agent(link_agent.run, LinkSettings),
-    "snmp_bandwidth": Agent(snmp_agent.run, SnmpSettings),
+    "web_freshness": Agent(web_agent.run, Thresholds, lambda c: bool(web_agent.site_specs(c, None, {}))),
+    "dns_ip": Agent(
+        dns_agent.run,
+        NoThresholds,
+        # without the zones' servers there is nobody to ask
+        lambda c: bool(c.dns.nameservers) and bool(dns_agent.inventory(c.targets.servers, c.probe)),
+    ),
+    "tls_cert": Agent(tls_agent.run, TlsThresholds, lambda c: bool(tls_agent.targets(c, None, {}))),
+    "link": Agent(link_agent.run, LinkSettings, lambda c: bool(link_agent.link_targets(c))),
+    "snmp_bandwidth": Agent(snmp_agent.run, SnmpSettings, lambda c: bool(snmp_agent.devices(c))),
 }
 
 
@@ -110,13 +118,24 @@ def resolve_step(registry: Registry, sop_id: str, step_no: int | None) -> tuple[
     return sop, [step_no]
 
 
-def _override(config: Config, sop_id: str, step_no: int) -> tuple[bool, dict[str, Any]]:
-    enabled, thresholds = True, {}
+@dataclass(frozen=True)
+class Override:
+    """The config's `agents` entries for one step: the SOP's, then the step's own, which wins."""
+
+    enabled: bool
+    thresholds: dict[str, Any]
+    schedule: Schedule | None
+
+
+def step_override(config: Config, sop_id: str, step_no: int) -> Override:
+    enabled, thresholds, schedule = True, {}, None
     for key in (sop_id, f"{sop_id}:{step_no}"):  # the step's own entry wins over the SOP's
-        if key in config.agents:
-            enabled = config.agents[key].enabled
-            thresholds.update(config.agents[key].thresholds)
-    return enabled, thresholds
+        entry = config.agents.get(key)
+        if entry is not None:
+            enabled = entry.enabled
+            thresholds.update(entry.thresholds)
+            schedule = entry.schedule or schedule
+    return Override(enabled, thresholds, schedule)
 
 
 def output_path(config: Config, sop_id: str, step_no: int, at: datetime) -> Path:
@@ -142,7 +161,8 @@ async def run_step(
     assert automation is not None
     check_binding(sop.id, step_no, automation)
     agent = AGENTS[automation.check].run
-    enabled, override = _override(config, sop.id, step_no)
+    settings = step_override(config, sop.id, step_no)
+    enabled, override = settings.enabled, settings.thresholds
     started = clock()
     with Session(engine) as session:
         run = begin_step_run(

@@ -100,14 +100,14 @@ def test_jobs_without_targets_for_this_instance_are_idle():
             "probe": "kab-a",
         },
     ]
-    assert has_targets(config(probe="kab-a", targets={"links": links}), "links")
-    assert not has_targets(config(probe="kab-b", targets={"links": links}), "links")
+    assert has_targets(config(probe="kab-a", targets={"links": links}), "link")
+    assert not has_targets(config(probe="kab-b", targets={"links": links}), "link")
     servers = {"servers": [{"name": "www.example.go.id", "ips": ["127.0.0.5"]}]}
-    assert not has_targets(config(targets=servers), "servers")  # no dns.nameservers: nothing to ask
-    assert has_targets(config(targets=servers, dns={"nameservers": ["127.0.0.1:5353"]}), "servers")
+    assert not has_targets(config(targets=servers), "dns_ip")  # no dns.nameservers: nothing to ask
+    assert has_targets(config(targets=servers, dns={"nameservers": ["127.0.0.1:5353"]}), "dns_ip")
     https = {"websites": [{"id": "w", "opd": "A", "url": "https://127.0.0.1:8443/"}]}
-    assert has_targets(config(targets=https), "tls_endpoints")
-    assert not has_targets(config(), "tls_endpoints")
+    assert has_targets(config(targets=https), "tls_cert")
+    assert not has_targets(config(), "tls_cert")
 
 
 def test_monday_crawl_missed_over_a_weekend_power_cut_runs_once_at_start():

@@ -22,8 +22,8 @@ from sop_registry.ledger.models import StepRun
 from sop_registry.loader import Registry
 from sop_registry.schema import Schedule
 
-from ..config import Config, runs_here
-from ..runner import _override, check_binding
+from ..config import Config
+from ..runner import AGENTS, check_binding, step_override
 
 # A run that started but never produced its output does not count as the step done: the next start
 # runs it again. Its reason starts with one of these.
@@ -61,20 +61,10 @@ class JobSpec:
         return self.interval_s if self.interval_s is not None else 3600
 
 
-def has_targets(config: Config, group: str) -> bool:
-    """Does this instance have anything to check in a target group? A job with nothing to check is
-    not scheduled (an hourly error for an office that keeps no DNS would teach people to ignore it)."""
-    t = config.targets
-
-    def mine(items: list) -> bool:
-        return any(runs_here(item.probe, config.probe) for item in items)
-
-    if group == "servers":
-        return mine(t.servers) and bool(config.dns.nameservers)
-    if group == "tls_endpoints":
-        return mine(t.tls_endpoints) or mine([w for w in t.websites if w.url.startswith("https:")])
-    items = getattr(t, group, None)
-    return True if items is None else mine(items)
+def has_targets(config: Config, check: str) -> bool:
+    """Does this instance have anything to check? A job with nothing to check is not scheduled (an
+    hourly error for an office that keeps no DNS would teach people to ignore it)."""
+    return AGENTS[check].has_work(config)
 
 
 def build_jobs(registry: Registry, config: Config) -> list[JobSpec]:
@@ -86,12 +76,8 @@ def build_jobs(registry: Registry, config: Config) -> list[JobSpec]:
             if automation is None:
                 continue
             check_binding(sop.id, step.no, automation)
-            enabled, _ = _override(config, sop.id, step.no)
-            schedule = automation.schedule
-            for key in (sop.id, f"{sop.id}:{step.no}"):
-                entry = config.agents.get(key)
-                if entry is not None and entry.schedule is not None:
-                    schedule = entry.schedule
+            override = step_override(config, sop.id, step.no)
+            schedule = override.schedule or automation.schedule
             if schedule.is_cron and not any(
                 (schedule.month, schedule.day, schedule.day_of_week, schedule.hour, schedule.minute)
             ):
@@ -106,7 +92,7 @@ def build_jobs(registry: Registry, config: Config) -> list[JobSpec]:
                     check=automation.check,
                     target_group=automation.targets,
                     schedule=schedule,
-                    enabled=enabled,
+                    enabled=override.enabled,
                 )
             )
     return jobs

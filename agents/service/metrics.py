@@ -108,7 +108,7 @@ class ServiceMetrics:
         if engine is not None:
             r.register(LedgerCollector(engine))
 
-    def observe_run(self, job_id: str, sop: str, step: int, check: str, status: str, seconds: float) -> None:
+    def observe_run(self, sop: str, step: int, check: str, status: str, seconds: float) -> None:
         self.run_seconds.labels(sop, str(step), check).observe(seconds)
         self.runs.labels(sop, str(step), check, status).inc()
 

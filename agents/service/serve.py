@@ -38,7 +38,7 @@ from ..runner import run_step
 from ..sla import log_result, sweep
 from . import sdnotify
 from .http import HealthState, HttpEndpoint, make_app
-from .jobs import JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
+from .jobs import CatchUp, JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
 from .leader import Leadership
 from .metrics import ServiceMetrics
 
@@ -91,7 +91,7 @@ class Service:
         if before != after:
             log.info("ledger migrated from=%s to=%s", before or "-", after)
         specs = build_jobs(self.registry, self.config)
-        self.idle = {s.id for s in specs if not has_targets(self.config, s.target_group)}
+        self.idle = {s.id for s in specs if not has_targets(self.config, s.check)}
         self.specs = {s.id: s for s in specs if s.id not in self.idle}
         for job_id in sorted(self.idle):
             spec = next(s for s in specs if s.id == job_id)
@@ -127,17 +127,22 @@ class Service:
             log.warning("marked interrupted runs=%s probe=%s", count, probe or "-")
         return count
 
+    def owed(self, session: Session, spec: JobSpec, now: datetime) -> tuple[BaseTrigger, CatchUp]:
+        """The job's trigger from `now`, and what a start at `now` owes it (asked of the ledger)."""
+        trigger = spec.trigger(self.zone, start=now)
+        last = last_accounted(session, spec, self.config.probe)
+        window = timedelta(hours=self.config.service.catch_up_hours)
+        return trigger, plan_catch_up(spec, trigger, last, now, window, self.zone)
+
     def plan(self, now: datetime) -> None:
         """Record the runs missed while stopped, and mark the catch-up runs owed."""
-        window = timedelta(hours=self.config.service.catch_up_hours)
         for spec in self.specs.values():
-            trigger = spec.trigger(self.zone, start=now)
-            self.triggers[spec.id] = trigger
             if not spec.enabled and spec.interval_s is not None:
+                self.triggers[spec.id] = spec.trigger(self.zone, start=now)
                 continue  # a disabled minutely check would write a skipped row a minute
             with Session(self.engine) as session, session.begin():
-                last = last_accounted(session, spec, self.config.probe)
-                plan = plan_catch_up(spec, trigger, last, now, window, self.zone)
+                trigger, plan = self.owed(session, spec, now)
+                self.triggers[spec.id] = trigger
                 for due, reason in plan.skipped:
                     # Stamped with the time it stands for, so the next start counts it as accounted.
                     self._skipped(session, spec, at=due, due=due, reason=reason, trigger="catch_up")
@@ -231,7 +236,7 @@ class Service:
         finally:
             self.running.pop(job_id, None)
             self.metrics.observe_run(
-                job_id, spec.sop_id, spec.step_no, spec.check, status, time.perf_counter() - started
+                spec.sop_id, spec.step_no, spec.check, status, time.perf_counter() - started
             )
             self.metrics.last_run.labels(job_id).set(time.time())
 
