@@ -18,7 +18,7 @@ import click
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from sop_registry.errors import InputError
 
-from . import cli_cases, texts
+from . import cli_cases, cli_report, texts
 from .cli_common import Context, _json_out, bad_input_exits
 
 if TYPE_CHECKING:
@@ -613,7 +613,7 @@ def _print_plan(service, lang: str) -> None:
         click.echo(f"{spec.id:<48} {spec.check:<15} {when:<22} {note}".rstrip())
 
 
-for _group in (cli_cases.case, cli_cases.maintenance, cli_cases.notify):
+for _group in (cli_cases.case, cli_cases.maintenance, cli_cases.notify, cli_report.report):
     cli.add_command(_group)
 
 

@@ -543,6 +543,55 @@ class HttpSettings(Strict):
         return parse_host_port(self.listen, 9120)
 
 
+class Smtp(Strict):
+    """The office's mail server for the weekly report: STARTTLS on 587 with a login, as most have."""
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: 587 starttls, 465 ssl, 25 none
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    sender: str = Field(min_length=3)  # From: "Sigap Diskominfo <sigap@kominfo.example.go.id>"
+    ca_file: Path | None = None  # the office's own CA, for a mail server with an internal certificate
+    timeout_s: float = Field(default=30, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class ReportSettings(Strict):
+    """The weekly report to the Kepala Bidang: which SOP it serves, who gets it, when it goes."""
+
+    # The monitoring SOP whose step 2 (report to the Kepala Bidang), step 3 (approval, "Disposisi") and
+    # step 4 (archive) the report is the output of.
+    sop: str = "kaltim-monitoring-website"
+    deliver_step: int = Field(default=2, ge=1)
+    approve_step: int = Field(default=3, ge=1)
+    archive_step: int = Field(default=4, ge=1)
+    language: Literal["id", "en"] | None = None  # default: office.language
+    recipients: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    cc: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    attach: list[Literal["pdf", "xlsx", "html"]] = Field(default_factory=lambda: ["pdf", "xlsx"])
+    smtp: Smtp | None = None
+    # `sigap serve` sends last week's report on this day, not before this office time, and (with
+    # after_crawl) once that morning's website crawl has finished, or wait_for_crawl_hours later.
+    auto_send: bool = True
+    send_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    send_after: time = time(7, 0)
+    after_crawl: bool = True
+    wait_for_crawl_hours: float = Field(default=4, ge=0)
+    retry_minutes: float = Field(default=30, gt=0)  # a failed send is tried again after this...
+    max_attempts: int = Field(default=5, ge=1)  # ...this many times a week
+    check_every_s: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _deliverable(self) -> ReportSettings:
+        if self.recipients and self.smtp is None:
+            raise ValueError("recipients given but no smtp server to send through (report.smtp)")
+        return self
+
+
 class ServiceSettings(Strict):
     """`sigap serve`: catch-up after downtime, stopping, the SLA clock's pace."""
 
@@ -571,6 +620,7 @@ class Config(Strict):
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
     http: HttpSettings = Field(default_factory=HttpSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
+    report: ReportSettings = Field(default_factory=ReportSettings)
 
     @field_validator("agents")
     @classmethod
@@ -634,6 +684,15 @@ class Config(Strict):
                 raise InputError(
                     f"{self.source_path}: cases.round_the_clock_sops[{i}]: unknown SOP id {sop_id!r}"
                 )
+        report = self.report
+        if report.sop not in registry.sops:
+            raise InputError(f"{self.source_path}: report.sop: unknown SOP id {report.sop!r}")
+        steps = {s.no for s in registry.sops[report.sop].steps}
+        for key in ("deliver_step", "approve_step", "archive_step"):
+            if getattr(report, key) not in steps:
+                raise InputError(
+                    f"{self.source_path}: report.{key}: {report.sop} has no step {getattr(report, key)}"
+                )
         for key in self.agents:
             sop_id, _, step = key.partition(":")
             if sop_id not in registry.sops:
@@ -663,6 +722,9 @@ def _resolve_paths(data: dict[str, Any], base: Path) -> None:
     office = data.get("office")
     if isinstance(office, dict) and "logo" in office:
         office["logo"] = fix(office["logo"])
+    smtp = (data.get("report") or {}).get("smtp") if isinstance(data.get("report"), dict) else None
+    if isinstance(smtp, dict) and smtp.get("ca_file"):
+        smtp["ca_file"] = fix(smtp["ca_file"])
 
 
 def read_servers_csv(path: Path) -> list[dict[str, Any]]:

@@ -131,6 +131,9 @@ def last_accounted(session: Session, spec: JobSpec, probe: str | None) -> dateti
     query = select(StepRun.started_at).where(
         StepRun.sop_id == spec.sop_id,
         StepRun.step_no == spec.step_no,
+        # Only this job's own check: the weekly report is recorded under the same SOP step (Kaltim
+        # step 2) and must not count as that Monday's crawl.
+        StepRun.agent == spec.check,
         StepRun.status != "running",
         or_(StepRun.reason.is_(None), and_(*[~StepRun.reason.startswith(p) for p in INCOMPLETE_REASONS])),
         StepRun.probe.is_(None) if probe is None else StepRun.probe == probe,

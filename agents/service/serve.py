@@ -36,6 +36,7 @@ from ..notify.service import drain
 from ..notify.worker import AppriseSender, Send
 from ..runner import run_step
 from ..sla import log_result, sweep
+from ..weekly_report import send_owed
 from . import sdnotify
 from .http import HealthState, HttpEndpoint, make_app
 from .jobs import CatchUp, JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
@@ -336,6 +337,19 @@ class Service:
         log_result(sweep(self.engine, self.config, self.registry, self.clock))
         self.metrics.sla_sweeps.inc()
 
+    async def _report(self) -> None:
+        """Last week's report, once it is owed (Monday after the crawl), made and sent by the leader.
+
+        In a thread: rendering the PDF takes seconds, and the event loop keeps probing links and
+        pinging the watchdog meanwhile."""
+        if not self.leadership.leading:
+            return
+        week = await asyncio.to_thread(
+            send_owed, self.config, self.registry, self.engine, self.clock(), self.clock
+        )
+        if week is not None:
+            log.info("weekly report done week=%s", week)
+
     async def _deliver(self) -> None:
         stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event)
         self.metrics.sent.inc(stats.sent)
@@ -382,6 +396,12 @@ class Service:
             asyncio.create_task(self._every(self.config.service.sla_every_s, self._sla, "sla sweep")),
             asyncio.create_task(self._every(self.config.notify.poll_s, self._deliver, "notify")),
         ]
+        if self.config.report.auto_send and self.config.report.recipients:
+            loops.append(
+                asyncio.create_task(
+                    self._every(self.config.report.check_every_s, self._report, "weekly report")
+                )
+            )
         interval = sdnotify.watchdog_interval_s()
         if interval:
             loops.append(asyncio.create_task(self._watchdog(interval)))

@@ -1,0 +1,88 @@
+"""Sending the weekly report by e-mail: the HTML as the body, the PDF and XLSX attached.
+
+Plain smtplib: the office's own mail server, STARTTLS (or implicit TLS) and a login. Apprise, which
+carries the case notifications, cannot attach files to an SMTP message from memory and would hide
+which recipients the server refused.
+"""
+
+from __future__ import annotations
+
+import smtplib
+import ssl
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+
+from sop_registry.errors import InputError
+
+_TYPES = {
+    ".pdf": ("application", "pdf"),
+    ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".html": ("text", "html"),
+}
+
+
+@dataclass(frozen=True)
+class Sent:
+    message_id: str
+    recipients: list[str]
+    refused: dict[str, str]  # recipient -> the server's answer, for those it would not take
+
+
+def compose(
+    sender: str,
+    to: list[str],
+    cc: list[str],
+    subject: str,
+    text: str,
+    body_html: str,
+    attachments: list[Path],
+) -> EmailMessage:
+    message = EmailMessage()
+    message["From"] = sender
+    message["To"] = ", ".join(to)
+    if cc:
+        message["Cc"] = ", ".join(cc)
+    message["Subject"] = subject
+    message["Date"] = formatdate(localtime=False)
+    domain = sender.rsplit("@", 1)[-1].strip("> ") or None
+    message["Message-ID"] = make_msgid("sigap-report", domain=domain)
+    message.set_content(text)
+    message.add_alternative(body_html, subtype="html")
+    for path in attachments:
+        main, sub = _TYPES.get(path.suffix, ("application", "octet-stream"))
+        message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)
+    return message
+
+
+def send(smtp: Any, message: EmailMessage, recipients: list[str]) -> Sent:
+    """Deliver through the configured server. Raises OSError/smtplib.SMTPException on failure."""
+    context = ssl.create_default_context(cafile=str(smtp.ca_file) if smtp.ca_file else None)
+    port = smtp.effective_port
+    if smtp.security == "ssl":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(smtp.host, port, timeout=smtp.timeout_s, context=context)
+    else:
+        client = smtplib.SMTP(smtp.host, port, timeout=smtp.timeout_s)
+    with client:
+        client.ehlo()
+        if smtp.security == "starttls":
+            if not client.has_extn("starttls"):
+                # Never send the login in the clear because the server forgot its TLS.
+                raise smtplib.SMTPNotSupportedError(f"{smtp.host}:{port} does not offer STARTTLS")
+            client.starttls(context=context)
+            client.ehlo()
+        if smtp.username:
+            if smtp.password is None:
+                raise InputError("report.smtp.password: needed with report.smtp.username")
+            client.login(smtp.username, smtp.password.get_secret_value())
+        refused = client.send_message(message, to_addrs=recipients)
+    return Sent(
+        str(message["Message-ID"]),
+        [r for r in recipients if r not in refused],
+        {
+            k: f"{code} {text.decode(errors='replace') if isinstance(text, bytes) else text}"
+            for k, (code, text) in refused.items()
+        },
+    )

@@ -1,0 +1,276 @@
+"""The weekly report as a workbook: one sheet per section, real dates and numbers in the cells.
+
+Dates are office time without a zone (spreadsheets have none) and the zone is named in the header;
+an unmeasured figure is an empty cell, never 0.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from openpyxl import Workbook
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from . import texts
+from .data import WeeklyReport
+from .fmt import Formatter
+
+_HEAD = Font(bold=True)
+_FILL = PatternFill("solid", fgColor="E3F2FD")
+_DATE = "dd/mm/yyyy hh:mm"
+_DAY = "dd/mm/yyyy"
+
+
+def _sheet(
+    book: Workbook, title: str, headers: list[str], rows: Iterable[list[Any]], formats: dict[int, str]
+) -> None:
+    sheet = book.create_sheet(title[:31])
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font, cell.fill = _HEAD, _FILL
+        cell.alignment = Alignment(wrap_text=True, vertical="top")
+    for line, row in enumerate(rows, start=2):
+        sheet.append(row)
+        for col, number_format in formats.items():
+            sheet.cell(row=line, column=col + 1).number_format = number_format
+    for i, header in enumerate(headers, start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = max(10, min(40, len(header) + 4))
+    sheet.freeze_panes = "A2"
+
+
+def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
+    t = texts.get(lang)
+    f = Formatter(lang, config.office.zone, config.office.zone_label)
+    local = f.local_naive
+    zone = f" ({config.office.zone_label})"
+    status, web_status, change = texts.STATUS[lang], texts.WEB_STATUS[lang], texts.CHANGE[lang]
+    book = Workbook()
+    summary = book.active
+    summary.title = t["summary"][:31]
+    for label, value in [
+        (t["title"], config.office.name),
+        (t["week"].format(n=report.week.number, year=report.week.year), str(report.week)),
+        (t["period"], f.range(report.week.monday, report.week.sunday)),
+        (t["generated"] + zone, local(report.generated_at)),
+    ]:
+        summary.append([label, value])
+    summary["B4"].number_format = _DATE
+    summary.append([])
+    from .render import tiles
+
+    for tile in tiles(report, f, t):
+        summary.append([tile["label"], tile["value"]])
+    summary.column_dimensions["A"].width = 36
+    summary.column_dimensions["B"].width = 40
+
+    _sheet(
+        book,
+        t["web"],
+        [
+            t["c_opd"],
+            t["c_site"],
+            t["c_status"],
+            t["c_latest"] + zone,
+            t["c_age"],
+            t["c_agenda"] + zone,
+            t["c_complete"],
+            t["c_change"],
+            t["c_stale"],
+            t["c_findings"],
+        ],
+        (
+            [
+                r.opd,
+                r.url,
+                web_status[r.status],
+                local(r.latest_published),
+                r.age_days,
+                local(r.agenda_updated),
+                r.completeness,
+                change[r.change],
+                r.weeks_stale if r.status is not None else None,
+                "; ".join(r.findings) or None,
+            ]
+            for r in report.web.rows
+        ),
+        {3: _DATE, 5: _DATE},
+    )
+    _sheet(
+        book,
+        t["links"],
+        [
+            t["c_opd"],
+            t["c_link"],
+            t["c_provider"],
+            "Kontrak unduh (Mbps)" if lang == "id" else "Contract down (Mbps)",
+            "Kontrak unggah (Mbps)" if lang == "id" else "Contract up (Mbps)",
+            t["c_samples"],
+            t["c_uptime"],
+            t["c_outages"],
+            t["c_downtime"] + " (s)",
+            t["c_mean"],
+            t["c_p95"],
+            t["c_p95_pct"],
+            t["c_under"],
+        ],
+        (
+            [
+                r.opd,
+                r.link_id,
+                r.provider,
+                r.contracted_down_mbps,
+                r.contracted_up_mbps,
+                r.samples,
+                r.uptime_pct,
+                len(r.outages) if r.samples else None,
+                r.down_time_s if r.samples else None,
+                r.down_mean_mbps,
+                r.down_p95_mbps,
+                r.down_p95_pct,
+                r.under_delivery,
+            ]
+            for r in report.links
+        ),
+        {6: "0.00", 9: "0.0", 10: "0.0", 11: "0.0"},
+    )
+    _sheet(
+        book,
+        t["outages"],
+        [t["c_opd"], t["c_link"], t["c_start"] + zone, t["c_end"] + zone, t["c_duration"] + " (s)"],
+        ([o.opd, o.link_id, local(o.start), local(o.end), o.duration_s] for o in report.outages),
+        {2: _DATE, 3: _DATE},
+    )
+    _sheet(
+        book,
+        "DNS",
+        [t["c_target"], t["c_opd"], t["c_problem"], t["c_status"], t["c_first"] + zone, t["c_fixed"] + zone],
+        (
+            [
+                r.target,
+                r.opd,
+                r.message_en if lang == "en" and r.message_en else r.message_id,
+                status[r.status],
+                local(r.first_seen),
+                local(r.fixed_at),
+            ]
+            for r in report.dns.rows
+        ),
+        {4: _DATE, 5: _DATE},
+    )
+    _sheet(
+        book,
+        t["certs"],
+        [t["c_target"], t["c_opd"], t["c_status"], t["c_days_left"], t["c_valid_until"], t["c_problem"]],
+        (
+            [
+                r.target,
+                r.opd,
+                status[r.status],
+                r.days_left,
+                r.not_after,
+                r.message_en if lang == "en" and r.message_en else r.message_id,
+            ]
+            for r in report.certs.rows
+        ),
+        {},
+    )
+    _sheet(
+        book,
+        t["c_case"],
+        [
+            t["c_case"],
+            t["c_sop"],
+            t["c_step"],
+            t["c_target"],
+            t["c_title"],
+            t["c_state"],
+            t["c_opened"] + zone,
+            t["c_closed"] + zone,
+            t["c_wait"] + " (s)",
+            t["c_breached"],
+        ],
+        (
+            [
+                c.id,
+                c.sop_id,
+                c.step_no,
+                c.target,
+                c.title,
+                texts.CASE_STATE[lang].get(c.state, c.state),
+                local(c.opened_at),
+                local(c.resolved_at or c.closed_at),
+                c.provider_wait_s,
+                ", ".join(str(s) for s in c.breached_steps) or None,
+            ]
+            for c in report.cases.rows
+        ),
+        {6: _DATE, 7: _DATE},
+    )
+    _sheet(
+        book,
+        "SLA",
+        [
+            t["c_sop"],
+            t["c_step"],
+            t["c_role"],
+            t["c_on_time"],
+            t["c_late"],
+            t["c_pending"],
+            t["c_compliance"],
+        ],
+        (
+            [r.sop_id, r.step_no, r.role, r.on_time, r.breached, r.pending, r.compliance_pct]
+            for r in report.cases.sla
+        ),
+        {6: "0.0"},
+    )
+    _sheet(
+        book,
+        t["steps"],
+        [
+            t["c_sop"],
+            t["c_step"],
+            t["c_agent"],
+            t["c_runs"],
+            t["c_done"],
+            t["c_skipped"],
+            t["c_errors"],
+            t["c_catch_up"],
+            t["c_last"] + zone,
+        ],
+        (
+            [
+                r.sop_id,
+                r.step_no,
+                texts.AGENT[lang].get(r.agent, r.agent),
+                r.runs,
+                r.done,
+                r.skipped,
+                r.errors,
+                r.catch_up,
+                local(r.last_at),
+            ]
+            for r in report.steps.rows
+        ),
+        {8: _DATE},
+    )
+    _sheet(
+        book,
+        t["missed"],
+        [t["c_sop"], t["c_step"], t["c_agent"], t["c_status"], t["c_due"] + zone, t["c_reason"]],
+        (
+            [
+                m.sop_id,
+                m.step_no,
+                texts.AGENT[lang].get(m.agent, m.agent),
+                m.status,
+                local(m.due_at or m.started_at),
+                texts.reason(m.reason, lang),
+            ]
+            for m in report.steps.missed
+        ),
+        {4: _DATE},
+    )
+    return book

@@ -1,0 +1,288 @@
+"""A ledger filled with one known week (2026-W47, 16-22 November 2026, WITA) for the report tests.
+
+Every figure the tests expect is worked out by hand in the comments next to the rows that make it.
+Step runs go through the ledger's own store functions; samples and cases are written as the agents
+and the case engine write them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from agents.config import Config
+from sop_registry.ledger.models import Case, CaseDeadline, Sample
+from sop_registry.ledger.store import FindingRecord, begin_step_run, finish_step_run, record_skipped
+
+WITA = ZoneInfo("Asia/Makassar")
+DINKES = "https://dinkes.kab.test/"
+DISDIK = "https://disdik.kab.test/"
+BAPPEDA = "https://bappeda.kab.test/"
+# Generated on the Monday after the week, after that Monday's 07:00 crawl.
+GENERATED = datetime(2026, 11, 23, 9, 0, tzinfo=WITA)
+
+
+def wita(*args: int) -> datetime:
+    return datetime(*args, tzinfo=WITA)
+
+
+def config_data(tmp_path, **extra) -> dict:
+    data = {
+        "office": {
+            "name": "Dinas Komunikasi dan Informatika Kabupaten Uji",
+            "short_name": "Diskominfo Uji",
+            "timezone": "Asia/Makassar",
+            "kepala_bidang": "Ir. Andi Basri",
+        },
+        "database": {"url": "sqlite:///unused.db"},
+        "state_dir": str(tmp_path / "state"),
+        "targets": {
+            "websites": [
+                {"id": "dinkes", "opd": "Dinas Kesehatan", "url": DINKES},
+                {"id": "disdik", "opd": "Dinas Pendidikan", "url": DISDIK},
+                {"id": "bappeda", "opd": "Bappeda", "url": BAPPEDA},  # never crawled: no data
+            ],
+            "links": [
+                {
+                    "id": "link-dinkes",
+                    "opd": "Dinas Kesehatan",
+                    "host": "127.0.0.1",
+                    "contracted_down_mbps": 50,
+                    "contracted_up_mbps": 20,
+                    "provider": "Telkom",
+                },
+                {  # no samples at all: no data, not 0 %
+                    "id": "link-disdik",
+                    "opd": "Dinas Pendidikan",
+                    "host": "127.0.0.2",
+                    "contracted_down_mbps": 100,
+                    "contracted_up_mbps": 100,
+                },
+            ],
+        },
+    }
+    for key, value in extra.items():
+        data[key] = {**data.get(key, {}), **value} if isinstance(value, dict) else value
+    return data
+
+
+def make_config(tmp_path, **extra) -> Config:
+    return Config.model_validate(config_data(tmp_path, **extra))
+
+
+def auto_step(registry, sop_id: str) -> int:
+    return next(s.no for s in registry[sop_id].steps if s.automation is not None)
+
+
+def _run(session, registry, sop_id, agent, at, findings=(), details=None, status=None, **kw):
+    run = begin_step_run(session, registry[sop_id], auto_step(registry, sop_id), started_at=at, agent=agent, **kw)
+    return finish_step_run(
+        session,
+        run,
+        finished_at=at + timedelta(minutes=2),
+        findings=findings,
+        status=status,
+        details=details,
+        summary=f"{agent} test run",
+    )
+
+
+def _site(url, opd, status, age, published, completeness=100.0):
+    return {
+        "site_id": url.split("//")[1].split(".")[0],
+        "opd": opd,
+        "url": url,
+        "status": status,
+        "latest_published": published.isoformat(),
+        "age_days": age,
+        "agenda_updated": (published - timedelta(days=2)).isoformat(),
+        "completeness_score": completeness,
+        "missing_sections": [] if completeness == 100.0 else ["agenda"],
+        "findings": [] if status == "ok" else [f"Berita terbaru {age} hari lalu"],
+    }
+
+
+def _stale(url, status, age):
+    return FindingRecord(
+        target=url,
+        status=status,
+        code="content_stale",
+        message_id=f"Berita terbaru {age} hari lalu",
+        observed={"value": age, "unit": "day"},
+    )
+
+
+def _fresh(url, age):
+    return FindingRecord(target=url, status="ok", code="content_fresh", message_id=f"segar ({age} hari)")
+
+
+def _crawl(session, registry, at, dinkes, disdik):
+    """One Monday crawl of the two sites (bappeda is configured but never crawled)."""
+    (d_status, d_age), (s_status, s_age) = dinkes, disdik
+    recap = [
+        _site(DINKES, "Dinas Kesehatan", d_status, d_age, at - timedelta(days=d_age), 80.0),
+        _site(DISDIK, "Dinas Pendidikan", s_status, s_age, at - timedelta(days=s_age)),
+    ]
+    findings = [
+        _stale(DINKES, d_status, d_age) if d_status != "ok" else _fresh(DINKES, d_age),
+        _stale(DISDIK, s_status, s_age) if s_status != "ok" else _fresh(DISDIK, s_age),
+    ]
+    _run(session, registry, "kaltim-monitoring-website", "web_freshness", at, findings, {"recap": recap})
+
+
+def fill_full_week(engine, registry) -> None:
+    with Session(engine) as s, s.begin():
+        # --- website crawls (Mondays 07:00) ----------------------------------------------------
+        # 9 Nov: dinkes stale 24 days (warn), disdik fresh.
+        _crawl(s, registry, wita(2026, 11, 9, 7, 0), ("warn", 24), ("ok", 1))
+        # 16 Nov: dinkes 31 days (crit), disdik 2 days (ok).
+        _crawl(s, registry, wita(2026, 11, 16, 7, 0), ("crit", 31), ("ok", 2))
+        # 23 Nov (closes W47): dinkes 38 days (crit; stale 3 crawls in a row, same as last week),
+        # disdik 9 days (warn; worse than last week, stale 1 week).
+        _crawl(s, registry, wita(2026, 11, 23, 7, 0), ("crit", 38), ("warn", 9))
+
+        # --- link availability: a sample every 10 minutes all week (1,008 samples) -----------
+        start = wita(2026, 11, 16, 0, 0)
+        rows = []
+        for i in range(7 * 24 * 6):
+            at = start + timedelta(minutes=10 * i)
+            # down Tue 17 Nov 10:00-11:20 (9 samples; up again 11:30: 90 min) and
+            # Sun 22 Nov 23:40, 23:50 (2 samples, still down at the end: 10 min so far)
+            down = wita(2026, 11, 17, 10, 0) <= at <= wita(2026, 11, 17, 11, 20) or at >= wita(
+                2026, 11, 22, 23, 40
+            )
+            rows.append({"series": "link:link-dinkes:up", "at": at, "value": 0.0 if down else 1.0})
+        # uptime = (1008 - 11) / 1008 = 98.909 %; Tuesday 135/144 = 93.75 %, Sunday 142/144 = 98.61 %
+        # download: hourly, 158 samples at 20 Mbps and 10 at 45 Mbps (168)
+        # mean = (158*20 + 10*45) / 168 = 21.488 Mbps; p95 = rank ceil(0.95*168) = 160 -> 45 Mbps = 90 %
+        for h in range(168):
+            at = start + timedelta(hours=h, minutes=5)
+            rows.append({"series": "bw:link-dinkes:down_bps", "at": at, "value": 45e6 if h >= 158 else 20e6})
+            rows.append({"series": "bw:link-dinkes:up_bps", "at": at, "value": 5e6})
+        # outside the week: must not count
+        rows.append({"series": "link:link-dinkes:up", "at": wita(2026, 11, 15, 23, 50), "value": 0.0})
+        rows.append({"series": "bw:link-dinkes:down_bps", "at": wita(2026, 11, 23, 0, 5), "value": 900e6})
+        s.execute(insert(Sample), rows)
+        for day in range(7):  # the link runs (evidence of the step; one a day is enough here)
+            _run(s, registry, "polman-15", "link", wita(2026, 11, 16 + day, 12, 0))
+        # one link run cut short by a crash, one SNMP poll with the under-delivery finding
+        interrupted = begin_step_run(
+            s, registry["polman-15"], auto_step(registry, "polman-15"), started_at=wita(2026, 11, 18, 3, 0), agent="link"
+        )
+        finish_step_run(
+            s, interrupted, finished_at=wita(2026, 11, 18, 3, 1), status="error", reason="interrupted: service stopped"
+        )
+        _run(
+            s,
+            registry,
+            "polman-13",
+            "snmp_bandwidth",
+            wita(2026, 11, 19, 10, 0),
+            [
+                FindingRecord(
+                    target="link-dinkes",
+                    status="crit",
+                    code="bw_under_delivery",
+                    message_id="Lalu lintas datar 20 Mbps, 40 % dari kontrak 50 Mbps",
+                )
+            ],
+        )
+
+        # --- DNS: Mon finds a wrong address and an orphan; Wed the address is fixed ----------
+        wrong = FindingRecord(
+            target="portal.kab.test",
+            status="crit",
+            code="dns_wrong_address",
+            message_id="portal.kab.test menunjuk 127.0.0.9, daftar IP: 127.0.0.10",
+            details={"opd": "Setda"},
+        )
+        orphan = FindingRecord(
+            target="lama.kab.test", status="warn", code="dns_orphan", message_id="lama.kab.test tidak ada di daftar IP"
+        )
+        ok = FindingRecord(target="www.kab.test", status="ok", code="dns_ok", message_id="sesuai")
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 16, 9, 0), [wrong, orphan, ok])
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 18, 9, 0), [orphan, ok])
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 20, 9, 0), [orphan, ok])
+        record_skipped(
+            s,
+            registry["polman-14"],
+            auto_step(registry, "polman-14"),
+            at=wita(2026, 11, 21, 9, 0),
+            due_at=wita(2026, 11, 21, 9, 0),
+            reason="terlewat: server mati",
+            agent="dns_ip",
+        )
+
+        # --- certificates: Thursday's check, one expiring in 12 days --------------------------
+        _run(
+            s,
+            registry,
+            "polman-19",
+            "tls_cert",
+            wita(2026, 11, 19, 6, 0),
+            [
+                FindingRecord(
+                    target="dinkes.kab.test:443",
+                    status="warn",
+                    code="cert_expiring",
+                    message_id="Sertifikat berlaku 12 hari lagi (sampai 2026-12-01)",
+                    observed={"days_left": 12},
+                    details={"opd": "Dinas Kesehatan", "not_after": "2026-12-01"},
+                ),
+                FindingRecord(
+                    target="www.kab.test:443",
+                    status="ok",
+                    code="cert_ok",
+                    message_id="Sertifikat berlaku 200 hari lagi",
+                    observed={"days_left": 200},
+                ),
+            ],
+        )
+
+        # --- cases -----------------------------------------------------------------------------
+        def case(target, opened, state, deadlines, resolved=None, closed=None, wait=0):
+            c = Case(
+                sop_id="polman-15",
+                step_no=1,
+                target=target,
+                sop_version="2019",
+                title=f"Gangguan jaringan {target}",
+                state=state,
+                current_step_no=1,
+                opened_at=opened,
+                updated_at=opened,
+                resolved_at=resolved,
+                closed_at=closed,
+                provider_wait_s=wait,
+                details={"provider": {"name": "Telkom"}},
+            )
+            c.deadlines = [
+                CaseDeadline(step_no=n, role="Teknisi Jaringan", due_at=due, done_at=done, breached_at=br)
+                for n, due, done, br in deadlines
+            ]
+            s.add(c)
+
+        # closed before the week: not in the report
+        case("link-old", wita(2026, 11, 11, 8, 0), "closed", [], wita(2026, 11, 11, 9), wita(2026, 11, 15, 9))
+        # opened before the week, still open: listed, its deadline (not this week) not judged
+        case("link-x", wita(2026, 11, 11, 8, 0), "acknowledged", [(1, wita(2026, 11, 11, 10), wita(2026, 11, 11, 9, 50), None)])
+        # Tuesday's outage: step 1 on time, step 2 late (breached), step 3 on time; 30 min waiting for Telkom
+        case(
+            "link-dinkes",
+            wita(2026, 11, 17, 10, 30),
+            "resolved",
+            [
+                (1, wita(2026, 11, 17, 10, 40), wita(2026, 11, 17, 10, 35), None),
+                (2, wita(2026, 11, 17, 10, 50), wita(2026, 11, 17, 11, 0), wita(2026, 11, 17, 10, 50)),
+                (3, wita(2026, 11, 17, 12, 0), wita(2026, 11, 17, 11, 30), None),
+            ],
+            resolved=wita(2026, 11, 17, 11, 35),
+            wait=1800,
+        )
+        # Thursday: nobody acted on step 1 (breached), still open at the end of the week
+        case("link-disdik", wita(2026, 11, 19, 9, 0), "open", [(1, wita(2026, 11, 19, 9, 30), None, wita(2026, 11, 19, 9, 30))])
+        # opened after the week ended: not in W47
+        case("link-y", wita(2026, 11, 23, 8, 0), "open", [(1, wita(2026, 11, 23, 8, 30), None, None)])
