@@ -138,8 +138,10 @@ def report_approve(obj: Context, week_text: str, by: str, note: str | None) -> N
         raise InputError("--by: empty name")
     with _ledger(obj) as (config, engine):
         week = _week(week_text, config, _now())
-        run = weekly_report.approve(config, obj.registry(), engine, week, by.strip(), _now(), note)
-        click.echo(f"{run.summary} (step run #{run.id})")
+        run_id, summary = weekly_report.approve(
+            config, obj.registry(), engine, week, by.strip(), _now(), note
+        )
+        click.echo(f"{summary} (step run #{run_id})")
 
 
 @report.command("list")

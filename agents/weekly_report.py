@@ -293,7 +293,7 @@ def _append_send(directory: Path, entry: dict[str, Any]) -> None:
 
 def approve(
     config: Config, registry: Registry, engine: Engine, week: Week, by: str, now: datetime, note: str | None
-) -> StepRun:
+) -> tuple[int, str]:
     """The Kepala Bidang's approval of the week's report: step 3, output "Disposisi"."""
     directory = archive_dir(config, week)
     if not read_meta(directory):
@@ -311,10 +311,11 @@ def approve(
             status="ok", summary=f"Laporan mingguan {week} disetujui oleh {by}", output_kind="disposisi",
             output_ref=str(directory), details={"week": str(week), "by": by, "note": note},
         )  # fmt: skip
+        recorded = (run.id, run.summary or "")
     meta = read_meta(directory)
     meta["approval"] = {"by": by, "at": now.isoformat(), "note": note}
     _write_meta(directory, meta)
-    return run
+    return recorded
 
 
 def archived(config: Config) -> list[dict[str, Any]]:

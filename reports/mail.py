@@ -76,7 +76,7 @@ def send(smtp: Any, message: EmailMessage, recipients: list[str]) -> Sent:
         if smtp.username:
             if smtp.password is None:
                 raise InputError("report.smtp.password: needed with report.smtp.username")
-            client.login(smtp.username, smtp.password.get_secret_value())
+            client.login(smtp.username, smtp.password.get_secret_value(), initial_response_ok=False)
         refused = client.send_message(message, to_addrs=recipients)
     return Sent(
         str(message["Message-ID"]),

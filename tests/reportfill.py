@@ -78,7 +78,9 @@ def auto_step(registry, sop_id: str) -> int:
 
 
 def _run(session, registry, sop_id, agent, at, findings=(), details=None, status=None, **kw):
-    run = begin_step_run(session, registry[sop_id], auto_step(registry, sop_id), started_at=at, agent=agent, **kw)
+    run = begin_step_run(
+        session, registry[sop_id], auto_step(registry, sop_id), started_at=at, agent=agent, **kw
+    )
     return finish_step_run(
         session,
         run,
@@ -170,10 +172,18 @@ def fill_full_week(engine, registry) -> None:
             _run(s, registry, "polman-15", "link", wita(2026, 11, 16 + day, 12, 0))
         # one link run cut short by a crash, one SNMP poll with the under-delivery finding
         interrupted = begin_step_run(
-            s, registry["polman-15"], auto_step(registry, "polman-15"), started_at=wita(2026, 11, 18, 3, 0), agent="link"
+            s,
+            registry["polman-15"],
+            auto_step(registry, "polman-15"),
+            started_at=wita(2026, 11, 18, 3, 0),
+            agent="link",
         )
         finish_step_run(
-            s, interrupted, finished_at=wita(2026, 11, 18, 3, 1), status="error", reason="interrupted: service stopped"
+            s,
+            interrupted,
+            finished_at=wita(2026, 11, 18, 3, 1),
+            status="error",
+            reason="interrupted: service stopped",
         )
         _run(
             s,
@@ -200,7 +210,10 @@ def fill_full_week(engine, registry) -> None:
             details={"opd": "Setda"},
         )
         orphan = FindingRecord(
-            target="lama.kab.test", status="warn", code="dns_orphan", message_id="lama.kab.test tidak ada di daftar IP"
+            target="lama.kab.test",
+            status="warn",
+            code="dns_orphan",
+            message_id="lama.kab.test tidak ada di daftar IP",
         )
         ok = FindingRecord(target="www.kab.test", status="ok", code="dns_ok", message_id="sesuai")
         _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 16, 9, 0), [wrong, orphan, ok])
@@ -268,7 +281,12 @@ def fill_full_week(engine, registry) -> None:
         # closed before the week: not in the report
         case("link-old", wita(2026, 11, 11, 8, 0), "closed", [], wita(2026, 11, 11, 9), wita(2026, 11, 15, 9))
         # opened before the week, still open: listed, its deadline (not this week) not judged
-        case("link-x", wita(2026, 11, 11, 8, 0), "acknowledged", [(1, wita(2026, 11, 11, 10), wita(2026, 11, 11, 9, 50), None)])
+        case(
+            "link-x",
+            wita(2026, 11, 11, 8, 0),
+            "acknowledged",
+            [(1, wita(2026, 11, 11, 10), wita(2026, 11, 11, 9, 50), None)],
+        )
         # Tuesday's outage: step 1 on time, step 2 late (breached), step 3 on time; 30 min waiting for Telkom
         case(
             "link-dinkes",
@@ -283,6 +301,11 @@ def fill_full_week(engine, registry) -> None:
             wait=1800,
         )
         # Thursday: nobody acted on step 1 (breached), still open at the end of the week
-        case("link-disdik", wita(2026, 11, 19, 9, 0), "open", [(1, wita(2026, 11, 19, 9, 30), None, wita(2026, 11, 19, 9, 30))])
+        case(
+            "link-disdik",
+            wita(2026, 11, 19, 9, 0),
+            "open",
+            [(1, wita(2026, 11, 19, 9, 30), None, wita(2026, 11, 19, 9, 30))],
+        )
         # opened after the week ended: not in W47
         case("link-y", wita(2026, 11, 23, 8, 0), "open", [(1, wita(2026, 11, 23, 8, 30), None, None)])

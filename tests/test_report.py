@@ -123,7 +123,9 @@ def test_full_week_figures_match_the_hand_computed_ones(full, tmp_path):
     by_code = {r.code: r for r in dns.rows}
     assert by_code["dns_wrong_address"].fixed_at == wita(2026, 11, 18, 9, 0)
     assert by_code["dns_wrong_address"].opd == "Setda"
-    assert by_code["dns_orphan"].fixed_at is None and by_code["dns_orphan"].last_seen == wita(2026, 11, 20, 9, 0)
+    assert by_code["dns_orphan"].fixed_at is None and by_code["dns_orphan"].last_seen == wita(
+        2026, 11, 20, 9, 0
+    )
 
     # certificates: the one expiring, not the healthy one
     assert report.certs.endpoints == 2
@@ -189,7 +191,9 @@ def test_a_new_install_without_targets_renders(empty, tmp_path, registry):
 
 
 def _pdf_text(path) -> str:
-    return subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    return subprocess.run(
+        ["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True
+    ).stdout
 
 
 @needs_poppler
@@ -228,7 +232,9 @@ def test_full_week_pdf_has_the_sections_and_numbers(full, tmp_path, registry):
     pages = [line for line in text.splitlines() if "Halaman" in line]
     assert pages and pages[0].strip().endswith(f"Halaman 1 dari {len(pages)}")
     # page 1 as a picture: the logo and the charts are drawn (not a blank page)
-    subprocess.run(["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True)
+    subprocess.run(
+        ["pdftoppm", "-png", "-r", "40", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "p")], check=True
+    )
     png = next(tmp_path.glob("p-*1.png"))
     colours = _colours(png)
     assert colours > 20, colours
@@ -277,7 +283,12 @@ def test_workbook_has_a_sheet_per_section_with_typed_cells(full, tmp_path, regis
     assert web.cell(2, 4).number_format == "dd/mm/yyyy hh:mm"
     assert isinstance(first[4], int | float) and first[4] == 38
     bappeda = [c.value for c in web[4]]
-    assert bappeda[0] == "Bappeda" and bappeda[2] == "tidak ada data" and bappeda[3] is None and bappeda[4] is None
+    assert (
+        bappeda[0] == "Bappeda"
+        and bappeda[2] == "tidak ada data"
+        and bappeda[3] is None
+        and bappeda[4] is None
+    )
     links = book["Ketersediaan dan Utilisasi Taut"]
     dk = [c.value for c in links[2]]
     assert dk[1] == "link-dinkes" and isinstance(dk[6], float) and dk[6] == pytest.approx(98.909, abs=1e-3)
@@ -306,7 +317,10 @@ def _png(path) -> None:
 
     header = struct.pack(">IIBBBBB", 64, 64, 8, 2, 0, 0, 0)
     path.write_bytes(
-        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
     )
 
 
