@@ -8,6 +8,7 @@ import os
 import ssl
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -170,7 +171,7 @@ def test_a_refused_login_is_recorded_as_an_error_run_and_nothing_is_sent(smtp, l
     settings["smtp"]["password"] = "salah"
     config = make_config(tmp_path, report=settings)
     weekly_report.produce(config, registry, ledger, W47, GENERATED, formats=("html", "pdf", "xlsx"))
-    with pytest.raises(Exception, match="535|Authentication"):
+    with pytest.raises(Exception, match=r"535|Authentication"):
         weekly_report.deliver(config, registry, ledger, W47, GENERATED)
     assert smtp.box.messages == []
     delivered = [r for r in _runs(ledger, 2) if r.agent == "weekly_report"]
@@ -245,8 +246,9 @@ def test_the_service_sends_last_weeks_report_once_after_mondays_crawl(smtp, tmp_
     assert tick() is None  # nor on Tuesday
     assert len(smtp.box.messages) == 1
     # The report's own step-2 run does not count as a crawl for the crawl job's catch-up.
-    spec = JobSpec("kaltim-monitoring-website:2:websites", "kaltim-monitoring-website", 2, "web_freshness",
-                   "websites", registry["kaltim-monitoring-website"].step(2).automation.schedule, True)  # fmt: skip
+    sop = "kaltim-monitoring-website"
+    schedule = registry[sop].step(2).automation.schedule
+    spec = JobSpec(f"{sop}:2:websites", sop, 2, "web_freshness", "websites", schedule, True)
     with Session(engine) as s:
         assert last_accounted(s, spec, None) == wita(2026, 11, 23, 7, 0)
     engine.dispose()
@@ -373,10 +375,41 @@ def test_bad_report_arguments_exit_2_with_one_line(tmp_path, args, message):
 def test_a_send_that_fails_exits_1_and_keeps_the_report(tmp_path):
     data = config_data(tmp_path)
     data["database"] = {"url": f"sqlite:///{tmp_path / 'cli.db'}"}
-    data["report"] = {"recipients": ["kabid@kab.test"],
-                      "smtp": {"host": "127.0.0.1", "port": free_port(), "sender": "s@kab.test", "timeout_s": 2}}  # fmt: skip
+    smtp = {"host": "127.0.0.1", "port": free_port(), "sender": "s@kab.test", "timeout_s": 2}
+    data["report"] = {"recipients": ["kabid@kab.test"], "smtp": smtp}
     path = tmp_path / "sigap.yaml"
     path.write_text(yaml.safe_dump(data))
     result = sigap(path, "report", "weekly", "--week", "2026-W46", "--send")
     assert result.returncode == 1 and "report 2026-W46 not sent" in result.stderr
     assert (tmp_path / "state" / "reports" / "2026-W46" / "laporan-mingguan-2026-W46.pdf").is_file()
+
+
+def test_sigap_serve_sends_the_owed_report_on_its_own(smtp, tmp_path):
+    """A real `sigap serve`: last week's report is owed (send_after Monday 00:00 has passed, every day
+    of the week), no websites to wait for; the leader makes it and the mail arrives, once."""
+    from .test_serve import Serve, wait_for
+
+    http_port = free_port()
+    data = config_data(tmp_path)
+    data["database"] = {"url": f"sqlite:///{tmp_path / 'serve.db'}"}
+    data["targets"] = {"links": [data["targets"]["links"][0] | {"method": "tcp", "port": http_port}]}
+    data["http"] = {"listen": f"127.0.0.1:{http_port}"}
+    data["service"] = {"stop_timeout_s": 3, "leader_retry_s": 0.5}
+    data["report"] = report_settings(smtp, send_after="00:00", check_every_s=0.5)
+    config = tmp_path / "sigap.yaml"
+    config.write_text(yaml.safe_dump(data, allow_unicode=True))
+    serve = Serve(config, http_port, tmp_path / "serve.log")
+    try:
+        serve.wait_healthy()
+        wait_for(lambda: smtp.box.messages, 60, "the weekly report by mail")
+        time.sleep(2)  # a few more checks: it must not be sent twice
+        assert serve.term() < 10
+    finally:
+        serve.cleanup()
+    assert len(smtp.box.messages) == 1, serve.log.read_text()[-2000:]
+    week = str(Week.previous_of(datetime.now(UTC), wita(2026, 1, 1).tzinfo))
+    engine = connect(data["database"]["url"])
+    delivered = [r for r in _runs(engine, 2) if r.agent == "weekly_report"]
+    assert [(r.status, r.trigger, r.details["week"]) for r in delivered] == [("ok", "scheduled", week)]
+    engine.dispose()
+    assert "weekly report done week=" + week in serve.log.read_text()
