@@ -48,6 +48,11 @@ class Context:
         return self._registry
 
     @property
+    def lang_option(self) -> str | None:
+        """--lang as given (None: let the config decide)."""
+        return self._lang
+
+    @property
     def lang(self) -> str:
         if self._lang:
             return self._lang

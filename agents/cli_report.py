@@ -74,7 +74,9 @@ def report_weekly(
             needed = tuple(dict.fromkeys([*formats, "html", *config.report.attach]))
             if config.report.smtp is None:
                 raise InputError("--send: no report.smtp in the config")
-        produced = weekly_report.produce(config, registry, engine, week, now, formats=needed, lang=obj._lang)
+        produced = weekly_report.produce(
+            config, registry, engine, week, now, formats=needed, lang=obj.lang_option
+        )
         files = {k: v for k, v in produced.files.items() if k in formats}
         if out_dir is not None:
             try:

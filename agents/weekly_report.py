@@ -378,14 +378,34 @@ def _crawled(session: Session, since: datetime) -> bool:
     return bool(statuses) and "running" not in statuses and any(s in data.DONE for s in statuses)
 
 
-def send_owed(config: Config, registry: Registry, engine: Engine, now: datetime, clock: Any) -> Week | None:
-    """The service's job: make, archive and send last week's report when it is owed."""
+def owed_week(config: Config, engine: Engine, now: datetime) -> Week | None:
     with Session(engine) as session:
-        week = owed(session, config, now)
-    if week is None:
-        return None
-    produce(config, registry, engine, week, now, trigger="scheduled", clock=clock)
+        return owed(session, config, now)
+
+
+def make_and_send(config: Config, registry: Registry, engine: Engine, week: Week, clock: Any) -> None:
+    """Make, archive and send `week`'s report as the service does (trigger `scheduled`)."""
+    produce(config, registry, engine, week, clock(), trigger="scheduled", clock=clock)
     # A failure is recorded as an error run and tried again after report.retry_minutes.
     with contextlib.suppress(OSError, smtplib.SMTPException):
         deliver(config, registry, engine, week, clock(), trigger="scheduled")
+
+
+def send_owed(config: Config, registry: Registry, engine: Engine, now: datetime, clock: Any) -> Week | None:
+    """Last week's report, made and sent here and now if it is owed."""
+    week = owed_week(config, engine, now)
+    if week is not None:
+        make_and_send(config, registry, engine, week, clock)
     return week
+
+
+def make_and_send_in_child(config: Config, registry: Registry, week_text: str) -> None:
+    """The service's way: in a process of its own (spawned), so WeasyPrint's few hundred MiB for a
+    long PDF go back to the system when it ends instead of staying in the service's heap."""
+    from sop_registry.ledger import connect
+
+    engine = connect(config.database_url())
+    try:
+        make_and_send(config, registry, engine, Week.parse(week_text), lambda: datetime.now(UTC))
+    finally:
+        engine.dispose()

@@ -560,6 +560,8 @@ def case_section(session: Session, start: datetime, end: datetime, now: datetime
     sla: dict[tuple[str, int], SlaRow] = {}
     for case in cases:
         finished = case.resolved_at or case.closed_at
+        if finished is not None and finished < start:
+            continue  # resolved before the week, only closed (made final) during it: nothing happened
         wait = float(case.provider_wait_s or 0)
         if case.paused_at is not None and case.paused_at < cut:
             wait += (cut - case.paused_at).total_seconds()  # still waiting at the end of the week

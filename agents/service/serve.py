@@ -13,9 +13,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import multiprocessing
 import signal
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -36,7 +38,7 @@ from ..notify.service import drain
 from ..notify.worker import AppriseSender, Send
 from ..runner import run_step
 from ..sla import log_result, sweep
-from ..weekly_report import send_owed
+from ..weekly_report import make_and_send_in_child, owed_week
 from . import sdnotify
 from .http import HealthState, HttpEndpoint, make_app
 from .jobs import CatchUp, JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
@@ -340,15 +342,21 @@ class Service:
     async def _report(self) -> None:
         """Last week's report, once it is owed (Monday after the crawl), made and sent by the leader.
 
-        In a thread: rendering the PDF takes seconds, and the event loop keeps probing links and
-        pinging the watchdog meanwhile."""
+        Made in a spawned process: the event loop keeps probing links and pinging the watchdog while
+        the PDF renders, and WeasyPrint's few hundred MiB for a long report go back to the system
+        when it ends rather than staying in the service's heap (bench_report.py)."""
         if not self.leadership.leading:
             return
-        week = await asyncio.to_thread(
-            send_owed, self.config, self.registry, self.engine, self.clock(), self.clock
-        )
-        if week is not None:
-            log.info("weekly report done week=%s", week)
+        week = await asyncio.to_thread(owed_week, self.config, self.engine, self.clock())
+        if week is None:
+            return
+        log.info("weekly report owed week=%s", week)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
+            await asyncio.get_running_loop().run_in_executor(
+                pool, make_and_send_in_child, self.config, self.registry, str(week)
+            )
+        log.info("weekly report done week=%s", week)
 
     async def _deliver(self) -> None:
         stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event)
