@@ -369,7 +369,7 @@ def owed(session: Session, config: Config, now: datetime) -> Week | None:
 
 def _crawled(session: Session, since: datetime) -> bool:
     """Has the send day's website crawl finished (none still running)?"""
-    day_start = datetime.combine(since.astimezone(since.tzinfo).date(), time(0), since.tzinfo).astimezone(UTC)
+    day_start = datetime.combine(since.date(), time(0), since.tzinfo).astimezone(UTC)  # office midnight
     statuses = list(
         session.scalars(
             select(StepRun.status).where(StepRun.agent == "web_freshness", StepRun.started_at >= day_start)
