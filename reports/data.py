@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from sop_registry.ledger.models import Case, Finding, Sample, StepRun
-from sop_registry.ledger.series import summarise
+from sop_registry.ledger.series import summarise, summary_of
 
 from .period import Week
 
@@ -417,7 +417,9 @@ def link_rows(session: Session, config: Any, week: Week, start: datetime, end: d
         row.daily_uptime = [
             (m * 100 if (m := _mean(by_day.get(d, []))) is not None else None) for d in week.days()
         ]
-        down = summarise(session, f"bw:{link.id}:down_bps", start, end)
+        # Read once: the week's summary and the 6-hour buckets of the chart come from the same rows.
+        down_values = _values(session, f"bw:{link.id}:down_bps", start, end)
+        down = summary_of(f"bw:{link.id}:down_bps", [v for _, v in down_values])
         up = summarise(session, f"bw:{link.id}:up_bps", start, end)
         row.bw_samples = down.count
         row.down_mean_mbps, row.down_p95_mbps, row.down_peak_mbps = (
@@ -427,7 +429,7 @@ def link_rows(session: Session, config: Any, week: Week, start: datetime, end: d
         )
         row.up_mean_mbps, row.up_p95_mbps = _mbps(up.mean), _mbps(up.p95)
         buckets: dict[int, list[float]] = defaultdict(list)
-        for at, value in _values(session, f"bw:{link.id}:down_bps", start, end):
+        for at, value in down_values:
             buckets[int((at - start).total_seconds() // (BUCKET_HOURS * 3600))].append(value)
         row.util_buckets = [
             _pct(_mbps(_mean(buckets.get(i, []))), link.contracted_down_mbps)

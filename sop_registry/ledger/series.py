@@ -43,6 +43,11 @@ def summarise(session: Session, series: str, start: datetime, end: datetime, q: 
             select(Sample.value).where(Sample.series == series, Sample.at >= start, Sample.at < end)
         )
     )
+    return summary_of(series, values, q)
+
+
+def summary_of(series: str, values: Sequence[float], q: float = 95) -> SeriesSummary:
+    """The same summary of values already read (a caller that also needs the times reads once)."""
     return SeriesSummary(
         series,
         len(values),
