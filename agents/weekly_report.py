@@ -21,7 +21,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from reports import data, mail, render
-from reports.fmt import Formatter
 from reports.period import Week
 from reports.texts import get as report_texts
 from sop_registry.errors import InputError
@@ -45,7 +44,6 @@ class Produced:
     week: Week
     directory: Path
     files: dict[str, Path]
-    report: data.WeeklyReport
     lang: str
 
 
@@ -165,6 +163,8 @@ def produce(
             "generated_at": now.isoformat(),
             "language": lang,
             "files": sorted({*meta.get("files", []), *(p.name for p in files.values())}),
+            # The summary as made: a re-send's text part says what its attachments say.
+            "summary": render.tiles(report, render.formatter(config, lang), report_texts(lang)),
         }
     )
     meta.setdefault("sends", [])
@@ -187,24 +187,22 @@ def produce(
             details={"week": str(week), "files": [p.name for p in files.values()]},
         )
     log.info("report archived week=%s dir=%s formats=%s", week, directory, ",".join(formats))
-    return Produced(week, directory, files, report, lang)
+    return Produced(week, directory, files, lang)
 
 
 def subject(config: Config, week: Week, lang: str) -> str:
     t = report_texts(lang)
-    f = Formatter(lang, config.office.zone, config.office.zone_label)
+    f = render.formatter(config, lang)
     label = t["week"].format(n=week.number, year=week.year)
     office = config.office.short_name or config.office.name
     return f"{t['title']} — {label} ({f.range(week.monday, week.sunday)}) — {office}"
 
 
-def _text_body(produced: Produced, config: Config) -> str:
-    t = report_texts(produced.lang)
-    f = Formatter(produced.lang, config.office.zone, config.office.zone_label)
-    lines = [subject(config, produced.week, produced.lang), ""]
-    lines += [f"- {tile['label']}: {tile['value']}" for tile in render.tiles(produced.report, f, t)]
-    attached = ", ".join(sorted(p.name for k, p in produced.files.items() if k in config.report.attach))
-    lines += ["", attached]
+def _text_body(config: Config, week: Week, lang: str, meta: dict[str, Any], attachments: list[Path]) -> str:
+    """The plain-text part: the subject, the summary stored when the report was made, the files."""
+    lines = [subject(config, week, lang), ""]
+    lines += [f"- {tile['label']}: {tile['value']}" for tile in meta.get("summary", [])]
+    lines += ["", ", ".join(sorted(p.name for p in attachments))]
     return "\n".join(lines)
 
 
@@ -241,18 +239,13 @@ def deliver(
         raise InputError(
             f"{missing[0]}: missing from the archive; make it again with 'sigap report weekly --week {week}'"
         )
-    with Session(engine) as session:
-        report = data.build(session, config, week, datetime.fromisoformat(meta["generated_at"]))
-    produced = Produced(
-        week, directory, {"html": html_path, **{p.suffix[1:]: p for p in attachments}}, report, lang
-    )
     cc = [] if to else list(settings.cc)
     message = mail.compose(
         settings.smtp.sender,
         recipients,
         cc,
         subject(config, week, lang),
-        _text_body(produced, config),
+        _text_body(config, week, lang, meta, attachments),
         html_path.read_text(encoding="utf-8"),
         attachments,
     )

@@ -15,7 +15,7 @@ from openpyxl.utils import get_column_letter
 
 from . import texts
 from .data import WeeklyReport
-from .fmt import Formatter
+from .render import formatter, tiles
 
 _HEAD = Font(bold=True)
 _FILL = PatternFill("solid", fgColor="E3F2FD")
@@ -42,7 +42,7 @@ def _sheet(
 
 def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
     t = texts.get(lang)
-    f = Formatter(lang, config.office.zone, config.office.zone_label)
+    f = formatter(config, lang)
     local = f.local_naive
     zone = f" ({config.office.zone_label})"
     status, web_status, change = texts.STATUS[lang], texts.WEB_STATUS[lang], texts.CHANGE[lang]
@@ -58,8 +58,6 @@ def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
         summary.append([label, value])
     summary["B4"].number_format = _DATE
     summary.append([])
-    from .render import tiles
-
     for tile in tiles(report, f, t):
         summary.append([tile["label"], tile["value"]])
     summary.column_dimensions["A"].width = 36
