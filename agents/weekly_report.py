@@ -384,14 +384,6 @@ def make_and_send(config: Config, registry: Registry, engine: Engine, week: Week
         deliver(config, registry, engine, week, clock(), trigger="scheduled")
 
 
-def send_owed(config: Config, registry: Registry, engine: Engine, now: datetime, clock: Any) -> Week | None:
-    """Last week's report, made and sent here and now if it is owed."""
-    week = owed_week(config, engine, now)
-    if week is not None:
-        make_and_send(config, registry, engine, week, clock)
-    return week
-
-
 def make_and_send_in_child(config: Config, registry: Registry, week_text: str) -> None:
     """The service's way: in a process of its own (spawned), so WeasyPrint's few hundred MiB for a
     long PDF go back to the system when it ends instead of staying in the service's heap."""

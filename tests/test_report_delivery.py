@@ -219,6 +219,15 @@ def _crawl(engine, registry, at, status="ok"):
             )
 
 
+def service_tick(config, registry, engine, now):
+    """One check of the service's report loop at `now`, in this process with the clock stopped there
+    (`sigap serve` makes the report in a spawned process; the last test runs that)."""
+    week = weekly_report.owed_week(config, engine, now)
+    if week is not None:
+        weekly_report.make_and_send(config, registry, engine, week, lambda: now)
+    return week
+
+
 def test_the_service_sends_last_weeks_report_once_after_mondays_crawl(smtp, tmp_path, registry):
     engine = connect(f"sqlite:///{tmp_path / 'svc.db'}")
     upgrade(engine)
@@ -226,7 +235,7 @@ def test_the_service_sends_last_weeks_report_once_after_mondays_crawl(smtp, tmp_
     clock = {"now": wita(2026, 11, 23, 6, 59)}
 
     def tick():
-        return weekly_report.send_owed(config, registry, engine, clock["now"], lambda: clock["now"])
+        return service_tick(config, registry, engine, clock["now"])
 
     assert tick() is None  # before Monday 07:00
     clock["now"] = wita(2026, 11, 23, 7, 1)
@@ -268,7 +277,7 @@ def test_the_service_retries_a_failed_send_after_the_wait_then_gives_up(tmp_path
     at = {"now": wita(2026, 11, 23, 7, 5)}
 
     def tick():
-        return weekly_report.send_owed(config, registry, engine, at["now"], lambda: at["now"])
+        return service_tick(config, registry, engine, at["now"])
 
     assert tick() == W47  # tried, failed, recorded
     at["now"] += timedelta(minutes=10)
