@@ -572,15 +572,16 @@ def case_section(session: Session, start: datetime, end: datetime, now: datetime
             if d.due_at is None:
                 continue  # a step without a time standard is not judged
             in_week = start <= d.due_at < end or (d.done_at is not None and start <= d.done_at < end)
-            late = d.breached_at is not None or (d.done_at or cut) > d.due_at
-            if late and d.due_at < cut:
+            # Missed: due before the cut, and breached or done (or still not done) after the due time.
+            missed = d.due_at < cut and (d.breached_at is not None or (d.done_at or cut) > d.due_at)
+            if missed:
                 breached_steps.append(d.step_no)
             if not in_week:
                 continue
             row = sla.setdefault((case.sop_id, d.step_no), SlaRow(case.sop_id, d.step_no, d.role))
             if d.done_at is not None and d.done_at <= d.due_at and d.breached_at is None:
                 row.on_time += 1
-            elif late and d.due_at < cut:
+            elif missed:
                 row.breached += 1
             else:
                 row.pending += 1
