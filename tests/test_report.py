@@ -18,7 +18,7 @@ from sop_registry.errors import InputError
 from sop_registry.ledger import connect, upgrade
 from sop_registry.loader import load_registry
 
-from .reportfill import BAPPEDA, DINKES, DISDIK, GENERATED, fill_full_week, make_config, wita
+from .reportfill import BAPPEDA, DINKES, DISDIK, GENERATED, WITA, fill_full_week, make_config, wita
 
 W47 = Week(2026, 47)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -57,19 +57,13 @@ def build(engine, config, now=GENERATED, week=W47):
 def test_week_parsing_and_bounds_in_office_time():
     week = Week.parse("2026-W47")
     assert (week.monday.isoformat(), week.sunday.isoformat()) == ("2026-11-16", "2026-11-22")
-    start, end = week.bounds(make_config_zone())
+    start, end = week.bounds(WITA)
     assert start == wita(2026, 11, 16, 0, 0) and end == wita(2026, 11, 23, 0, 0)
     assert str(Week.parse("2026-W1")) == "2026-W01"
-    assert Week.previous_of(wita(2026, 11, 23, 8, 0), make_config_zone()) == W47
+    assert Week.previous_of(wita(2026, 11, 23, 8, 0), WITA) == W47
     for bad in ("2026-47", "2026-W54", "W47"):
         with pytest.raises(InputError, match="--week"):
             Week.parse(bad)
-
-
-def make_config_zone():
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Asia/Makassar")
 
 
 # --- figures from a full week -------------------------------------------------------------------

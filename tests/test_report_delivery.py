@@ -4,10 +4,7 @@ STARTTLS with a test CA, AUTH LOGIN), the ledger as the record of every step."""
 from __future__ import annotations
 
 import json
-import os
 import ssl
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -30,10 +27,10 @@ from sop_registry.loader import load_registry
 
 from .netservers import free_port
 from .receivers import Mailbox
-from .reportfill import GENERATED, config_data, fill_full_week, make_config, wita
+from .reportfill import GENERATED, WITA, config_data, fill_full_week, make_config, wita
+from .test_notify_delivery import sigap
 from .tlsserver import Issuer, pem
 
-REPO = Path(__file__).resolve().parents[1]
 W47 = Week(2026, 47)
 USER, PASSWORD = "sigap", "rahasia-smtp"
 
@@ -304,21 +301,9 @@ def _write_config(tmp_path, smtp: SmtpServer | None) -> Path:
     return path
 
 
-def sigap(config: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in {"SIGAP_CONFIG", "SIGAP_STATE_DIR"}}
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        env=env,
-    )
-
-
 def test_report_commands_make_send_approve_list_and_resend(smtp, tmp_path):
     config = _write_config(tmp_path, smtp)
-    week = str(Week.previous_of(datetime.now(UTC), wita(2026, 1, 1).tzinfo))
+    week = str(Week.previous_of(datetime.now(UTC), WITA))
     out = tmp_path / "out"
     made = sigap(config, "report", "weekly", "--format", "pdf,xlsx", "--out", str(out), "--send", "--json")
     assert made.returncode == 0, made.stderr
@@ -416,7 +401,7 @@ def test_sigap_serve_sends_the_owed_report_on_its_own(smtp, tmp_path):
     finally:
         serve.cleanup()
     assert len(smtp.box.messages) == 1, serve.log.read_text()[-2000:]
-    week = str(Week.previous_of(datetime.now(UTC), wita(2026, 1, 1).tzinfo))
+    week = str(Week.previous_of(datetime.now(UTC), WITA))
     engine = connect(data["database"]["url"])
     delivered = [r for r in _runs(engine, 2) if r.agent == "weekly_report"]
     assert [(r.status, r.trigger, r.details["week"]) for r in delivered] == [("ok", "scheduled", week)]
