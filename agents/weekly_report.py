@@ -69,10 +69,16 @@ def read_meta(directory: Path) -> dict[str, Any]:
         raise InputError(f"{path}: unreadable report record: {exc}") from None
 
 
+def _write_atomic(path: Path, content: bytes) -> None:
+    """Never a half-written report or record after a crash: write beside it, then rename over it."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_bytes(content)
+    tmp.replace(path)
+
+
 def _write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    tmp = directory / (_META + ".tmp")
-    tmp.write_text(json.dumps(meta, ensure_ascii=False, indent=2, default=str), encoding="utf-8")
-    tmp.replace(directory / _META)  # never a half-written record after a crash
+    text = json.dumps(meta, ensure_ascii=False, indent=2, default=str)
+    _write_atomic(directory / _META, text.encode("utf-8"))
 
 
 def _week_runs(session: Session, config: Config, step_no: int, agent: str, week: Week) -> list[StepRun]:
@@ -152,9 +158,7 @@ def produce(
     }
     for fmt in formats:
         path = directory / file_name(week, fmt)
-        tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_bytes(contents[fmt]())
-        tmp.replace(path)
+        _write_atomic(path, contents[fmt]())
         files[fmt] = path
     meta = read_meta(directory)
     meta.update(
