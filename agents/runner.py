@@ -9,21 +9,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
 from checks.finding import worst
-from checks.link import LinkSettings
-from checks.snmp import SnmpSettings
-from checks.tls import TlsThresholds
-from checks.web import Thresholds
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import open_or_update, record_good
 from sop_registry.ledger.models import OPEN_CASE_STATES, Case, CheckState, Sample, StepRun
@@ -31,51 +26,23 @@ from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry, load_registry
 from sop_registry.schema import Automation, Schedule, Sop
 
-from . import dns_agent, link_agent, snmp_agent, tls_agent, web_agent
+from . import kinds
 from .config import Config
+from .config.layers import SOP, Layer, defaults
+from .kinds import RunContext
 from .notify.outbox import Alert, enqueue, roles_for
 from .outcome import AgentOutcome
 
 log = logging.getLogger("sigap.runner")
 
 
-class NoThresholds(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-@dataclass(frozen=True)
-class Agent:
-    run: Callable[..., Awaitable[AgentOutcome]]  # (config, automation, override, now, output_path, *, memory)
-    thresholds: type[BaseModel]  # what the SOP binding's `thresholds` must fit (empty model: none)
-    # Has this instance anything to check? Asked of the agent's own target selection (probe labels,
-    # links without a host, http sites for TLS), so the service never schedules an empty job.
-    has_work: Callable[[Config], bool]
-
-
-# Check kind (the `automation.check` of an SOP step) -> the agent that performs it: one registry.
-AGENTS: dict[str, Agent] = {
-    "web_freshness": Agent(web_agent.run, Thresholds, lambda c: bool(web_agent.site_specs(c, None, {}))),
-    "dns_ip": Agent(
-        dns_agent.run,
-        NoThresholds,
-        # without the zones' servers there is nobody to ask
-        lambda c: bool(c.dns.nameservers) and bool(dns_agent.inventory(c.targets.servers, c.probe)),
-    ),
-    "tls_cert": Agent(tls_agent.run, TlsThresholds, lambda c: bool(tls_agent.targets(c, None, {}))),
-    "link": Agent(link_agent.run, LinkSettings, lambda c: bool(link_agent.link_targets(c))),
-    "snmp_bandwidth": Agent(snmp_agent.run, SnmpSettings, lambda c: bool(snmp_agent.devices(c))),
-}
-
-
 def check_binding(sop_id: str, step_no: int, automation: Automation) -> None:
-    """A step's automation must name a known agent and limits that agent understands."""
+    """A step's automation must name a known kind and limits that kind understands."""
     where = f"{sop_id} step {step_no}: automation"
-    if automation.check not in AGENTS:
-        raise InputError(f"{where}.check: unknown check {automation.check!r} (known: {', '.join(AGENTS)})")
-    try:
-        AGENTS[automation.check].thresholds(**automation.thresholds)
-    except ValidationError as exc:
-        raise InputError(f"{where}.thresholds: {exc.errors()[0]['msg']}") from None
+    spec = kinds.get(automation.check, f"{where}.check")
+    defaults(spec.settings).over(
+        [Layer(SOP, dict(automation.thresholds), f"{where}.thresholds")]
+    ).settings(f"{where}.thresholds")
 
 
 @dataclass(frozen=True)
@@ -120,22 +87,21 @@ def resolve_step(registry: Registry, sop_id: str, step_no: int | None) -> tuple[
 
 @dataclass(frozen=True)
 class Override:
-    """The config's `agents` entries for one step: the SOP's, then the step's own, which wins."""
+    """The config's `agents` entries for one step: the SOP's, then the step's own, which wins.
+    (Their `thresholds` are a layer of the kind's settings: `KindSpec.layered`.)"""
 
     enabled: bool
-    thresholds: dict[str, Any]
     schedule: Schedule | None
 
 
 def step_override(config: Config, sop_id: str, step_no: int) -> Override:
-    enabled, thresholds, schedule = True, {}, None
+    enabled, schedule = True, None
     for key in (sop_id, f"{sop_id}:{step_no}"):  # the step's own entry wins over the SOP's
         entry = config.agents.get(key)
         if entry is not None:
             enabled = entry.enabled
-            thresholds.update(entry.thresholds)
             schedule = entry.schedule or schedule
-    return Override(enabled, thresholds, schedule)
+    return Override(enabled, schedule)
 
 
 def output_path(config: Config, sop_id: str, step_no: int, at: datetime) -> Path:
@@ -152,89 +118,97 @@ async def run_step(
     trigger: str = "manual",
     due_at: datetime | None = None,
     registry: Registry | None = None,
-    agent_kwargs: dict[str, Any] | None = None,
+    resources: dict[str, Any] | None = None,
     observe: Callable[[str, AgentOutcome], None] | None = None,
+    shared: Sequence[tuple[Sop, int]] = (),
 ) -> StepResult:
-    """`agent_kwargs`: long-lived resources the service lends the agent (the SNMP engine);
-    `observe(check, outcome)`: called with what the agent measured (the service's metrics)."""
+    """`resources`: long-lived things the service lends the kind (the SNMP engine);
+    `observe(check, outcome)`: called with what the kind measured (the service's metrics);
+    `shared`: other SOPs' steps that ask the same question of the same targets on the same schedule.
+    This step measures and routes the cases; each shared step gets a step run that points at it."""
     automation = sop.step(step_no).automation
     assert automation is not None
     check_binding(sop.id, step_no, automation)
-    agent = AGENTS[automation.check].run
-    settings = step_override(config, sop.id, step_no)
-    enabled, override = settings.enabled, settings.thresholds
+    spec = kinds.get(automation.check)
+    override = step_override(config, sop.id, step_no)
+    layered = spec.layered(config, sop, step_no)
+    settings = layered.settings()
     started = clock()
+    steps = [(sop, step_no), *shared]
     with Session(engine) as session:
-        run = begin_step_run(
-            session,
-            sop,
-            step_no,
-            started_at=started,
-            agent=automation.check,
-            target_group=automation.targets,
-            probe=config.probe,
-            trigger=trigger,
-            due_at=due_at,
-        )
-        if not enabled:
-            finish_step_run(
+        runs = [
+            begin_step_run(
                 session,
-                run,
-                finished_at=started,
-                status="skipped",
-                reason=f"disabled in config (agents.{sop.id})",
+                s,
+                no,
+                started_at=started,
+                agent=automation.check,
+                target_group=automation.targets,
+                probe=config.probe,
+                trigger=trigger,
+                due_at=due_at,
             )
+            for s, no in steps
+        ]
+        if not override.enabled:
+            for run in runs:
+                finish_step_run(
+                    session,
+                    run,
+                    finished_at=started,
+                    status="skipped",
+                    reason=f"disabled in config (agents.{sop.id})",
+                )
             session.commit()
-            return StepResult(sop.id, step_no, run.id, "skipped", None, None, 0, 0, 0)
+            return StepResult(sop.id, step_no, runs[0].id, "skipped", None, None, 0, 0, 0)
         session.commit()
-        run_id = run.id
+        run_ids = [run.id for run in runs]
+    run_id = run_ids[0]
     log.info(
-        "step started sop=%s step=%s target=%s run=%s trigger=%s",
+        "step started sop=%s step=%s target=%s run=%s trigger=%s shared=%s",
         sop.id,
         step_no,
         automation.targets,
         run_id,
         trigger,
+        ",".join(f"{s.id}:{no}" for s, no in shared) or "-",
     )
     try:
-        memory = load_memory(engine, automation.check)
-        outcome = await agent(
-            config,
-            automation,
-            override,
-            started,
-            output_path(config, sop.id, step_no, started),
-            memory=memory,
-            **(agent_kwargs or {}),
+        ctx = RunContext(
+            config=config,
+            settings=settings,
+            layered=layered,
+            now=started,
+            output_path=output_path(config, sop.id, step_no, started),
+            memory=load_memory(engine, automation.check),
+            resources=resources or {},
+            automation=automation,
         )
+        outcome = await spec.run(ctx)
     except asyncio.CancelledError:
         # The service is stopping and the run did not finish in time: record that, so the step is
         # not taken as done (the next start runs it again) and no `running` row is left behind.
         log.warning("step cancelled sop=%s step=%s run=%s", sop.id, step_no, run_id)
-        with Session(engine) as session:
-            run = session.get(StepRun, run_id)
-            finish_step_run(
-                session,
-                run,
-                finished_at=clock(),
-                status="error",
-                reason="cancelled: service stopping before the run finished",
-            )
-            session.commit()
+        _fail(engine, run_ids, clock(), "cancelled: service stopping before the run finished")
         raise
     except Exception as exc:
         log.exception("step failed sop=%s step=%s run=%s", sop.id, step_no, run_id)
-        with Session(engine) as session:
-            run = session.get(StepRun, run_id)
-            finish_step_run(
-                session, run, finished_at=clock(), status="error", reason=f"{type(exc).__name__}: {exc}"
-            )
-            session.commit()
+        _fail(engine, run_ids, clock(), f"{type(exc).__name__}: {exc}")
         return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
     if observe is not None:
         observe(automation.check, outcome)
     case_sops = _case_sops(outcome, sop, registry, config)
-    return _record(engine, config, sop, step_no, run_id, outcome, clock(), automation.check, case_sops)
+    evidence = list(zip(steps[1:], run_ids[1:], strict=True))
+    at = clock()
+    return _record(engine, config, sop, step_no, run_id, outcome, at, automation.check, case_sops, evidence)
+
+
+def _fail(engine: Engine, run_ids: list[int], at: datetime, reason: str) -> None:
+    with Session(engine) as session:
+        for run_id in run_ids:
+            run = session.get(StepRun, run_id)
+            finish_step_run(session, run, finished_at=at, status="error", reason=reason)
+        session.commit()
 
 
 def _case_sops(outcome: AgentOutcome, sop: Sop, registry: Registry | None, config: Config) -> dict[str, Sop]:
@@ -282,6 +256,7 @@ def _record(
     at: datetime,
     kind: str,
     case_sops: dict[str, Sop],
+    evidence: Sequence[tuple[tuple[Sop, int], int]] = (),
 ) -> StepResult:
     opened = updated = resolved = 0
     policy = config.case_policy()
@@ -301,6 +276,22 @@ def _record(
             output_ref=outcome.output_ref,
             details=outcome.details,
         )
+        also = [f"{other.id}:{no}" for (other, no), _ in evidence]
+        for _step, other_id in evidence:
+            # The same measurement is the evidence of each step that asks the same question; the
+            # findings stay with the run that measured, so a report counts the crawl once.
+            shared = session.get(StepRun, other_id)
+            shared.measured_by_run_id = run_id
+            finish_step_run(
+                session,
+                shared,
+                finished_at=at,
+                status=run.status,
+                summary=outcome.summary,
+                output_kind=outcome.output_kind,
+                output_ref=outcome.output_ref,
+                details={"measured_by": {"run_id": run_id, "sop": sop.id, "step": step_no}},
+            )
         # One query for the kind's states, not a SELECT per target (1,000 links every minute).
         stored = {row.key: row for row in session.scalars(select(CheckState).where(CheckState.kind == kind))}
         for key, data in outcome.states.items():
@@ -328,6 +319,7 @@ def _record(
                     **(intent.data or {}),
                     "step_run_id": run_id,
                     "finding": _lead_finding(outcome, intent.target),
+                    **({"also_steps": also} if also else {}),
                 }
                 change = open_or_update(
                     session,

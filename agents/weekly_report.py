@@ -24,13 +24,14 @@ from reports import data, mail, render
 from reports.period import Week
 from reports.texts import get as report_texts
 from sop_registry.errors import InputError
+from sop_registry.ledger import records
 from sop_registry.ledger.models import StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry
 from sop_registry.schema import WEEKDAYS
 
+from . import kinds
 from .config import Config
-from .runner import AGENTS
 
 log = logging.getLogger("sigap.report")
 
@@ -357,7 +358,7 @@ def owed(session: Session, config: Config, now: datetime) -> Week | None:
     if (
         settings.after_crawl
         and waiting
-        and AGENTS["web_freshness"].has_work(config)
+        and kinds.get(records.WEB_FRESHNESS).has_work(config)
         and not _crawled(session, send_at)
     ):
         return None
@@ -369,7 +370,9 @@ def _crawled(session: Session, since: datetime) -> bool:
     day_start = datetime.combine(since.date(), time(0), since.tzinfo).astimezone(UTC)  # office midnight
     statuses = list(
         session.scalars(
-            select(StepRun.status).where(StepRun.agent == "web_freshness", StepRun.started_at >= day_start)
+            select(StepRun.status).where(
+                StepRun.agent == records.WEB_FRESHNESS, StepRun.started_at >= day_start
+            )
         )
     )
     return bool(statuses) and "running" not in statuses and any(s in data.DONE for s in statuses)

@@ -11,7 +11,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from agents import link_agent
+from agents import kinds
+from agents.kinds import RunContext
+from agents.kinds import link as link_agent
 from agents.config import Config
 from agents.runner import run_step
 from agents.sla import sweep
@@ -107,12 +109,13 @@ def test_random_probe_loss_gives_no_down_notification(tmp_path, monkeypatch):
 
     monkeypatch.setattr(link_agent, "probe_all", replies)
     config = day_config(tmp_path, 200)
-    automation = load_registry()["polman-15"].step(1).automation
+    layered = kinds.get("link").layered(config, load_registry()["polman-15"], 1)
     memory: dict = {}
     down = soft = failing_intents = 0
     for m in range(24 * 60):
         now = DAY_START + timedelta(minutes=m)
-        outcome = asyncio.run(link_agent.run(config, automation, {}, now, tmp_path / "x.csv", memory=memory))
+        ctx = RunContext(config, layered.settings(), layered, now, tmp_path / "x.csv", memory=memory)
+        outcome = asyncio.run(link_agent.run(ctx))
         memory = outcome.states
         down += sum(1 for f in outcome.findings if f.code == "link_down")
         soft += sum(1 for f in outcome.findings if f.code == "link_failing")

@@ -60,11 +60,11 @@ def test_jobs_have_stable_ids_office_zone_and_config_overrides():
         }
     )
     jobs = {j.id: j for j in build_jobs(registry, cfg)}
+    # polman-05:4 and polman-07:3 ask what Kaltim step 2 asks, on the same Monday 07:00: one job;
+    # polman-03 is disabled, so it is not the same question and keeps its own (disabled) job.
     assert set(jobs) == {
         "kaltim-monitoring-website:2:websites",
         "polman-03:6:websites",
-        "polman-05:4:websites",
-        "polman-07:3:websites",
         "polman-13:9:snmp_devices",
         "polman-14:7:servers",
         "polman-15:1:links",
@@ -74,6 +74,7 @@ def test_jobs_have_stable_ids_office_zone_and_config_overrides():
     assert jobs["polman-13:9:snmp_devices"].interval_s == 300  # the SOP binding's every 5 minutes
     assert not jobs["polman-03:6:websites"].enabled
     crawl = jobs["kaltim-monitoring-website:2:websites"]
+    assert crawl.shared == (("polman-05", 4), ("polman-07", 3))
     trigger = crawl.trigger(WITA)
     # Saturday 21 Nov 2026 evening: the next crawl is Monday 23 Nov 07:00 WITA = Sunday 23:00 UTC.
     nxt = trigger.get_next_fire_time(None, wita(2026, 11, 21, 20, 0))

@@ -7,7 +7,8 @@ a crash, a reboot or an upgrade cannot leave it believing something ran that the
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -22,8 +23,9 @@ from sop_registry.ledger.models import StepRun
 from sop_registry.loader import Registry
 from sop_registry.schema import Schedule
 
+from .. import kinds
 from ..config import Config
-from ..runner import AGENTS, check_binding, step_override
+from ..runner import check_binding, step_override
 
 # A run that started but never produced its output does not count as the step done: the next start
 # runs it again. Its reason starts with one of these.
@@ -41,6 +43,13 @@ class JobSpec:
     target_group: str
     schedule: Schedule
     enabled: bool
+    # Other selected steps that ask the same question of the same targets on the same schedule with
+    # the same settings: one measurement serves them all, each gets its step run as evidence.
+    shared: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def steps(self) -> tuple[tuple[str, int], ...]:
+        return ((self.sop_id, self.step_no), *self.shared)
 
     @property
     def interval_s(self) -> int | None:
@@ -64,13 +73,16 @@ class JobSpec:
 def has_targets(config: Config, check: str) -> bool:
     """Does this instance have anything to check? A job with nothing to check is not scheduled (an
     hourly error for an office that keeps no DNS would teach people to ignore it)."""
-    return AGENTS[check].has_work(config)
+    return kinds.get(check).has_work(config)
 
 
 def build_jobs(registry: Registry, config: Config) -> list[JobSpec]:
-    """Every automated step, with the config's schedule and enable overrides (step entry wins)."""
-    jobs: list[JobSpec] = []
-    for sop in registry.values():
+    """Every automated step of the office's SOP set, with the config's schedule and enable overrides
+    (step entry wins). Steps that would measure the same thing at the same time are one job, led by
+    the first selected step: it routes the cases, the others are recorded as its evidence."""
+    jobs: dict[str, JobSpec] = {}
+    first_of: dict[str, str] = {}  # what a step measures, as a key -> the job that measures it
+    for sop in config.selected_sops(registry):
         for step in sop.steps:
             automation = step.automation
             if automation is None:
@@ -84,18 +96,29 @@ def build_jobs(registry: Registry, config: Config) -> list[JobSpec]:
                 raise InputError(
                     f"{sop.id} step {step.no}: schedule has neither cron fields nor every_minutes"
                 )
-            jobs.append(
-                JobSpec(
-                    id=f"{sop.id}:{step.no}:{automation.targets}",
-                    sop_id=sop.id,
-                    step_no=step.no,
-                    check=automation.check,
-                    target_group=automation.targets,
-                    schedule=schedule,
-                    enabled=override.enabled,
-                )
+            settings = kinds.get(automation.check).layered(config, sop, step.no).values
+            question = json.dumps(
+                [automation.check, automation.targets, schedule.model_dump(exclude={"text"}),
+                 override.enabled, settings],
+                sort_keys=True,
+                default=str,
             )
-    return jobs
+            if question in first_of:
+                lead = jobs[first_of[question]]
+                jobs[lead.id] = replace(lead, shared=(*lead.shared, (sop.id, step.no)))
+                continue
+            job = JobSpec(
+                id=f"{sop.id}:{step.no}:{automation.targets}",
+                sop_id=sop.id,
+                step_no=step.no,
+                check=automation.check,
+                target_group=automation.targets,
+                schedule=schedule,
+                enabled=override.enabled,
+            )
+            jobs[job.id] = job
+            first_of[question] = job.id
+    return list(jobs.values())
 
 
 def fire_times(trigger: BaseTrigger, after: datetime, until: datetime, limit: int) -> list[datetime]:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 from prometheus_client.core import GaugeMetricFamily
@@ -19,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from sop_registry.ledger.models import OPEN_CASE_STATES, Case, Notification
 
+from .. import kinds
 from ..outcome import AgentOutcome
 
 log = logging.getLogger("sigap.metrics")
@@ -115,8 +115,7 @@ class ServiceMetrics:
     def observe_outcome(self, check: str, outcome: AgentOutcome) -> None:
         for finding in outcome.findings:
             self.findings.labels(check, finding.status).inc()
-        if check == "snmp_bandwidth":
-            for device in (outcome.details or {}).get("devices", []):
-                seconds: Any = device.get("poll_s")
-                if isinstance(seconds, int | float):
-                    self.snmp_poll.observe(seconds)
+        spec = kinds.KINDS.get(check)
+        if spec is not None and spec.poll_seconds is not None:
+            for seconds in spec.poll_seconds(outcome):
+                self.snmp_poll.observe(seconds)

@@ -33,6 +33,7 @@ from sop_registry.ledger.models import StepRun
 from sop_registry.ledger.store import last_step_run, record_skipped
 from sop_registry.loader import Registry
 
+from .. import kinds
 from ..config import Config
 from ..notify.service import drain
 from ..notify.worker import AppriseSender, Send
@@ -82,7 +83,7 @@ class Service:
         self.last_runs: dict[str, dict[str, Any]] = {}
         self.state = HealthState(probe=config.probe)
         self.http: HttpEndpoint | None = None
-        self.snmp_engine: Any = None
+        self.resources: dict[str, Any] = {}  # what kinds borrow for the service's life (by name)
         self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
 
     # --- start ------------------------------------------------------------------------------
@@ -206,9 +207,6 @@ class Service:
         started = time.perf_counter()
         status = "error"
         try:
-            kwargs: dict[str, Any] = {}
-            if spec.check == "snmp_bandwidth":
-                kwargs["engine"] = self._snmp_engine()
             result = await run_step(
                 self.config,
                 self.engine,
@@ -218,8 +216,9 @@ class Service:
                 trigger=trigger,
                 due_at=due,
                 registry=self.registry,
-                agent_kwargs=kwargs,
+                resources=self._resources(spec.check),
                 observe=self.metrics.observe_outcome,
+                shared=[(self.registry[sop_id], no) for sop_id, no in spec.shared],
             )
             status = result.status
             self.last_runs[job_id] = {
@@ -243,14 +242,15 @@ class Service:
             )
             self.metrics.last_run.labels(job_id).set(time.time())
 
-    def _snmp_engine(self) -> Any:
-        # One SNMP engine for the life of the service: a new one per run costs a socket, a dispatcher
-        # and its discovery of every SNMPv3 device's engine id again.
-        if self.snmp_engine is None:
-            from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
-
-            self.snmp_engine = SnmpEngine()
-        return self.snmp_engine
+    def _resources(self, check: str) -> dict[str, Any]:
+        """What the kind asks the service to lend: made once, kept for the life of the service (one
+        SNMP engine, not a socket, a dispatcher and every SNMPv3 engine-id discovery per run)."""
+        lent = {}
+        for name, (make, _close) in kinds.get(check).resources.items():
+            if name not in self.resources:
+                self.resources[name] = make()
+            lent[name] = self.resources[name]
+        return lent
 
     def _on_missed(self, event: JobExecutionEvent) -> None:
         """A run the scheduler did not start: still running from last time, or too late."""
@@ -446,8 +446,10 @@ class Service:
         self.leadership.release()
         if self.http is not None:
             self.http.stop()
-        if self.snmp_engine is not None:
-            self.snmp_engine.close_dispatcher()
+        for check in {spec.check for spec in self.specs.values()}:
+            for name, (_make, close) in kinds.get(check).resources.items():
+                if name in self.resources:
+                    close(self.resources.pop(name))
         log.info("service stopped")
 
 

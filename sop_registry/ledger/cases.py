@@ -38,9 +38,18 @@ class CasePolicy:
     round_the_clock: frozenset[str] = frozenset()  # SOP ids whose minutes run outside office hours
     resolve_after_good: int = 1
     reopen_within: timedelta = timedelta(hours=1)
+    # Pelaksana of an SOP that are not the office's people (the public, an applicant): nobody Sigap
+    # can assign or notify. Their steps are skipped for routing; the case goes to the next step.
+    outside_roles: frozenset[str] = frozenset()
 
     def clock_24x7(self, sop_id: str) -> bool:
         return sop_id in self.round_the_clock
+
+    def office_step(self, sop: Sop, step_no: int) -> bool:
+        """Does someone of the office do this step? "Masyarakat/ Publik" alone: no."""
+        outside = {r.casefold() for r in self.outside_roles}
+        names = [part.strip().casefold() for actor in sop.step(step_no).actors for part in actor.split("/")]
+        return not names or any(name and name not in outside for name in names)
 
 
 @dataclass(frozen=True)
@@ -165,9 +174,19 @@ def overdue(deadline: CaseDeadline, now: datetime) -> bool:
     return deadline.due_at is not None and deadline.done_at is None and deadline.due_at <= now
 
 
-def _next_step(sop: Sop, step_no: int) -> int | None:
+def _next_step(sop: Sop, step_no: int, policy: CasePolicy | None = None) -> int | None:
+    """The next step a person of the office does (steps of the public are passed over)."""
     later = [s.no for s in sop.steps if s.no > step_no]
+    if policy is not None:
+        later = [no for no in later if policy.office_step(sop, no)]
     return later[0] if later else None
+
+
+def _pass_over(case: Case, after: int, until: int) -> None:
+    """Steps between `after` and `until` that nobody of the office does carry no deadline."""
+    for row in case.deadlines:
+        if after < row.step_no < until:
+            row.due_at = None
 
 
 # --- agents' failures and recoveries ----------------------------------------------------------------
@@ -265,7 +284,7 @@ def open_or_update(
             details=_with_sources(case, sources, last=data),
             **again,
         )
-    following = _next_step(sop, step_no)
+    following = _next_step(sop, step_no, policy)
     current = following or step_no
     case = _new_case(
         session,
@@ -289,6 +308,7 @@ def open_or_update(
         # The agent's run did the failed step: done now, and the next step's clock starts now.
         next(d for d in case.deadlines if d.step_no == step_no).done_at = at
         plan_deadlines(session, case, sop, following, at, policy)
+        _pass_over(case, step_no, following)
     append_event(session, case, at=at, kind="opened", to_state="open", actor=source, data=data)
     return CaseChange(case, "opened", data)
 
@@ -403,7 +423,7 @@ def step_done(
     done = current_deadline(case)
     if done is not None:
         done.done_at = at
-    following = to_step if to_step is not None else _next_step(sop, case.current_step_no)
+    following = to_step if to_step is not None else _next_step(sop, case.current_step_no, policy)
     if following is not None:
         sop.step(following)
     data = {"step": case.current_step_no, "output": output or sop.step(case.current_step_no).output}
@@ -412,6 +432,7 @@ def step_done(
     if following is None:
         return resolve(session, case, at=at, by=by, note=note or "semua langkah SOP selesai", data=data)
     plan_deadlines(session, case, sop, following, at, policy)
+    _pass_over(case, case.current_step_no, following)
     return transition(
         session,
         case,

@@ -49,6 +49,11 @@ class StepRun(Base):
     output_kind: Mapped[str | None] = mapped_column(String(64))  # e.g. "laporan_rekapitulasi"
     output_ref: Mapped[str | None] = mapped_column(Text)  # where the artefact is (path or URI)
     details: Mapped[dict[str, Any] | None]
+    # Set where this step's evidence is another step's measurement (steps that ask the same question
+    # of the same targets on the same schedule share one crawl): readers of measurements skip these.
+    measured_by_run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("step_runs.id", ondelete="SET NULL"), nullable=True
+    )
 
     findings: Mapped[list[Finding]] = relationship(
         back_populates="step_run", cascade="all, delete-orphan", order_by="Finding.id"

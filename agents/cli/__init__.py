@@ -18,8 +18,10 @@ import click
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from sop_registry.errors import InputError
 
-from . import cli_cases, cli_report, texts
-from .cli_common import Context, _json_out, bad_input_exits
+from . import cases as cli_cases
+from . import report as cli_report
+from . import texts
+from .common import Context, _json_out, bad_input_exits
 
 if TYPE_CHECKING:
     from checks.tls import TlsTarget
@@ -123,6 +125,51 @@ def config_check(obj: Context, as_json: bool) -> None:
     )
 
 
+@config_group.command("effective")
+@click.argument("step_ref", metavar="SOP[:STEP]")
+@click.option("--json", "as_json", is_flag=True, help="Print {key: {value, from}} per step (and per target).")
+@click.pass_obj
+@bad_input_exits
+def config_effective(obj: Context, step_ref: str, as_json: bool) -> None:
+    """The layered settings of an SOP step, each value with the layer it came from."""
+    from .. import kinds
+
+    config = obj.config()
+    registry = obj.registry()
+    sop_id, _, step_text = step_ref.partition(":")
+    if step_text and not step_text.isdigit():
+        raise InputError(f"argument SOP[:STEP]: {step_ref!r}: STEP is a step number")
+    from ..runner import resolve_step
+
+    sop, steps = resolve_step(registry, sop_id, int(step_text) if step_text else None)
+    out = []
+    for no in steps:
+        spec = kinds.get(sop.step(no).automation.check)
+        base = spec.layered(config, sop, no)
+        per_target = {t: mine.as_json() for t, mine in spec.target_layers(config, base).items()}
+        settings = base.as_json()
+        out.append({"sop": sop.id, "step": no, "check": spec.id, "settings": settings, "targets": per_target})
+    if as_json:
+        # One step: {key: {value, from}} (and per_target where a target's own layers change a value);
+        # a whole SOP: the same per "SOP:STEP".
+        shaped = {
+            f"{e['sop']}:{e['step']}": e["settings"] | ({"per_target": e["targets"]} if e["targets"] else {})
+            for e in out
+        }
+        _json_out(next(iter(shaped.values())) if step_text else shaped)
+        return
+    t = texts.get(obj.lang)
+    for entry in out:
+        click.echo(t["effective_header"].format(sop=entry["sop"], step=entry["step"], check=entry["check"]))
+        for key, v in entry["settings"].items():
+            click.echo(f"  {key:<28} {v['value']!s:<12} {v['from']}")
+        for target, values in entry["targets"].items():
+            click.echo(t["effective_target"].format(target=target))
+            for key, v in values.items():
+                if v != entry["settings"].get(key):
+                    click.echo(f"    {key:<26} {v['value']!s:<12} {v['from']}")
+
+
 # --- db ------------------------------------------------------------------------------------------
 
 
@@ -207,7 +254,7 @@ def check_web(
 
     from checks.web import CrawlSettings, SiteSpec, Thresholds, crawl_sites, result_as_dict
 
-    from .web_agent import thresholds_for
+    from ..kinds.web import thresholds_for
 
     for url in urls:
         _web_url(url)
@@ -228,7 +275,7 @@ def check_web(
     specs = []
     for url in urls:
         site = known.get(url.rstrip("/"))
-        limits = thresholds_for(site, config, None, {}).model_dump() if site and config else {}
+        limits = thresholds_for(site, config).model_dump() if site and config else {}
         try:
             thresholds = Thresholds(**{**limits, **cli_limits})
         except ValueError as exc:
@@ -302,8 +349,8 @@ def check_dns_cmd(
 
     from checks.dns import DnsSettings, InventoryHost, check_dns, result_as_dict
 
-    from .config import nameserver, read_servers_csv
-    from .dns_agent import inventory
+    from ..config import nameserver, read_servers_csv
+    from ..kinds.dns import inventory
 
     config = obj.optional_config() if not (inventory_path and nameservers) else None
     if inventory_path:
@@ -341,7 +388,7 @@ def _tls_target(text: str, server_name: str | None) -> TlsTarget:
 
     from checks.tls import TlsTarget
 
-    from .config import parse_host_port
+    from ..config import parse_host_port
 
     if "://" in text:
         parts = urlsplit(text)
@@ -478,7 +525,7 @@ def check_snmp_cmd(
 
     from checks.snmp import Credentials, Device, SnmpSettings, device_as_dict, interface_as_dict, sample_twice
 
-    from .config import parse_host_port
+    from ..config import parse_host_port
 
     if bool(community) == bool(v3_user):
         raise InputError("option --community: give --community (v2c) or --user (v3), one of them")
@@ -522,22 +569,40 @@ def run_cmd(obj: Context, sop_id: str, step_no: int | None, once: bool) -> None:
 
     from sop_registry.ledger import connect, upgrade
 
-    from .runner import resolve_step, run_step
+    from ..runner import resolve_step, run_step
+    from ..service.jobs import build_jobs
 
     if not once:
         raise InputError(
             "option --once is required: 'sigap run' runs one agent now; 'sigap serve' runs the schedule"
         )
     config = obj.config()
-    sop, steps = resolve_step(obj.registry(), sop_id, step_no)
+    registry = obj.registry()
+    sop, steps = resolve_step(registry, sop_id, step_no)
+    if sop.id not in {s.id for s in config.selected_sops(registry)}:
+        raise InputError(f"argument SOP_ID: {sop.id} is not one of this office's sops (config key sops)")
+    # A step that shares its measurement with others runs as that one job: one crawl, one case per
+    # target, a step run for each step.
+    jobs = {step: job for job in build_jobs(registry, config) for step in job.steps}
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
     engine = connect(config.database_url())
     t = texts.get(obj.lang)
     worst = 0
+    done: set[str] = set()
     try:
         upgrade(engine)
         for no in steps:
-            result = asyncio.run(run_step(config, engine, sop, no, registry=obj.registry()))
+            job = jobs.get((sop.id, no))
+            lead_sop, lead_no, shared = sop, no, []
+            if job is not None:
+                if job.id in done:
+                    continue
+                done.add(job.id)
+                lead_sop, lead_no = registry[job.sop_id], job.step_no
+                shared = [(registry[s], n) for s, n in job.shared]
+            result = asyncio.run(
+                run_step(config, engine, lead_sop, lead_no, registry=registry, shared=shared)
+            )
             click.echo(
                 t["run_done"].format(
                     sop=sop.id,
@@ -570,8 +635,8 @@ def serve_cmd(obj: Context, dry_run: bool) -> None:
 
     from sop_registry.ledger import connect
 
-    from .service import logs
-    from .service.serve import Service
+    from ..service import logs
+    from ..service.serve import Service
 
     config = obj.config()
     registry = obj.registry()
@@ -606,6 +671,8 @@ def _print_plan(service, lang: str) -> None:
         nxt = now if plan.run_now else trigger.get_next_fire_time(None, now)
         when = config.office.local_text(nxt) if nxt else "-"
         note = t["serve_disabled"] if not spec.enabled else ""
+        if spec.shared:
+            note += t["serve_shared"].format(steps=", ".join(f"{s}:{n}" for s, n in spec.shared))
         if plan.run_due is not None:
             note += t["serve_catch_up"].format(due=config.office.local_text(plan.run_due))
         if plan.skipped:

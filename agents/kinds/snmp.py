@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 from checks.finding import render
@@ -28,12 +27,13 @@ from checks.snmp import (
     interface_as_dict,
 )
 from checks.snmp.messages import TEMPLATES
+from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
-from sop_registry.schema import Automation
 
-from .config import Config, Link, SnmpDevice, layered_settings, runs_here
-from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
-from .outputs import write_csv
+from ..config import Config, Link, SnmpDevice, runs_here
+from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
+from ..outputs import write_csv
+from .spec import KindSpec, RunContext
 
 CASE_ROLE = "Tim Teknis Jaringan TIK"  # polman-13's technical team
 FAULT_SOP, FAULT_STEP, FAULT_ROLE = "polman-15", 1, "Teknisi Jaringan"
@@ -207,21 +207,11 @@ def _row(r: InterfaceResult, lang: str) -> list[Any]:
     ]
 
 
-async def run(
-    config: Config,
-    automation: Automation | None,
-    override: dict[str, Any],
-    now: datetime,
-    output_path: Path,
-    *,
-    memory: dict[str, dict[str, Any]] | None = None,
-    engine: Any = None,
-) -> AgentOutcome:
-    settings = layered_settings(
-        SnmpSettings, config.snmp, automation.thresholds if automation else None, override
-    )
+async def run(ctx: RunContext) -> AgentOutcome:
+    config, settings, output_path = ctx.config, ctx.settings, ctx.output_path
+    engine = ctx.resources.get("snmp_engine")
     targets = devices(config)
-    memory = memory or {}
+    memory = ctx.memory
     results = await check_snmp(targets, memory, settings, engine=engine, clock=time.time)
     links = {link.id: link for link in config.targets.links}
     lang = config.office.language
@@ -243,8 +233,8 @@ async def run(
                 # Stamped with the poll's own time: the weekly 95th percentile is over these.
                 _start, end, down, up = i.memory["history"][-1]
                 at = datetime.fromtimestamp(end, UTC)
-                samples.append((f"bw:{i.link_id}:down_bps", at, down))
-                samples.append((f"bw:{i.link_id}:up_bps", at, up))
+                samples.append((records.bw_down_bps(i.link_id), at, down))
+                samples.append((records.bw_up_bps(i.link_id), at, up))
         if result.memory is not None:  # an unreachable device keeps what it had, for the next rate
             states[result.device] = device_memory(result)
         cases += _cases(result, links)
@@ -270,3 +260,30 @@ async def run(
         states=states,
         samples=samples,
     )
+
+
+def _engine() -> Any:
+    # One SNMP engine for the life of the service: a new one per run costs a socket, a dispatcher
+    # and its discovery of every SNMPv3 device's engine id again.
+    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+    return SnmpEngine()
+
+
+def _poll_seconds(outcome: AgentOutcome) -> list[float]:
+    polls = [d.get("poll_s") for d in (outcome.details or {}).get("devices", [])]
+    return [s for s in polls if isinstance(s, int | float)]
+
+
+SPEC = KindSpec(
+    id=records.SNMP_BANDWIDTH,
+    title_id="Bandwidth (SNMP)",
+    title_en="Bandwidth (SNMP)",
+    settings=SnmpSettings,
+    section="snmp",
+    targets=lambda config: [d.id for d in devices(config)],
+    run=run,
+    resources={"snmp_engine": (_engine, lambda engine: engine.close_dispatcher())},
+    columns=_HEADERS,
+    poll_seconds=_poll_seconds,
+)

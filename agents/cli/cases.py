@@ -22,10 +22,10 @@ from sop_registry.ledger.models import OPEN_CASE_STATES, Case, MaintenanceWindow
 from sop_registry.ledger.transitions import InvalidTransition, state_word
 from sop_registry.schema import WEEKDAYS
 
-from .cli_common import Context, _json_out, bad_input_exits
-from .config import Config
-from .notify.messages import local_time
-from .notify.outbox import Alert, enqueue, roles_for
+from ..config import Config
+from ..notify.messages import local_time
+from ..notify.outbox import Alert, enqueue, roles_for
+from .common import Context, _json_out, bad_input_exits
 
 
 def _now() -> datetime:
@@ -540,7 +540,7 @@ def notify_run(obj: Context, once: bool) -> None:
     import asyncio
     import logging
 
-    from .notify.service import run_notifier
+    from ..notify.service import run_notifier
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s %(message)s", stream=sys.stderr)
     with _ledger(obj) as (config, engine):

@@ -10,12 +10,14 @@ import httpx
 
 from checks.web import SiteResult, SiteSpec, Thresholds, crawl_sites, result_as_dict
 from checks.web.messages import render
+from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
-from sop_registry.schema import Automation
 
-from .config import Config, FreshnessLimits, Website, runs_here
-from .outcome import AgentOutcome, CaseIntent, count_by
-from .outputs import write_csv
+from ..config import Config, FreshnessLimits, Website, runs_here
+from ..config.layers import Layer, Layered, defaults, section_layer
+from ..outcome import AgentOutcome, CaseIntent, count_by
+from ..outputs import write_csv
+from .spec import KindSpec, RunContext
 
 # Site problems a person must act on. content_incomplete is reported, not cased: it is the
 # monthly monev's business (Polewali Mandar 07), not an outage.
@@ -33,26 +35,27 @@ _LIMIT_KEYS = ("warn_after_days", "crit_after_days", "agenda_warn_after_days")
 CASE_ROLE = "Admin Website OPD"
 
 
-def thresholds_for(
-    site: Website, config: Config, automation: Automation | None, override: dict[str, Any]
-) -> Thresholds:
-    """The SOP binding's limits, then the agents override, then web, then the OPD, then the site."""
-    values: dict[str, Any] = {}
-    layers: list[dict[str, Any]] = [
-        dict(automation.thresholds) if automation else {},
-        override,
-        config.web.model_dump(include=set(_LIMIT_KEYS)),
-        config.web.opd.get(site.opd, FreshnessLimits()).model_dump(),
-        site.model_dump(include=set(_LIMIT_KEYS)),
+def site_layers(config: Config, site: Website) -> list[Layer]:
+    """The per-target layers of a site: its OPD's limits (`web.opd`), then its own keys."""
+    opd = config.web.opd.get(site.opd, FreshnessLimits())
+    return [
+        Layer(f"web.opd.{site.opd}", opd.model_dump(), f"web.opd.{site.opd}"),
+        Layer(name := f"targets.websites.{site.id}", site.model_dump(include=set(_LIMIT_KEYS)), name),
     ]
-    for layer in layers:
-        values.update({k: v for k, v in layer.items() if k in _LIMIT_KEYS and v is not None})
-    return Thresholds(**values)
 
 
-def site_specs(
-    config: Config, automation: Automation | None, override: dict[str, Any]
-) -> list[tuple[Website, SiteSpec]]:
+def thresholds_for(site: Website, config: Config, base: Layered | None = None) -> Thresholds:
+    """The step's layered limits (or the web section's over the defaults), then the OPD, then the site."""
+    if base is None:
+        base = defaults(Thresholds).over([section_layer("web", config.web, Thresholds)])
+    return base.over(site_layers(config, site)).settings()
+
+
+def _per_target(config: Config) -> list[tuple[str, list[Layer]]]:
+    return [(site.id, site_layers(config, site)) for site in config.targets.websites]
+
+
+def site_specs(config: Config, base: Layered | None = None) -> list[tuple[Website, SiteSpec]]:
     """The sites this instance crawls: its probe's, or unlabelled ones."""
     out = []
     for site in config.targets.websites:
@@ -61,7 +64,7 @@ def site_specs(
         spec = SiteSpec(
             url=site.url,
             timezone=config.office.timezone,
-            thresholds=thresholds_for(site, config, automation, override),
+            thresholds=thresholds_for(site, config, base),
             respect_robots=not site.owned_by_office,
             sections=dict(config.web.sections),
         )
@@ -191,17 +194,9 @@ def _case_intent(site: Website, result: SiteResult) -> CaseIntent:
     )
 
 
-async def run(
-    config: Config,
-    automation: Automation | None,
-    override: dict[str, Any],
-    now: datetime,
-    output_path: Path,
-    *,
-    client: httpx.AsyncClient | None = None,
-    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
-) -> AgentOutcome:
-    pairs_spec = site_specs(config, automation, override)
+async def run(ctx: RunContext, *, client: httpx.AsyncClient | None = None) -> AgentOutcome:
+    config, now, output_path = ctx.config, ctx.now, ctx.output_path
+    pairs_spec = site_specs(config, ctx.layered)
     results = await crawl_sites([spec for _, spec in pairs_spec], config.web.crawl, now, client=client)
     pairs = [(site, result) for (site, _), result in zip(pairs_spec, results, strict=True)]
     lang = config.office.language
@@ -221,3 +216,16 @@ async def run(
         details={"counts": counts, "recap": rows},
         cases=[_case_intent(site, result) for site, result in pairs],
     )
+
+
+SPEC = KindSpec(
+    id=records.WEB_FRESHNESS,
+    title_id="Kesegaran website",
+    title_en="Website freshness",
+    settings=Thresholds,
+    section="web",
+    targets=lambda config: [site.url for site, _ in site_specs(config)],
+    run=run,
+    columns=_CSV_HEADERS,
+    per_target=_per_target,
+)

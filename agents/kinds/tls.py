@@ -3,20 +3,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
-from typing import Any
 from urllib.parse import urlsplit
 
 from checks.finding import STATUSES, render
 from checks.tls import TlsResult, TlsSettings, TlsTarget, TlsThresholds, check_tls, result_as_dict
 from checks.tls.messages import TEMPLATES
+from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
-from sop_registry.schema import Automation
 
-from .config import Config, runs_here
-from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
-from .outputs import write_csv
+from ..config import Config, runs_here
+from ..config.layers import Layer, Layered, defaults, section_layer
+from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
+from ..outputs import write_csv
+from .spec import KindSpec, RunContext
 
 CASE_ROLE = "Tim Teknis"
 
@@ -35,35 +34,34 @@ _HEADERS = {
 }
 
 
-_LIMITS = ("warn_days", "crit_days")
+
+def endpoint_layers(config: Config) -> list[tuple[str, list[Layer]]]:
+    """Per-target layers: an endpoint's own warn_days/crit_days (websites have none of their own)."""
+    out = []
+    for i, ep in enumerate(config.targets.tls_endpoints):
+        own = {"warn_days": ep.warn_days, "crit_days": ep.crit_days}
+        out.append((ep.id, [Layer(f"targets.tls_endpoints.{ep.id}", own, f"targets.tls_endpoints[{i}]")]))
+    return out
 
 
-def targets(
-    config: Config, automation: Automation | None, override: dict[str, Any]
-) -> list[tuple[TlsTarget, TlsThresholds, str | None]]:
+def targets(config: Config, base: Layered | None = None) -> list[tuple[TlsTarget, TlsThresholds, str | None]]:
     """(target, limits, OPD): https websites first, then the configured endpoints; this probe's only."""
-    # The SOP binding's limits, then the agents override, then the tls section if it differs from
-    # the defaults, then the endpoint's own.
-    base = {k: v for k, v in (automation.thresholds if automation else {}).items() if k in _LIMITS}
-    base.update({k: v for k, v in override.items() if k in _LIMITS})
-    base.update(config.tls.model_dump(include=set(_LIMITS), exclude_defaults=True))
+    if base is None:
+        base = defaults(TlsThresholds).over([section_layer("tls", config.tls, TlsThresholds)])
+    step_limits = base.settings()
+    own = dict(endpoint_layers(config))
     out = []
     for site in config.targets.websites:
         parts = urlsplit(site.url)
         if parts.scheme != "https" or not runs_here(site.probe, config.probe):
             continue
         target = TlsTarget(parts.hostname or "", parts.port or 443, parts.hostname, label=site.url)
-        out.append((target, TlsThresholds(**base), site.opd))
+        out.append((target, step_limits, site.opd))
     for ep in config.targets.tls_endpoints:
         if not runs_here(ep.probe, config.probe):
             continue
-        limits = {
-            **base,
-            **{k: v for k, v in (("warn_days", ep.warn_days), ("crit_days", ep.crit_days)) if v is not None},
-        }
-        out.append(
-            (TlsTarget(ep.host, ep.port, ep.server_name, label=ep.id), TlsThresholds(**limits), ep.opd)
-        )
+        limits = base.over(own[ep.id]).settings()
+        out.append((TlsTarget(ep.host, ep.port, ep.server_name, label=ep.id), limits, ep.opd))
     return out
 
 
@@ -85,16 +83,9 @@ def _case(result: TlsResult, opd: str | None) -> CaseIntent:
     )
 
 
-async def run(
-    config: Config,
-    automation: Automation | None,
-    override: dict[str, Any],
-    now: datetime,
-    output_path: Path,
-    *,
-    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
-) -> AgentOutcome:
-    chosen = targets(config, automation, override)
+async def run(ctx: RunContext) -> AgentOutcome:
+    config, now, output_path = ctx.config, ctx.now, ctx.output_path
+    chosen = targets(config, ctx.layered)
     settings = TlsSettings(
         timeout_s=config.tls.timeout_s, concurrency=config.tls.concurrency, ca_file=config.tls.ca_file
     )
@@ -132,3 +123,16 @@ async def run(
         },
         cases=[_case(r, opd) for opd, r in pairs],
     )
+
+
+SPEC = KindSpec(
+    id=records.TLS_CERT,
+    title_id="Sertifikat TLS",
+    title_en="TLS certificates",
+    settings=TlsThresholds,
+    section="tls",
+    targets=lambda config: [t.label for t, _, _ in targets(config)],
+    run=run,
+    columns=_HEADERS,
+    per_target=endpoint_layers,
+)

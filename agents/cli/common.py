@@ -14,7 +14,8 @@ import click
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry, load_registry
 
-from .config import Config, config_path_from, load_config
+from .. import kinds
+from ..config import Config, config_path_from, load_config
 
 EXIT_BAD_INPUT = 2
 
@@ -45,6 +46,7 @@ class Context:
             self._registry = load_registry(config.sop_dirs if config else ())
             if config is not None:
                 config.check_against(self._registry)
+                kinds.check_config(config, self._registry)
         return self._registry
 
     @property

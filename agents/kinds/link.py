@@ -4,17 +4,16 @@ opens Polewali Mandar 15 ("Pemeliharaan Jaringan TIK") from step 1, whose clock 
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
-from typing import Any
 
 from checks.finding import render
 from checks.link import LinkResult, LinkSettings, LinkState, LinkTarget, evaluate, probe_all, result_as_dict
 from checks.link.messages import TEMPLATES
+from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
-from sop_registry.schema import Automation
 
-from .config import Config, Link, layered_settings, runs_here
-from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
+from ..config import Config, Link, runs_here
+from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
+from .spec import KindSpec, RunContext
 
 CASE_ROLE = "Teknisi Jaringan"
 
@@ -57,18 +56,8 @@ def _case(result: LinkResult, link: Link) -> CaseIntent | None:
     return None
 
 
-async def run(
-    config: Config,
-    automation: Automation | None,
-    override: dict[str, Any],
-    now: datetime,
-    output_path: Path,
-    *,
-    memory: dict[str, dict[str, Any]] | None = None,
-) -> AgentOutcome:
-    settings = layered_settings(
-        LinkSettings, config.link, automation.thresholds if automation else None, override
-    )
+async def run(ctx: RunContext) -> AgentOutcome:
+    config, now, settings, memory = ctx.config, ctx.now, ctx.settings, ctx.memory
     pairs = link_targets(config)
     probes = await probe_all([t for _, t in pairs], settings)
     previous = {key: LinkState.from_json(data) for key, data in (memory or {}).items()}
@@ -82,10 +71,10 @@ async def run(
     )
     samples: list[tuple[str, datetime, float]] = []
     for r in results:
-        samples.append((f"link:{r.target}:up", now, 1.0 if r.state == "UP" else 0.0))
+        samples.append((records.link_up(r.target), now, 1.0 if r.state == "UP" else 0.0))
         if r.rtt_ms is not None:
-            samples.append((f"link:{r.target}:rtt_ms", now, r.rtt_ms))
-        samples.append((f"link:{r.target}:loss_pct", now, r.loss_pct))
+            samples.append((records.link_rtt_ms(r.target), now, r.rtt_ms))
+        samples.append((records.link_loss_pct(r.target), now, r.loss_pct))
     intents = [_case(r, link) for (link, _), r in zip(pairs, results, strict=True)]
     return AgentOutcome(
         findings=[rec for (link, _), r in zip(pairs, results, strict=True) for rec in to_findings(r, link)],
@@ -101,3 +90,14 @@ async def run(
         states={r.target: r.link_state.to_json() for r in results if r.link_state},
         samples=samples,
     )
+
+
+SPEC = KindSpec(
+    id=records.LINK,
+    title_id="Tautan",
+    title_en="Links",
+    settings=LinkSettings,
+    section="link",
+    targets=lambda config: [link.id for link, _ in link_targets(config)],
+    run=run,
+)

@@ -14,9 +14,9 @@ from reports.period import Week
 from reports.render import FORMATS
 from sop_registry.errors import InputError
 
-from . import weekly_report
-from .cli_cases import _ledger
-from .cli_common import Context, _json_out, bad_input_exits
+from .. import weekly_report
+from .cases import _ledger
+from .common import Context, _json_out, bad_input_exits
 
 EXIT_SEND_FAILED = 1
 

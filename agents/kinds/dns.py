@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from pathlib import Path
 from typing import Any
 
-from checks.dns import DnsResult, InventoryHost, check_dns, result_as_dict
+from checks.dns import DnsResult, DnsSettings, InventoryHost, check_dns, result_as_dict
 from checks.dns.messages import TEMPLATES
 from checks.finding import STATUSES, render
 from sop_registry.errors import InputError
+from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
-from sop_registry.schema import Automation
 
-from .config import Config, Server, runs_here
-from .outcome import AgentOutcome, CaseIntent, count_by, finding_records
-from .outputs import write_csv
+from ..config import Config, Server, runs_here
+from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
+from ..outputs import write_csv
+from .spec import KindSpec, RunContext
 
 CASE_ROLE = "Tenaga IT Data Center"
 # Measured and wrong, or not measurable: a person must fix the zone or the list. Orphans and PTR
@@ -71,20 +70,13 @@ def _case(result: DnsResult) -> CaseIntent:
     )
 
 
-async def run(
-    config: Config,
-    automation: Automation | None,
-    override: dict[str, Any],
-    now: datetime,
-    output_path: Path,
-    *,
-    memory: dict[str, dict[str, Any]] | None = None,  # unused: nothing to remember between runs
-) -> AgentOutcome:
+async def run(ctx: RunContext) -> AgentOutcome:
+    config, output_path = ctx.config, ctx.output_path
     servers = config.dns.servers()
     if not servers:
         raise InputError(f"{config.source_path}: dns.nameservers: the DNS agent needs the zones' servers")
     hosts = inventory(config.targets.servers, config.probe)
-    results, obs = await check_dns(hosts, servers, config.dns.zones, config.dns)
+    results, obs = await check_dns(hosts, servers, config.dns.zones, ctx.settings)
     lang = config.office.language
     dicts = [result_as_dict(r, lang) for r in results]
     write_csv(
@@ -114,3 +106,22 @@ async def run(
         # Zones get no case of their own: their findings (SOA out of sync) show in every run's recap.
         cases=[_case(r) for r in results if r.kind != "zone"],
     )
+
+
+def _targets(config: Config) -> list[str]:
+    # Without the zones' servers there is nobody to ask.
+    if not config.dns.nameservers:
+        return []
+    return [h.name for h in inventory(config.targets.servers, config.probe)]
+
+
+SPEC = KindSpec(
+    id=records.DNS_IP,
+    title_id="DNS/IP",
+    title_en="DNS/IP",
+    settings=DnsSettings,
+    section="dns",
+    targets=_targets,
+    run=run,
+    columns=_HEADERS,
+)

@@ -1,0 +1,235 @@
+"""The operator's sections: notification, cases, each check kind's settings, the service, the report."""
+
+from __future__ import annotations
+
+import ipaddress
+from datetime import time
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from checks.dns.model import DnsSettings, Nameserver
+from checks.link.model import LinkSettings
+from checks.snmp.model import SnmpSettings
+from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
+from sop_registry.schema import Schedule
+
+from .base import Identifier, Secret, Strict, _unique, nameserver, parse_host_port
+
+
+class NotifyChannel(Strict):
+    id: Identifier
+    url: Secret  # an apprise URL: tgram://..., mailtos://..., json://... (tokens are secrets)
+    roles: list[str] = Field(default_factory=list)  # SOP pelaksana roles this channel reaches
+    language: Literal["id", "en"] | None = None
+    enabled: bool = True
+
+
+class NotifyRetry(Strict):
+    """How hard the worker tries: a Telegram outage during an ISP failover must not lose an alert."""
+
+    attempts_per_channel: int = Field(default=3, ge=1, le=100)  # then the role's next channel
+    backoff_s: float = Field(default=30, gt=0)  # doubled each failed attempt...
+    max_backoff_s: float = Field(default=900, gt=0)  # ...up to this
+    give_up_after_hours: float = Field(default=48, gt=0)  # then `dead`, and logged
+
+
+class Notify(Strict):
+    channels: list[NotifyChannel] = Field(default_factory=list)
+    retry: NotifyRetry = Field(default_factory=NotifyRetry)
+    # A recovery is held this long before it is sent: a link that fails again at once sends nothing.
+    resolve_hold_minutes: float = Field(default=10, ge=0)
+    max_targets_listed: int = Field(default=15, ge=1)  # a grouped message lists this many, then "+N"
+    poll_s: float = Field(default=5, gt=0)  # the worker looks at the outbox this often
+    send_timeout_s: float = Field(default=30, gt=0)  # one attempt through one channel
+
+    @model_validator(mode="after")
+    def _ids(self) -> Notify:
+        _unique([c.id for c in self.channels], "channels", "id")
+        return self
+
+    def channels_for(self, role: str | None) -> list[str]:
+        """The channels that reach a role, in config order (the first is tried first, the others
+        are its fallbacks); channels with role "*" reach every role."""
+        enabled = [c for c in self.channels if c.enabled]
+        exact = [c.id for c in enabled if role and role in c.roles]
+        return exact + [c.id for c in enabled if "*" in c.roles and c.id not in exact]
+
+
+class EscalationLevel(Strict):
+    after_breach_minutes: float = Field(ge=0)
+    roles: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)
+
+
+def _default_escalation() -> list[EscalationLevel]:
+    return [EscalationLevel(after_breach_minutes=60, roles=["Kepala Bidang TIP"])]
+
+
+class CaseSettings(Strict):
+    """Cases: when they resolve and reopen, reminders, and who hears of a breach after the step's role."""
+
+    resolve_after_good: int = Field(default=1, ge=1)  # good checks before an agent's case resolves
+    reopen_within_minutes: float = Field(default=60, ge=0)  # a failure this soon reopens the case
+    close_after_days: float = Field(default=7, gt=0)  # a resolved case is closed (final) after this
+    round_the_clock_sops: list[str] = Field(default_factory=list)  # minutes count outside office hours
+    remind_every_minutes: float = Field(default=240, gt=0)  # while nobody has acknowledged it...
+    max_reminders: int = Field(default=2, ge=0)  # ...this many times per step
+    escalation: list[EscalationLevel] = Field(default_factory=_default_escalation)
+    # Pelaksana that are not the office's people: their steps are passed over when a case is routed.
+    outside_roles: list[Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=lambda: ["Masyarakat", "Publik", "Pemohon"]
+    )
+
+
+class FreshnessLimits(Strict):
+    """Website freshness limits; unset keys fall through to the wider level (site > OPD > web > SOP)."""
+
+    warn_after_days: int | None = Field(default=None, gt=0)
+    crit_after_days: int | None = Field(default=None, gt=0)
+    agenda_warn_after_days: int | None = Field(default=None, gt=0)
+
+
+class WebSettings(FreshnessLimits):
+    """The website freshness agent: crawl politeness, limits, per-OPD limits, required sections."""
+
+    crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    opd: dict[str, FreshnessLimits] = Field(default_factory=dict)  # keyed by websites[].opd
+    # Sections a site must have (Polewali Mandar 07): name -> words that show it in a link.
+    sections: dict[str, list[Annotated[str, Field(min_length=1)]]] = Field(
+        default_factory=lambda: dict(DEFAULT_SECTIONS)
+    )
+
+
+
+
+class DnsConfig(DnsSettings):
+    """The DNS/IP reconciliation agent: the zones' authoritative servers, checked against targets.servers."""
+
+    nameservers: list[str] = Field(default_factory=list)  # "IP" or "IP:PORT", every authoritative server
+    zones: list[str] = Field(default_factory=list)  # zones to transfer and search for orphan records
+
+    @field_validator("nameservers")
+    @classmethod
+    def _servers(cls, value: list[str]) -> list[str]:
+        for text in value:
+            nameserver(text)
+        return value
+
+    @field_validator("zones")
+    @classmethod
+    def _zones(cls, value: list[str]) -> list[str]:
+        return [z.strip().rstrip(".").lower() for z in value]
+
+    def servers(self) -> list[Nameserver]:
+        return [nameserver(text) for text in self.nameservers]
+
+
+class TlsConfig(Strict):
+    """The certificate agent: every https website and every targets.tls_endpoints entry."""
+
+    warn_days: int = Field(default=30, ge=0)
+    crit_days: int = Field(default=7, ge=0)
+    timeout_s: float = Field(default=10.0, gt=0)
+    concurrency: int = Field(default=32, ge=1, le=1024)
+    ca_file: Path | None = None  # the office's own CA (internal services), beside the system's
+
+
+class LinkConfig(LinkSettings):
+    """Link monitoring: probes per check, limits, DOWN/UP counts and flapping (targets.links)."""
+
+
+class SnmpConfig(SnmpSettings):
+    """SNMP bandwidth: timeouts, GETBULK size, over-use and under-delivery limits (targets.snmp_devices)."""
+
+
+class AgentOverride(Strict):
+    enabled: bool = True
+    schedule: Schedule | None = None
+    thresholds: dict[str, int | float | str | bool] = Field(default_factory=dict)
+
+
+class HttpSettings(Strict):
+    """The service's health and metrics endpoint (/healthz, /metrics)."""
+
+    enabled: bool = True
+    listen: str = "127.0.0.1:9120"  # HOST:PORT or [V6]:PORT; loopback unless a scraper elsewhere needs it
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, value: str) -> str:
+        host, _port = parse_host_port(value, 9120)
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise ValueError(f"{value!r}: listen on an IP address (127.0.0.1:9120, [::1]:9120)") from None
+        return value
+
+    def address(self) -> tuple[str, int]:
+        return parse_host_port(self.listen, 9120)
+
+
+class Smtp(Strict):
+    """The office's mail server for the weekly report: STARTTLS on 587 with a login, as most have."""
+
+    host: str = Field(min_length=1)
+    port: int | None = Field(default=None, ge=1, le=65535)  # default: 587 starttls, 465 ssl, 25 none
+    security: Literal["starttls", "ssl", "none"] = "starttls"
+    username: str | None = None
+    password: Secret | None = None
+    sender: str = Field(min_length=3)  # From: "Sigap Diskominfo <sigap@kominfo.example.go.id>"
+    ca_file: Path | None = None  # the office's own CA, for a mail server with an internal certificate
+    timeout_s: float = Field(default=30, gt=0)
+
+    @property
+    def effective_port(self) -> int:
+        return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]
+
+
+class ReportSettings(Strict):
+    """The weekly report to the Kepala Bidang: which SOP it serves, who gets it, when it goes."""
+
+    # The monitoring SOP whose step 2 (report to the Kepala Bidang), step 3 (approval, "Disposisi") and
+    # step 4 (archive) the report is the output of.
+    sop: str = "kaltim-monitoring-website"
+    deliver_step: int = Field(default=2, ge=1)
+    approve_step: int = Field(default=3, ge=1)
+    archive_step: int = Field(default=4, ge=1)
+    language: Literal["id", "en"] | None = None  # default: office.language
+    recipients: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    cc: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    attach: list[Literal["pdf", "xlsx", "html"]] = Field(default_factory=lambda: ["pdf", "xlsx"])
+    smtp: Smtp | None = None
+    # `sigap serve` sends last week's report on this day, not before this office time, and (with
+    # after_crawl) once that morning's website crawl has finished, or wait_for_crawl_hours later.
+    auto_send: bool = True
+    send_day: Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"] = "mon"
+    send_after: time = time(7, 0)
+    after_crawl: bool = True
+    wait_for_crawl_hours: float = Field(default=4, ge=0)
+    retry_minutes: float = Field(default=30, gt=0)  # a failed send is tried again after this...
+    max_attempts: int = Field(default=5, ge=1)  # ...this many times a week
+    check_every_s: float = Field(default=60, gt=0)
+
+    @model_validator(mode="after")
+    def _deliverable(self) -> ReportSettings:
+        if self.recipients and self.smtp is None:
+            raise ValueError("recipients given but no smtp server to send through (report.smtp)")
+        return self
+
+
+class ServiceSettings(Strict):
+    """`sigap serve`: catch-up after downtime, stopping, the SLA clock's pace."""
+
+    # A calendar run (the Monday crawl) missed while the server was off runs once at start if it was
+    # due at most this long ago; older ones are recorded as skipped.
+    catch_up_hours: float = Field(default=48, ge=0)
+    stop_timeout_s: float = Field(default=7, gt=0)  # SIGTERM: in-flight checks get this long to finish
+    sla_every_s: float = Field(default=30, gt=0)  # the SLA sweep (on the leader instance)
+    leader_retry_s: float = Field(default=5, gt=0)  # a standby instance tries to take over this often
+
+

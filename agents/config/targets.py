@@ -1,0 +1,204 @@
+"""The inventory: websites, servers (the IP-allocation list), SNMP devices, links, TLS endpoints."""
+
+from __future__ import annotations
+
+import csv
+import ipaddress
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import (
+    Field,
+    field_validator,
+    model_validator,
+)
+
+from sop_registry.errors import InputError
+
+from .base import Identifier, Secret, Strict, _unique
+
+
+class Contact(Strict):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    telegram: str | None = None
+
+
+class Website(Strict):
+    id: Identifier
+    opd: str = Field(min_length=1)
+    url: str
+    admin: Contact | None = None
+    owned_by_office: bool = False  # the office runs the site: robots.txt need not stop the crawl
+    warn_after_days: int | None = Field(default=None, gt=0)
+    crit_after_days: int | None = Field(default=None, gt=0)
+    agenda_warn_after_days: int | None = Field(default=None, gt=0)
+    probe: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if parts.scheme not in {"http", "https"} or not parts.hostname:
+            raise ValueError(f"not an http(s) URL: {value!r}")
+        return value
+
+
+class Server(Strict):
+    """One entry of the IP-allocation list ("daftar penggunaan IP server")."""
+
+    name: Annotated[str, Field(pattern=r"^[A-Za-z0-9_]([A-Za-z0-9_\-.]*[A-Za-z0-9])?\.?$", max_length=253)]
+    ips: list[ipaddress.IPv4Address | ipaddress.IPv6Address] = Field(min_length=1)
+    opd: str | None = None
+    purpose: str | None = None
+    probe: str | None = None
+
+
+class SnmpV3(Strict):
+    user: str = Field(min_length=1)
+    auth_protocol: Literal["MD5", "SHA", "SHA224", "SHA256", "SHA384", "SHA512"] = "SHA"
+    auth_key: Secret
+    priv_protocol: Literal["DES", "3DES", "AES", "AES192", "AES256"] = "AES"
+    priv_key: Secret
+
+
+class SnmpDevice(Strict):
+    id: Identifier
+    host: str = Field(min_length=1)
+    port: int = Field(default=161, ge=1, le=65535)
+    version: Literal["v2c", "v3"] = "v2c"
+    community: Secret | None = None
+    v3: SnmpV3 | None = None
+    timeout_s: float = Field(default=2.0, gt=0)
+    retries: int = Field(default=1, ge=0, le=10)
+    probe: str | None = None
+
+    @model_validator(mode="after")
+    def _credentials(self) -> SnmpDevice:
+        if self.version == "v2c" and self.community is None:
+            raise ValueError("version v2c needs community")
+        if self.version == "v3" and self.v3 is None:
+            raise ValueError("version v3 needs v3 (user, auth_key, priv_key)")
+        return self
+
+
+class Link(Strict):
+    """An OPD's network link, with the bandwidth the provider contracted to deliver."""
+
+    id: Identifier
+    opd: str = Field(min_length=1)
+    host: str | None = None  # address to probe for availability (the OPD's router, its gateway)
+    method: Literal["icmp", "tcp", "http"] = "icmp"  # icmp falls back to tcp where it is not permitted
+    port: int | None = Field(default=None, ge=1, le=65535)  # tcp: the service that must answer
+    url: str | None = None  # http: a page behind the link
+    contracted_down_mbps: float = Field(gt=0)
+    contracted_up_mbps: float = Field(gt=0)
+    device: str | None = None  # snmp_devices[].id
+    if_index: int | None = Field(default=None, ge=-(2**31), le=2**32 - 1)  # RouterOS may show it negative
+    if_name: str | None = None
+    # Which counter carries the OPD's download: "in" on the OPD router's uplink, "out" on a port of the
+    # data-centre switch that faces the OPD.
+    download: Literal["in", "out"] = "in"
+    parent: str | None = None  # upstream link: its outage explains this one's
+    provider: str | None = None  # ISP, for escalation records
+    probe: str | None = None
+
+    @model_validator(mode="after")
+    def _interface(self) -> Link:
+        if self.device and self.if_index is None and not self.if_name:
+            raise ValueError("a link with a device needs if_index or if_name")
+        if (self.if_index is not None or self.if_name) and not self.device:
+            raise ValueError("if_index/if_name need device")
+        return self
+
+
+class TlsEndpoint(Strict):
+    """A TLS service that is not a website (mail, VPN portal, API) whose certificate must stay valid."""
+
+    id: Identifier
+    host: str = Field(min_length=1)
+    port: int = Field(default=443, ge=1, le=65535)
+    server_name: str | None = None  # SNI and the name the certificate must carry; default: host
+    opd: str | None = None
+    warn_days: int | None = Field(default=None, ge=0)
+    crit_days: int | None = Field(default=None, ge=0)
+    probe: str | None = None
+
+
+class Targets(Strict):
+    websites: list[Website] = Field(default_factory=list)
+    tls_endpoints: list[TlsEndpoint] = Field(default_factory=list)
+    servers: list[Server] = Field(default_factory=list)
+    servers_csv: Path | None = None  # hostname,ip,opd,purpose; merged into servers
+    snmp_devices: list[SnmpDevice] = Field(default_factory=list)
+    links: list[Link] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _references(self) -> Targets:
+        for section in ("websites", "tls_endpoints", "snmp_devices", "links"):
+            _unique([item.id for item in getattr(self, section)], section, "id")
+        _unique([s.name.rstrip(".").lower() for s in self.servers], "servers", "name")
+        devices = {d.id for d in self.snmp_devices}
+        links = {link.id: link for link in self.links}
+        for i, link in enumerate(self.links):
+            if link.device and link.device not in devices:
+                raise ValueError(f"links[{i}].device: no snmp_devices entry with id {link.device!r}")
+            if link.parent and link.parent not in links:
+                raise ValueError(f"links[{i}].parent: no link with id {link.parent!r}")
+        for link in self.links:  # a parent chain must end, or grouping alerts would loop
+            seen, cur = {link.id}, link.parent
+            while cur:
+                if cur in seen:
+                    raise ValueError(f"links: parent chain of {link.id!r} loops through {cur!r}")
+                seen.add(cur)
+                cur = links[cur].parent
+        return self
+
+
+
+def runs_here(target_probe: str | None, instance_probe: str | None) -> bool:
+    """Is a target this instance's? Unlabelled targets, and instances without a label, take all."""
+    return not (target_probe and instance_probe and target_probe != instance_probe)
+
+
+
+def read_servers_csv(path: Path) -> list[dict[str, Any]]:
+    """The IP-allocation list as CSV: header hostname,ip,opd,purpose (extra columns ignored).
+
+    A host listed on several rows gets all its addresses.
+    """
+    try:
+        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a BOM
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    with handle:
+        reader = csv.DictReader(handle)
+        header = [h.strip().lower() for h in (reader.fieldnames or [])]
+        missing = {"hostname", "ip"} - set(header)
+        if missing:
+            raise InputError(
+                f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)"
+            )
+        reader.fieldnames = header
+        hosts: dict[str, dict[str, Any]] = {}
+        for row in reader:
+            line = reader.line_num
+            name = (row.get("hostname") or "").strip().rstrip(".")
+            ip_text = (row.get("ip") or "").strip()
+            if not name and not ip_text:
+                continue
+            if not name or not ip_text:
+                raise InputError(f"{path}: line {line}: hostname and ip are both required")
+            try:
+                ipaddress.ip_address(ip_text)
+            except ValueError:
+                raise InputError(f"{path}: line {line}: ip: not an IP address: {ip_text!r}") from None
+            entry = hosts.setdefault(name.lower(), {"name": name, "ips": [], "opd": None, "purpose": None})
+            if ip_text not in entry["ips"]:
+                entry["ips"].append(ip_text)
+            entry["opd"] = entry["opd"] or (row.get("opd") or "").strip() or None
+            entry["purpose"] = entry["purpose"] or (row.get("purpose") or "").strip() or None
+    return list(hosts.values())
+
