@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from checks.finding import worst
 from sop_registry.errors import InputError
+from sop_registry.ledger import records
 from sop_registry.ledger.cases import open_or_update, record_good
 from sop_registry.ledger.models import OPEN_CASE_STATES, Case, CheckState, Sample, StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
@@ -290,7 +291,9 @@ def _record(
                 summary=outcome.summary,
                 output_kind=outcome.output_kind,
                 output_ref=outcome.output_ref,
-                details={"measured_by": {"run_id": run_id, "sop": sop.id, "step": step_no}},
+                details=records.SharedRunDetails(
+                    measured_by=records.MeasuredBy(run_id=run_id, sop=sop.id, step=step_no)
+                ).as_json(),
             )
         # One query for the kind's states, not a SELECT per target (1,000 links every minute).
         stored = {row.key: row for row in session.scalars(select(CheckState).where(CheckState.kind == kind))}

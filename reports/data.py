@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from sop_registry.ledger import records
 from sop_registry.ledger.models import Case, Finding, Sample, StepRun
 from sop_registry.ledger.series import summarise, summary_of
 
@@ -143,7 +144,7 @@ class CertRow:
     code: str
     status: str
     days_left: int | None
-    not_after: str | None
+    not_after: datetime | None  # UTC; shown as the office's date
     message_id: str
     message_en: str | None
 
@@ -282,9 +283,10 @@ def build(session: Session, config: Any, week: Week, now: datetime) -> WeeklyRep
 def _crawls(session: Session, before: datetime, not_before: datetime | None = None) -> StepRun | None:
     """The newest finished crawl started before `before` (and not before `not_before`)."""
     query = select(StepRun).where(
-        StepRun.agent == "web_freshness",
+        StepRun.agent == records.WEB_FRESHNESS,
         StepRun.status.in_(DONE),
         StepRun.started_at < before,
+        StepRun.measured_by_run_id.is_(None),  # a shared step's evidence run holds no crawl of its own
     )
     if not_before is not None:
         query = query.where(StepRun.started_at >= not_before)
@@ -472,6 +474,7 @@ def _runs_with_findings(session: Session, agent: str, start: datetime, end: date
             .where(
                 StepRun.agent == agent,
                 StepRun.status.in_(DONE),
+                StepRun.measured_by_run_id.is_(None),
                 StepRun.started_at >= start,
                 StepRun.started_at < end,
             )
@@ -483,7 +486,7 @@ def _runs_with_findings(session: Session, agent: str, start: datetime, end: date
 def dns_section(session: Session, start: datetime, end: datetime) -> DnsSection:
     """Drift between the DNS and the IP-allocation list: each (record, problem) seen this week, and
     whether a later DNS run no longer saw it (fixed)."""
-    runs = _runs_with_findings(session, "dns_ip", start, end)
+    runs = _runs_with_findings(session, records.DNS_IP, start, end)
     section = DnsSection(runs=len(runs), last_run_at=runs[-1].started_at if runs else None)
     seen: dict[tuple[str, str], DriftRow] = {}
     for run in runs:
@@ -518,7 +521,7 @@ def dns_section(session: Session, start: datetime, end: datetime) -> DnsSection:
 
 def cert_section(session: Session, start: datetime, end: datetime) -> CertSection:
     """The week's newest certificate check: the certificates expiring or otherwise not right."""
-    runs = _runs_with_findings(session, "tls_cert", start, end)
+    runs = _runs_with_findings(session, records.TLS_CERT, start, end)
     section = CertSection()
     if not runs:
         return section
@@ -528,16 +531,15 @@ def cert_section(session: Session, start: datetime, end: datetime) -> CertSectio
     for f in run.findings:
         if f.status == "ok" and f.code != "cert_expiring":
             continue
-        details = f.details or {}
-        days = (f.observed or {}).get("days_left")
+        details = records.CertFindingDetails.from_json(f.details)
         section.rows.append(
             CertRow(
                 f.target,
-                details.get("opd"),
+                details.opd,
                 f.code,
                 f.status,
-                int(days) if days is not None else None,
-                details.get("not_after"),
+                details.days_left,
+                details.not_after,
                 f.message_id,
                 f.message_en,
             )

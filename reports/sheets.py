@@ -160,19 +160,19 @@ def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
     _sheet(
         book,
         t["certs"],
-        [t["c_target"], t["c_opd"], t["c_status"], t["c_days_left"], t["c_valid_until"], t["c_problem"]],
+        [t["c_target"], t["c_opd"], t["c_status"], t["c_days_left"], t["c_valid_until"] + zone, t["c_problem"]],
         (
             [
                 r.target,
                 r.opd,
                 status[r.status],
                 r.days_left,
-                r.not_after,
+                local(r.not_after),
                 r.message_en if lang == "en" and r.message_en else r.message_id,
             ]
             for r in report.certs.rows
         ),
-        {},
+        {4: _DATE},
     )
     _sheet(
         book,

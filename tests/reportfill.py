@@ -14,6 +14,9 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from agents.config import Config
+from agents.kinds import tls as tls_kind
+from checks.tls.evaluate import evaluate as tls_evaluate
+from checks.tls.model import CertInfo, Probe, TlsTarget, TlsThresholds
 from sop_registry.ledger.models import Case, CaseDeadline, Sample
 from sop_registry.ledger.store import FindingRecord, begin_step_run, finish_step_run, record_skipped
 
@@ -27,6 +30,25 @@ GENERATED = datetime(2026, 11, 23, 9, 0, tzinfo=WITA)
 
 def wita(*args: int) -> datetime:
     return datetime(*args, tzinfo=WITA)
+
+
+# Dinas Kesehatan's certificate, checked Thursday 19 Nov 06:00 WITA: 12 days and 6 hours left.
+CERT_NOT_AFTER = datetime(2026, 12, 1, 12, 0, tzinfo=WITA)
+
+
+def tls_probe(names: list[str], not_after: datetime) -> Probe:
+    """What a verified handshake shows of a certificate (the probe the TLS check evaluates)."""
+    cert = CertInfo(
+        subject=f"CN={names[0]}",
+        issuer="CN=Sigap Test CA",
+        not_before=datetime(2026, 1, 1, tzinfo=WITA),
+        not_after=not_after,
+        names=names,
+        serial="01",
+        self_signed=False,
+        chain_length=2,
+    )
+    return Probe(verified=True, cert=cert, tls_version="TLSv1.3")
 
 
 def config_data(tmp_path, **extra) -> dict:
@@ -236,23 +258,26 @@ def fill_full_week(engine, registry) -> None:
             "polman-19",
             "tls_cert",
             wita(2026, 11, 19, 6, 0),
-            [
-                FindingRecord(
-                    target="dinkes.kab.test:443",
-                    status="warn",
-                    code="cert_expiring",
-                    message_id="Sertifikat berlaku 12 hari lagi (sampai 2026-12-01)",
-                    observed={"days_left": 12},
-                    details={"opd": "Dinas Kesehatan", "not_after": "2026-12-01"},
+            # The rows the real certificate agent writes (agents.kinds.tls.to_findings) for two
+            # checked certificates, so the report reads what the writer really writes.
+            tls_kind.to_findings(
+                tls_evaluate(
+                    TlsTarget("dinkes.kab.test", 443, "dinkes.kab.test"),
+                    tls_probe(["dinkes.kab.test"], CERT_NOT_AFTER),
+                    wita(2026, 11, 19, 6, 0),
+                    TlsThresholds(),
                 ),
-                FindingRecord(
-                    target="www.kab.test:443",
-                    status="ok",
-                    code="cert_ok",
-                    message_id="Sertifikat berlaku 200 hari lagi",
-                    observed={"days_left": 200},
+                "Dinas Kesehatan",
+            )
+            + tls_kind.to_findings(
+                tls_evaluate(
+                    TlsTarget("www.kab.test", 443, "www.kab.test"),
+                    tls_probe(["www.kab.test"], wita(2027, 6, 7, 12, 0)),
+                    wita(2026, 11, 19, 6, 0),
+                    TlsThresholds(),
                 ),
-            ],
+                None,
+            ),
         )
 
         # --- cases -----------------------------------------------------------------------------

@@ -18,7 +18,17 @@ from sop_registry.errors import InputError
 from sop_registry.ledger import connect, upgrade
 from sop_registry.loader import load_registry
 
-from .reportfill import BAPPEDA, DINKES, DISDIK, GENERATED, WITA, fill_full_week, make_config, wita
+from .reportfill import (
+    BAPPEDA,
+    CERT_NOT_AFTER,
+    DINKES,
+    DISDIK,
+    GENERATED,
+    WITA,
+    fill_full_week,
+    make_config,
+    wita,
+)
 
 W47 = Week(2026, 47)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
@@ -124,7 +134,7 @@ def test_full_week_figures_match_the_hand_computed_ones(full, tmp_path):
     # certificates: the one expiring, not the healthy one
     assert report.certs.endpoints == 2
     assert [(c.target, c.days_left, c.not_after) for c in report.certs.rows] == [
-        ("dinkes.kab.test:443", 12, "2026-12-01")
+        ("dinkes.kab.test:443", 12, CERT_NOT_AFTER)
     ]
 
     # cases: 2 opened (Tue, Thu), 1 resolved, 2 open at the end (x from before, disdik); wait 30 min

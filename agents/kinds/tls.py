@@ -66,8 +66,15 @@ def targets(config: Config, base: Layered | None = None) -> list[tuple[TlsTarget
 
 
 def to_findings(result: TlsResult, opd: str | None) -> list[FindingRecord]:
-    details = {"opd": opd, "host": result.host, "port": result.port}
-    return finding_records(TEMPLATES, result.findings, result.target, details)
+    details = records.CertFindingDetails(
+        opd=opd,
+        host=result.host,
+        port=result.port,
+        not_after=result.not_after,
+        days_left=result.days_left,
+        issuer=result.issuer,
+    )
+    return finding_records(TEMPLATES, result.findings, result.target, details.as_json())
 
 
 def _case(result: TlsResult, opd: str | None) -> CaseIntent:

@@ -8,6 +8,11 @@ cannot be read, and the round-trip tests run the real writer into the real reade
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any, Self
+
+from pydantic import BaseModel, ConfigDict, Field
+
 # --- kind ids ------------------------------------------------------------------------------------
 
 WEB_FRESHNESS = "web_freshness"
@@ -37,3 +42,69 @@ def bw_down_bps(link_id: str) -> str:
 
 def bw_up_bps(link_id: str) -> str:
     return f"bw:{link_id}:up_bps"
+
+
+# --- shapes of step_runs.details and findings.details ----------------------------------------------
+
+
+class Record(BaseModel):
+    """A details shape: written with `as_json()`, read with `from_json()`. Readers ignore keys they
+    do not know (an older or newer writer), but a field the writer does not write is simply None."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    def as_json(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any] | None) -> Self:
+        return cls.model_validate(data or {})
+
+
+class WebRecapRow(Record):
+    """One OPD site in the crawl's recap ("Laporan rekapitulasi hasil monitoring"): step_runs.details
+    ["recap"] of a web_freshness run, read by the weekly report's website table."""
+
+    site_id: str | None = None
+    opd: str
+    url: str
+    status: str
+    latest_published: datetime | None = None  # ISO 8601 in the office's zone
+    latest_local: str = ""
+    age_days: int | None = None
+    source: str | None = None
+    item_url: str | None = None
+    agenda_updated: datetime | None = None
+    agenda_found: bool | None = None
+    completeness_score: float | None = None
+    missing_sections: list[str] = Field(default_factory=list)
+    cms: str | None = None
+    findings: list[str] = Field(default_factory=list)  # the messages of the site's non-ok findings
+
+
+class WebRunDetails(Record):
+    counts: dict[str, int] = Field(default_factory=dict)
+    recap: list[WebRecapRow] = Field(default_factory=list)
+
+
+class CertFindingDetails(Record):
+    """findings.details of a tls_cert finding: what the weekly report's certificate table shows."""
+
+    opd: str | None = None
+    host: str
+    port: int
+    not_after: datetime | None = None  # the certificate's expiry (UTC)
+    days_left: int | None = None
+    issuer: str | None = None
+
+
+class MeasuredBy(Record):
+    """step_runs.details of a step whose evidence is another step's measurement (shared job)."""
+
+    run_id: int
+    sop: str
+    step: int
+
+
+class SharedRunDetails(Record):
+    measured_by: MeasuredBy
