@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAYS = {
@@ -119,3 +120,8 @@ class Formatter:
     def local_naive(self, value: datetime | None) -> datetime | None:
         """For spreadsheet cells: office time without a zone (Excel has no zones)."""
         return None if value is None else value.astimezone(self.zone).replace(tzinfo=None)
+
+
+def formatter(config: Any, lang: str) -> Formatter:
+    """The office's formatter: its zone and WIB/WITA/WIT label, in the reader's language."""
+    return Formatter(lang, config.office.zone, config.office.zone_label)

@@ -14,7 +14,9 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from . import charts, texts
 from .data import WeeklyReport
-from .fmt import Formatter
+from .fmt import formatter
+from .sheets import workbook
+from .summary import tiles
 
 FORMATS = ("html", "pdf", "xlsx")
 _env = Environment(
@@ -23,10 +25,6 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-def formatter(config: Any, lang: str) -> Formatter:
-    return Formatter(lang, config.office.zone, config.office.zone_label)
 
 
 def _logo(path: Path | None) -> str | None:
@@ -42,25 +40,6 @@ def _message(lang: str):
         return (row.message_en if lang == "en" and row.message_en else row.message_id) or row.code
 
     return pick
-
-
-def tiles(report: WeeklyReport, f: Formatter, t: Mapping[str, str]) -> list[dict[str, str]]:
-    """The figures a Kepala Bidang reads first. "-" where nothing was measured, never a zero."""
-    web = report.web
-    checked = sum(v for k, v in web.counts.items() if k != "no_data")
-    done = sum(r.done for r in report.steps.rows)
-    planned = sum(r.done + r.skipped + r.errors for r in report.steps.rows)
-    judged = [(r.on_time, r.on_time + r.breached) for r in report.cases.sla]
-    on_time, total = sum(a for a, _ in judged), sum(b for _, b in judged)
-    measured_links = [r for r in report.links if r.samples]
-    return [
-        {"label": t["s_sites"], "value": f"{web.counts.get('ok', 0)} / {checked}" if checked else "-"},
-        {"label": t["s_uptime"], "value": f.pct(report.mean_uptime_pct, 2)},
-        {"label": t["s_outages"], "value": str(len(report.outages)) if measured_links else "-"},
-        {"label": t["s_cases"], "value": f"{report.cases.opened} / {report.cases.closed}"},
-        {"label": t["s_sla"], "value": f.pct(on_time / total * 100, 0) if total else "-"},
-        {"label": t["s_steps"], "value": f"{done} / {planned}" if planned else "-"},
-    ]
 
 
 def html(
@@ -156,8 +135,6 @@ def pdf(document: str) -> bytes:
 
 
 def xlsx(report: WeeklyReport, config: Any, lang: str = "id") -> bytes:
-    from .sheets import workbook
-
     buffer = io.BytesIO()
     workbook(report, config, lang).save(buffer)
     return buffer.getvalue()

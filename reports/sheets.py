@@ -15,7 +15,8 @@ from openpyxl.utils import get_column_letter
 
 from . import texts
 from .data import WeeklyReport
-from .render import formatter, tiles
+from .fmt import formatter
+from .summary import tiles
 
 _HEAD = Font(bold=True)
 _FILL = PatternFill("solid", fgColor="E3F2FD")
@@ -160,7 +161,14 @@ def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
     _sheet(
         book,
         t["certs"],
-        [t["c_target"], t["c_opd"], t["c_status"], t["c_days_left"], t["c_valid_until"] + zone, t["c_problem"]],
+        [
+            t["c_target"],
+            t["c_opd"],
+            t["c_status"],
+            t["c_days_left"],
+            t["c_valid_until"] + zone,
+            t["c_problem"],
+        ],
         (
             [
                 r.target,
