@@ -9,22 +9,17 @@ from __future__ import annotations
 import contextlib
 import json
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 import click
 
-from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
 from sop_registry.errors import InputError
 
+from .. import kinds
 from . import cases as cli_cases
 from . import report as cli_report
 from . import texts
 from .common import Context, _json_out, bad_input_exits
-
-if TYPE_CHECKING:
-    from checks.tls import TlsTarget
 from .sop_view import sop_as_dict, sop_text
 
 
@@ -308,252 +303,6 @@ def check_web(
     click.echo(texts.web_table([result_as_dict(r, lang) for r in results], lang, ZoneInfo(zone)))
 
 
-def _emit(dicts: list[dict], as_json: bool, table: Callable[[list[dict]], str]) -> None:
-    """Every `sigap check`: one JSON object per target and line, or a table for a person."""
-    if as_json:
-        for d in dicts:
-            click.echo(json.dumps(d, ensure_ascii=False, default=str))
-    else:
-        click.echo(table(dicts))
-
-
-@check.command("dns")
-@click.option(
-    "--inventory",
-    "inventory_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="IP-allocation CSV (hostname,ip,opd,purpose). Default: targets.servers of the config.",
-)
-@click.option(
-    "--nameserver",
-    "nameservers",
-    multiple=True,
-    help="Authoritative server IP[:PORT]; repeat for each. Default: dns.nameservers of the config.",
-)
-@click.option("--zone", "zones", multiple=True, help="Zone to transfer (AXFR) and search for orphans.")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per query (2).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per host and orphan record, per line.")
-@click.pass_obj
-@bad_input_exits
-def check_dns_cmd(
-    obj: Context,
-    inventory_path: Path | None,
-    nameservers: tuple[str, ...],
-    zones: tuple[str, ...],
-    timeout_s: float | None,
-    as_json: bool,
-) -> None:
-    """Do the DNS entries match the IP-allocation list? A/AAAA, PTR, orphans, SOA serials."""
-    import asyncio
-    import ipaddress
-
-    from checks.dns import DnsSettings, InventoryHost, check_dns, result_as_dict
-
-    from ..config import nameserver, read_servers_csv
-    from ..kinds.dns import inventory
-
-    config = obj.optional_config() if not (inventory_path and nameservers) else None
-    if inventory_path:
-        hosts = [
-            InventoryHost(h["name"], tuple(map(ipaddress.ip_address, h["ips"])), h["opd"], h["purpose"])
-            for h in read_servers_csv(inventory_path)
-        ]
-    elif config:
-        hosts = inventory(config.targets.servers, config.probe)
-    else:
-        raise InputError("option --inventory: give the IP-allocation CSV (or a config with targets.servers)")
-    servers = []
-    for text in nameservers:
-        try:
-            servers.append(nameserver(text))
-        except ValueError as exc:
-            raise InputError(f"option --nameserver: {exc}") from None
-    if not servers and config:
-        servers = config.dns.servers()
-    if not servers:
-        raise InputError("option --nameserver: give at least one authoritative server (IP[:PORT])")
-    settings = config.dns if config else DnsSettings()
-    if timeout_s:
-        settings = settings.model_copy(update={"timeout_s": timeout_s})
-    zone_names = [z.rstrip(".").lower() for z in zones] or (config.dns.zones if config else [])
-    results, _obs = asyncio.run(check_dns(hosts, servers, zone_names, settings))
-    lang = obj.lang
-    # A zone gets a line only when something is wrong with it (servers out of sync, unreachable).
-    dicts = [result_as_dict(r, lang) for r in results if r.kind != "zone" or r.findings]
-    _emit(dicts, as_json, lambda rows: texts.dns_table(rows, lang))
-
-
-def _tls_target(text: str, server_name: str | None) -> TlsTarget:
-    from urllib.parse import urlsplit
-
-    from checks.tls import TlsTarget
-
-    from ..config import parse_host_port
-
-    if "://" in text:
-        parts = urlsplit(text)
-        if parts.scheme != "https" or not parts.hostname:
-            raise InputError(f"argument HOST: {text!r} is not an https URL")
-        return TlsTarget(parts.hostname, parts.port or 443, server_name or parts.hostname, label=text)
-    try:
-        host, port = parse_host_port(text, 443)
-    except ValueError as exc:
-        raise InputError(f"argument HOST: {exc}") from None
-    return TlsTarget(host, port, server_name)
-
-
-@check.command("tls")
-@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
-@click.option("--servername", "server_name", help="Name the certificate must carry (SNI); default: HOST.")
-@click.option(
-    "--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Extra trusted CA."
-)
-@click.option("--warn-days", type=click.IntRange(min=0), help="Days left at or below which to warn (30).")
-@click.option(
-    "--crit-days", type=click.IntRange(min=0), help="Days left at or below which it is critical (7)."
-)
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per handshake (10).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
-@click.pass_obj
-@bad_input_exits
-def check_tls_cmd(
-    obj: Context,
-    hosts: tuple[str, ...],
-    server_name: str | None,
-    ca_file: Path | None,
-    warn_days: int | None,
-    crit_days: int | None,
-    timeout_s: float | None,
-    as_json: bool,
-) -> None:
-    """Certificates: days left, chain, name. Warn 30 days, critical 7 days before expiry."""
-    import asyncio
-    from datetime import UTC, datetime
-
-    from checks.tls import TlsSettings, TlsThresholds, check_tls, result_as_dict
-
-    targets = [_tls_target(h, server_name) for h in hosts]
-    config = obj.optional_config()
-    defaults = config.tls if config else None
-    try:
-        limits = TlsThresholds(
-            warn_days=warn_days if warn_days is not None else (defaults.warn_days if defaults else 30),
-            crit_days=crit_days if crit_days is not None else (defaults.crit_days if defaults else 7),
-        )
-    except ValueError as exc:
-        raise InputError(f"option --crit-days: {exc.errors()[0]['msg']}") from None
-    settings = TlsSettings(
-        timeout_s=timeout_s or (defaults.timeout_s if defaults else 10.0),
-        ca_file=ca_file or (defaults.ca_file if defaults else None),
-    )
-    results = asyncio.run(check_tls(targets, settings, datetime.now(UTC), [limits] * len(targets)))
-    lang = obj.lang
-    _emit([result_as_dict(r, lang) for r in results], as_json, lambda rows: texts.tls_table(rows, lang))
-
-
-@check.command("link")
-@click.argument("hosts", metavar="HOST...", nargs=-1, required=True)
-@click.option("--tcp", "tcp_port", type=click.IntRange(1, 65535), help="Probe this TCP port instead of ICMP.")
-@click.option("--probes", type=click.IntRange(1, 20), help="Probes per target (3).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), help="Seconds per probe (1).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
-@click.pass_obj
-@bad_input_exits
-def check_link_cmd(
-    obj: Context,
-    hosts: tuple[str, ...],
-    tcp_port: int | None,
-    probes: int | None,
-    timeout_s: float | None,
-    as_json: bool,
-) -> None:
-    """Is each link answering? Loss and RTT over several probes (ICMP, or TCP where not permitted)."""
-    import asyncio
-
-    from checks.link import LinkSettings, LinkTarget, evaluate_once, probe_all, result_as_dict
-
-    for host in hosts:
-        if not host or host.startswith("-") or "/" in host:
-            raise InputError(f"argument HOST: {host!r} is not a host name or address")
-    config = obj.optional_config()
-    settings = config.link if config else LinkSettings()
-    update = {k: v for k, v in (("probes", probes), ("timeout_s", timeout_s)) if v is not None}
-    settings = LinkSettings(**{**settings.model_dump(), **update})
-    targets = [LinkTarget(h, h, "tcp" if tcp_port else "icmp", tcp_port) for h in hosts]
-    results = asyncio.run(probe_all(targets, settings))
-    lang = obj.lang
-    dicts = [
-        result_as_dict(evaluate_once(t, r, settings), lang) for t, r in zip(targets, results, strict=True)
-    ]
-    _emit(dicts, as_json, lambda rows: texts.link_table(rows, lang))
-
-
-@check.command("snmp")
-@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
-@click.option("--community", help="SNMP v2c community.")
-@click.option("--user", "v3_user", help="SNMPv3 user (authPriv with --auth-key and --priv-key).")
-@click.option("--auth-key", help="SNMPv3 authentication pass phrase.")
-@click.option("--auth-protocol", type=click.Choice(sorted(AUTH_PROTOCOLS)), default="SHA", show_default=True)
-@click.option("--priv-key", help="SNMPv3 privacy pass phrase.")
-@click.option("--priv-protocol", type=click.Choice(sorted(PRIV_PROTOCOLS)), default="AES", show_default=True)
-@click.option(
-    "--interval",
-    "interval_s",
-    type=click.FloatRange(min=1),
-    default=10.0,
-    help="Seconds between the two polls (10).",
-)
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per request (2).")
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per interface and line.")
-@click.pass_obj
-@bad_input_exits
-def check_snmp_cmd(
-    obj: Context,
-    hosts: tuple[str, ...],
-    community: str | None,
-    v3_user: str | None,
-    auth_key: str | None,
-    auth_protocol: str,
-    priv_key: str | None,
-    priv_protocol: str,
-    interval_s: float,
-    timeout_s: float | None,
-    as_json: bool,
-) -> None:
-    """Bits/s, port state and speed of every interface: two polls --interval apart."""
-    import asyncio
-
-    from checks.snmp import Credentials, Device, SnmpSettings, device_as_dict, interface_as_dict, sample_twice
-
-    from ..config import parse_host_port
-
-    if bool(community) == bool(v3_user):
-        raise InputError("option --community: give --community (v2c) or --user (v3), one of them")
-    if v3_user and not (auth_key and priv_key):
-        raise InputError("option --user: SNMPv3 needs --auth-key and --priv-key (authPriv)")
-    for key, name in ((auth_key, "--auth-key"), (priv_key, "--priv-key")):
-        if key is not None and len(key) < 8:
-            raise InputError(f"option {name}: SNMPv3 pass phrases have at least 8 characters")
-    credentials = Credentials(community, v3_user, auth_protocol, auth_key, priv_protocol, priv_key)
-    devices = []
-    for text in hosts:
-        try:
-            host, port = parse_host_port(text, 161)
-        except ValueError as exc:
-            raise InputError(f"argument HOST: {exc}") from None
-        devices.append(Device(text, host, port, credentials))
-    config = obj.optional_config()
-    settings = config.snmp if config else SnmpSettings()
-    if timeout_s is not None:
-        settings = SnmpSettings(**{**settings.model_dump(), "timeout_s": timeout_s})
-    results = asyncio.run(sample_twice(devices, settings, interval_s))
-    lang = obj.lang
-    dicts = []
-    for r in results:
-        dicts += [interface_as_dict(i, lang) for i in r.interfaces] or [device_as_dict(r, lang)]
-    _emit(dicts, as_json, lambda rows: texts.snmp_table(rows, lang))
-
-
 @cli.command("run")
 @click.argument("sop_id")
 @click.option("--step", "step_no", type=int, help="Run only this step (default: every automated step).")
@@ -679,6 +428,11 @@ def _print_plan(service, lang: str) -> None:
             note += t["serve_skipped"].format(n=len(plan.skipped))
         click.echo(f"{spec.id:<48} {spec.check:<15} {when:<22} {note}".rstrip())
 
+
+# Each kind's `sigap check <name>` comes from its module (agents/kinds/), not from here.
+for _spec in kinds.KINDS.values():
+    if _spec.check_command is not None:
+        check.add_command(_spec.check_command)
 
 for _group in (cli_cases.case, cli_cases.maintenance, cli_cases.notify, cli_report.report):
     cli.add_command(_group)

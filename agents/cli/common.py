@@ -1,23 +1,15 @@
-"""What every `sigap` command shares: the lazily loaded config and registry, and bad input -> exit 2."""
+"""What every `sigap` command shares: the lazily loaded config and registry (checked against the kinds)."""
 
 from __future__ import annotations
 
-import json
-import sys
-from collections.abc import Callable
-from functools import wraps
 from pathlib import Path
-from typing import Any
-
-import click
 
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry, load_registry
 
 from .. import kinds
+from ..clikit import EXIT_BAD_INPUT, _json_out, bad_input_exits, emit
 from ..config import Config, config_path_from, load_config
-
-EXIT_BAD_INPUT = 2
 
 
 class Context:
@@ -65,17 +57,4 @@ class Context:
         return config.office.language if config else "id"
 
 
-def bad_input_exits(func: Callable[..., Any]) -> Callable[..., Any]:
-    @wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except InputError as exc:
-            click.echo(f"sigap: error: {exc}", err=True)
-            sys.exit(EXIT_BAD_INPUT)
-
-    return wrapper
-
-
-def _json_out(value: Any) -> None:
-    click.echo(json.dumps(value, ensure_ascii=False, indent=2, default=str))
+__all__ = ["EXIT_BAD_INPUT", "Context", "_json_out", "bad_input_exits", "emit"]

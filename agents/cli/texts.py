@@ -52,13 +52,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "effective_target": "  target {target}:",
         "web_cols": "Status|Umur|Berita terbaru|Sumber|Agenda|Lengkap|Situs",
         "web_days": "{n} hr",
-        "dns_cols": "Status|Jenis|Dialokasikan|Di DNS|Nama",
-        "kind_host": "host",
-        "kind_orphan": "tanpa alokasi",
-        "kind_zone": "zona",
-        "tls_cols": "Status|Sisa hari|Berlaku sampai|Penerbit|Target",
-        "link_cols": "Status|Keadaan|Loss|RTT|Cara|Target",
-        "snmp_cols": "Status|ifIndex|Antarmuka|Port|Kecepatan|Masuk|Keluar|Target",
     },
     "en": {
         "col_id": "ID",
@@ -109,13 +102,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "effective_target": "  target {target}:",
         "web_cols": "Status|Age|Newest item|Source|Agenda|Complete|Site",
         "web_days": "{n} d",
-        "dns_cols": "Status|Kind|Allocated|In DNS|Name",
-        "kind_host": "host",
-        "kind_orphan": "unallocated",
-        "kind_zone": "zone",
-        "tls_cols": "Status|Days left|Valid until|Issuer|Target",
-        "link_cols": "Status|State|Loss|RTT|Method|Target",
-        "snmp_cols": "Status|ifIndex|Interface|Port|Speed|In|Out|Target",
     },
 }
 
@@ -161,69 +147,3 @@ def check_table(table: list[list[str]], findings: list[list[dict]]) -> str:
         if i:
             lines += [f"    - {f['message']}" for f in findings[i - 1] if f["status"] != "ok"]
     return "\n".join(lines)
-
-
-def dns_table(rows: list[dict], lang: str) -> str:
-    t = get(lang)
-    table = [t["dns_cols"].split("|")]
-    for r in rows:
-        observed = r.get("observed") or {}
-        table.append(
-            [
-                r["status"].upper(),
-                t["kind_" + r["kind"]],
-                ", ".join(r.get("allocated") or []) or "-",
-                ", ".join(observed.get("A", []) + observed.get("AAAA", [])) or "-",
-                r["target"],
-            ]
-        )
-    return check_table(table, [r["findings"] for r in rows])
-
-
-def tls_table(rows: list[dict], lang: str) -> str:
-    t = get(lang)
-    table = [t["tls_cols"].split("|")]
-    for r in rows:
-        days = r["days_left"]
-        table.append(
-            [
-                r["status"].upper(),
-                "-" if days is None else str(days),
-                (r["not_after"] or "-")[:10],
-                r["issuer"] or "-",
-                r["target"],
-            ]
-        )
-    return check_table(table, [r["findings"] for r in rows])
-
-
-def link_table(rows: list[dict], lang: str) -> str:
-    t = get(lang)
-    table = [t["link_cols"].split("|")]
-    for r in rows:
-        rtt = "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.1f} ms"
-        table.append([r["status"].upper(), r["state"], f"{r['loss_pct']:g}%", rtt, r["method"], r["target"]])
-    return check_table(table, [r["findings"] for r in rows])
-
-
-def snmp_table(rows: list[dict], lang: str) -> str:
-    t = get(lang)
-    table = [t["snmp_cols"].split("|")]
-
-    def mbps(value: float | None, scale: float = 1e6) -> str:
-        return "-" if value is None else f"{value / scale:.2f} Mbps"
-
-    for r in rows:
-        table.append(
-            [
-                r["status"].upper(),
-                str(r.get("if_index", "-")),
-                r.get("if_name") or "-",
-                r.get("oper_status") or "-",
-                mbps(r.get("speed_mbps"), 1),
-                mbps(r.get("in_bps")),
-                mbps(r.get("out_bps")),
-                r["target"],
-            ]
-        )
-    return check_table(table, [[f for f in r["findings"] if f["status"] != "ok"] for r in rows])

@@ -4,16 +4,21 @@ opens Polewali Mandar 15 ("Pemeliharaan Jaringan TIK") from step 1, whose clock 
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
+
+import click
 
 from checks.finding import render
 from checks.link import LinkResult, LinkSettings, LinkState, LinkTarget, evaluate, probe_all, result_as_dict
 from checks.link.messages import TEMPLATES
+from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
 
+from ..clikit import bad_input_exits, emit
 from ..config import Config, Link, runs_here
 from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
-from .spec import KindSpec, RunContext
+from .spec import Column, KindSpec, RunContext, status_column, table, target_column
 
 CASE_ROLE = "Teknisi Jaringan"
 
@@ -92,6 +97,56 @@ async def run(ctx: RunContext) -> AgentOutcome:
     )
 
 
+CHECK_COLUMNS = (
+    status_column(),
+    Column("Keadaan", "State", lambda r, _lang: r["state"]),
+    Column("Loss", "Loss", lambda r, _lang: f"{r['loss_pct']:g}%"),
+    Column("RTT", "RTT", lambda r, _lang: "-" if r["rtt_ms"] is None else f"{r['rtt_ms']:.1f} ms"),
+    Column("Cara", "Method", lambda r, _lang: r["method"]),
+    target_column(),
+)
+
+
+# --- `sigap check link`: the check now, nothing recorded
+
+
+@click.command("link")
+@click.argument("hosts", metavar="HOST...", nargs=-1, required=True)
+@click.option("--tcp", "tcp_port", type=click.IntRange(1, 65535), help="Probe this TCP port instead of ICMP.")
+@click.option("--probes", type=click.IntRange(1, 20), help="Probes per target (3).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.01), help="Seconds per probe (1).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
+@click.pass_obj
+@bad_input_exits
+def check_link_cmd(
+    obj: Any,
+    hosts: tuple[str, ...],
+    tcp_port: int | None,
+    probes: int | None,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Is each link answering? Loss and RTT over several probes (ICMP, or TCP where not permitted)."""
+    import asyncio
+
+    from checks.link import LinkSettings, LinkTarget, evaluate_once, probe_all, result_as_dict
+
+    for host in hosts:
+        if not host or host.startswith("-") or "/" in host:
+            raise InputError(f"argument HOST: {host!r} is not a host name or address")
+    config = obj.optional_config()
+    settings = config.link if config else LinkSettings()
+    update = {k: v for k, v in (("probes", probes), ("timeout_s", timeout_s)) if v is not None}
+    settings = LinkSettings(**{**settings.model_dump(), **update})
+    targets = [LinkTarget(h, h, "tcp" if tcp_port else "icmp", tcp_port) for h in hosts]
+    results = asyncio.run(probe_all(targets, settings))
+    lang = obj.lang
+    dicts = [
+        result_as_dict(evaluate_once(t, r, settings), lang) for t, r in zip(targets, results, strict=True)
+    ]
+    emit(dicts, as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
+
+
 SPEC = KindSpec(
     id=records.LINK,
     title_id="Tautan",
@@ -100,4 +155,6 @@ SPEC = KindSpec(
     section="link",
     targets=lambda config: [link.id for link, _ in link_targets(config)],
     run=run,
+    check_columns=CHECK_COLUMNS,
+    check_command=check_link_cmd,
 )

@@ -9,8 +9,11 @@ network fault and opens Polewali Mandar 15 step 1, the same case the link agent 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
+
+import click
 
 from checks.finding import render
 from checks.snmp import (
@@ -27,13 +30,16 @@ from checks.snmp import (
     interface_as_dict,
 )
 from checks.snmp.messages import TEMPLATES
+from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
+from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
 
+from ..clikit import bad_input_exits, emit
 from ..config import Config, Link, SnmpDevice, runs_here
 from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from ..outputs import write_csv
-from .spec import KindSpec, RunContext
+from .spec import Column, KindSpec, RunContext, status_column, table, target_column
 
 CASE_ROLE = "Tim Teknis Jaringan TIK"  # polman-13's technical team
 FAULT_SOP, FAULT_STEP, FAULT_ROLE = "polman-15", 1, "Teknisi Jaringan"
@@ -275,6 +281,95 @@ def _poll_seconds(outcome: AgentOutcome) -> list[float]:
     return [s for s in polls if isinstance(s, int | float)]
 
 
+def _mbps(key: str, scale: float = 1e6) -> Callable[[dict[str, Any], str], str]:
+    def cell(r: dict[str, Any], _lang: str) -> str:
+        value = r.get(key)
+        return "-" if value is None else f"{value / scale:.2f} Mbps"
+
+    return cell
+
+
+CHECK_COLUMNS = (
+    status_column(),
+    Column("ifIndex", "ifIndex", lambda r, _lang: str(r.get("if_index", "-"))),
+    Column("Antarmuka", "Interface", lambda r, _lang: r.get("if_name") or "-"),
+    Column("Port", "Port", lambda r, _lang: r.get("oper_status") or "-"),
+    Column("Kecepatan", "Speed", _mbps("speed_mbps", 1)),
+    Column("Masuk", "In", _mbps("in_bps")),
+    Column("Keluar", "Out", _mbps("out_bps")),
+    target_column(),
+)
+
+
+# --- `sigap check snmp`: the check now, nothing recorded
+
+
+@click.command("snmp")
+@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
+@click.option("--community", help="SNMP v2c community.")
+@click.option("--user", "v3_user", help="SNMPv3 user (authPriv with --auth-key and --priv-key).")
+@click.option("--auth-key", help="SNMPv3 authentication pass phrase.")
+@click.option("--auth-protocol", type=click.Choice(sorted(AUTH_PROTOCOLS)), default="SHA", show_default=True)
+@click.option("--priv-key", help="SNMPv3 privacy pass phrase.")
+@click.option("--priv-protocol", type=click.Choice(sorted(PRIV_PROTOCOLS)), default="AES", show_default=True)
+@click.option(
+    "--interval",
+    "interval_s",
+    type=click.FloatRange(min=1),
+    default=10.0,
+    help="Seconds between the two polls (10).",
+)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per request (2).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per interface and line.")
+@click.pass_obj
+@bad_input_exits
+def check_snmp_cmd(
+    obj: Any,
+    hosts: tuple[str, ...],
+    community: str | None,
+    v3_user: str | None,
+    auth_key: str | None,
+    auth_protocol: str,
+    priv_key: str | None,
+    priv_protocol: str,
+    interval_s: float,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Bits/s, port state and speed of every interface: two polls --interval apart."""
+    import asyncio
+
+    from checks.snmp import Credentials, Device, SnmpSettings, device_as_dict, interface_as_dict, sample_twice
+
+    from ..config import parse_host_port
+
+    if bool(community) == bool(v3_user):
+        raise InputError("option --community: give --community (v2c) or --user (v3), one of them")
+    if v3_user and not (auth_key and priv_key):
+        raise InputError("option --user: SNMPv3 needs --auth-key and --priv-key (authPriv)")
+    for key, name in ((auth_key, "--auth-key"), (priv_key, "--priv-key")):
+        if key is not None and len(key) < 8:
+            raise InputError(f"option {name}: SNMPv3 pass phrases have at least 8 characters")
+    credentials = Credentials(community, v3_user, auth_protocol, auth_key, priv_protocol, priv_key)
+    devices = []
+    for text in hosts:
+        try:
+            host, port = parse_host_port(text, 161)
+        except ValueError as exc:
+            raise InputError(f"argument HOST: {exc}") from None
+        devices.append(Device(text, host, port, credentials))
+    config = obj.optional_config()
+    settings = config.snmp if config else SnmpSettings()
+    if timeout_s is not None:
+        settings = SnmpSettings(**{**settings.model_dump(), "timeout_s": timeout_s})
+    results = asyncio.run(sample_twice(devices, settings, interval_s))
+    lang = obj.lang
+    dicts = []
+    for r in results:
+        dicts += [interface_as_dict(i, lang) for i in r.interfaces] or [device_as_dict(r, lang)]
+    emit(dicts, as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
+
+
 SPEC = KindSpec(
     id=records.SNMP_BANDWIDTH,
     title_id="Bandwidth (SNMP)",
@@ -283,6 +378,8 @@ SPEC = KindSpec(
     section="snmp",
     targets=lambda config: [d.id for d in devices(config)],
     run=run,
+    check_columns=CHECK_COLUMNS,
+    check_command=check_snmp_cmd,
     resources={"snmp_engine": (_engine, lambda engine: engine.close_dispatcher())},
     columns=_HEADERS,
     poll_seconds=_poll_seconds,

@@ -8,12 +8,13 @@ lends it, and what its recap shows.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import click
 from pydantic import BaseModel
 
 from ..config import Config
@@ -43,6 +44,40 @@ class RunContext:
 
 
 @dataclass(frozen=True)
+class Column:
+    """One column of the kind's `sigap check` table: its heading (id/en) and how a `--json` row
+    (the check's JSON contract) becomes the cell."""
+
+    title_id: str
+    title_en: str
+    cell: Callable[[dict[str, Any], str], str]  # (row, lang) -> text
+
+    def title(self, lang: str) -> str:
+        return self.title_en if lang == "en" else self.title_id
+
+
+def status_column() -> Column:
+    return Column("Status", "Status", lambda r, _lang: r["status"].upper())
+
+
+def target_column(title_id: str = "Target", title_en: str = "Target") -> Column:
+    return Column(title_id, title_en, lambda r, _lang: r["target"])
+
+
+def table(columns: Iterable[Column], rows: list[dict[str, Any]], lang: str) -> str:
+    """Header row then one row per target, each followed by its problems, indented."""
+    columns = list(columns)
+    cells = [[c.title(lang) for c in columns]] + [[c.cell(r, lang) for c in columns] for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(columns))]
+    lines = []
+    for i, row in enumerate(cells):
+        lines.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
+        if i:
+            lines += [f"    - {f['message']}" for f in rows[i - 1]["findings"] if f["status"] != "ok"]
+    return "\n".join(lines)
+
+
+@dataclass(frozen=True)
 class KindSpec:
     id: str  # the SOP binding's `check:` and the ledger's `agent`
     title_id: str
@@ -53,8 +88,11 @@ class KindSpec:
     run: Callable[[RunContext], Awaitable[AgentOutcome]]
     # Long-lived things the service creates once and lends to every run: name -> (make, close).
     resources: Mapping[str, tuple[Callable[[], Any], Callable[[Any], None]]] = field(default_factory=dict)
-    # The recap CSV's columns (id/en): the step's output as a person opens it.
-    columns: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # The recap CSV's headings (id/en): the step's output as a person opens it.
+    columns: Mapping[str, Sequence[str]] = field(default_factory=dict)
+    # The `sigap check <kind>` table, from the rows of `--json`, and the command itself.
+    check_columns: tuple[Column, ...] = ()
+    check_command: click.Command | None = None
     # Per-target layers over the step's settings (web: the OPD's, then the site's own limits).
     per_target: Callable[[Config], Iterable[tuple[str, list[Layer]]]] | None = None
     # Durations the service's metrics observe, from what a run handed back (SNMP poll times).
@@ -62,6 +100,9 @@ class KindSpec:
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_id
+
+    def table(self, rows: list[dict[str, Any]], lang: str) -> str:
+        return table(self.check_columns, rows, lang)
 
     def has_work(self, config: Config) -> bool:
         """Anything to check on this instance? The service never schedules an empty job."""

@@ -3,19 +3,25 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
+
+import click
 
 from checks.finding import STATUSES, render
 from checks.tls import TlsResult, TlsSettings, TlsTarget, TlsThresholds, check_tls, result_as_dict
 from checks.tls.messages import TEMPLATES
+from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
 
+from ..clikit import bad_input_exits, emit
 from ..config import Config, runs_here
 from ..config.layers import Layer, Layered, defaults, section_layer
 from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from ..outputs import write_csv
-from .spec import KindSpec, RunContext
+from .spec import Column, KindSpec, RunContext, status_column, table, target_column
 
 CASE_ROLE = "Tim Teknis"
 
@@ -132,6 +138,86 @@ async def run(ctx: RunContext) -> AgentOutcome:
     )
 
 
+CHECK_COLUMNS = (
+    status_column(),
+    Column("Sisa hari", "Days left", lambda r, _lang: "-" if r["days_left"] is None else str(r["days_left"])),
+    Column("Berlaku sampai", "Valid until", lambda r, _lang: (r["not_after"] or "-")[:10]),
+    Column("Penerbit", "Issuer", lambda r, _lang: r["issuer"] or "-"),
+    target_column(),
+)
+
+
+# --- `sigap check tls`: the check now, nothing recorded
+
+
+def _tls_target(text: str, server_name: str | None) -> TlsTarget:
+    from urllib.parse import urlsplit
+
+    from checks.tls import TlsTarget
+
+    from ..config import parse_host_port
+
+    if "://" in text:
+        parts = urlsplit(text)
+        if parts.scheme != "https" or not parts.hostname:
+            raise InputError(f"argument HOST: {text!r} is not an https URL")
+        return TlsTarget(parts.hostname, parts.port or 443, server_name or parts.hostname, label=text)
+    try:
+        host, port = parse_host_port(text, 443)
+    except ValueError as exc:
+        raise InputError(f"argument HOST: {exc}") from None
+    return TlsTarget(host, port, server_name)
+
+
+@click.command("tls")
+@click.argument("hosts", metavar="HOST[:PORT]...", nargs=-1, required=True)
+@click.option("--servername", "server_name", help="Name the certificate must carry (SNI); default: HOST.")
+@click.option(
+    "--ca-file", type=click.Path(path_type=Path, dir_okay=False, exists=True), help="Extra trusted CA."
+)
+@click.option("--warn-days", type=click.IntRange(min=0), help="Days left at or below which to warn (30).")
+@click.option(
+    "--crit-days", type=click.IntRange(min=0), help="Days left at or below which it is critical (7)."
+)
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per handshake (10).")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per target and line.")
+@click.pass_obj
+@bad_input_exits
+def check_tls_cmd(
+    obj: Any,
+    hosts: tuple[str, ...],
+    server_name: str | None,
+    ca_file: Path | None,
+    warn_days: int | None,
+    crit_days: int | None,
+    timeout_s: float | None,
+    as_json: bool,
+) -> None:
+    """Certificates: days left, chain, name. Warn 30 days, critical 7 days before expiry."""
+    import asyncio
+    from datetime import UTC, datetime
+
+    from checks.tls import TlsSettings, TlsThresholds, check_tls, result_as_dict
+
+    targets = [_tls_target(h, server_name) for h in hosts]
+    config = obj.optional_config()
+    defaults = config.tls if config else None
+    try:
+        limits = TlsThresholds(
+            warn_days=warn_days if warn_days is not None else (defaults.warn_days if defaults else 30),
+            crit_days=crit_days if crit_days is not None else (defaults.crit_days if defaults else 7),
+        )
+    except ValueError as exc:
+        raise InputError(f"option --crit-days: {exc.errors()[0]['msg']}") from None
+    settings = TlsSettings(
+        timeout_s=timeout_s or (defaults.timeout_s if defaults else 10.0),
+        ca_file=ca_file or (defaults.ca_file if defaults else None),
+    )
+    results = asyncio.run(check_tls(targets, settings, datetime.now(UTC), [limits] * len(targets)))
+    lang = obj.lang
+    emit([result_as_dict(r, lang) for r in results], as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
+
+
 SPEC = KindSpec(
     id=records.TLS_CERT,
     title_id="Sertifikat TLS",
@@ -140,6 +226,8 @@ SPEC = KindSpec(
     section="tls",
     targets=lambda config: [t.label for t, _, _ in targets(config)],
     run=run,
+    check_columns=CHECK_COLUMNS,
+    check_command=check_tls_cmd,
     columns=_HEADERS,
     per_target=endpoint_layers,
 )
