@@ -407,7 +407,7 @@ def link_rows(session: Session, config: Any, week: Week, start: datetime, end: d
     counts = _finding_counts(session, ("bw_under_delivery", "bw_over_use"), start, end)
     for link in config.targets.links:
         row = LinkRow(link.id, link.opd, link.provider, link.contracted_down_mbps, link.contracted_up_mbps)
-        ups = _values(session, f"link:{link.id}:up", start, end)
+        ups = _values(session, records.link_up(link.id), start, end)
         row.samples = len(ups)
         if ups:
             row.uptime_pct = sum(1 for _, v in ups if v >= 0.5) / len(ups) * 100
@@ -420,9 +420,9 @@ def link_rows(session: Session, config: Any, week: Week, start: datetime, end: d
             (m * 100 if (m := _mean(by_day.get(d, []))) is not None else None) for d in week.days()
         ]
         # Read once: the week's summary and the 6-hour buckets of the chart come from the same rows.
-        down_values = _values(session, f"bw:{link.id}:down_bps", start, end)
-        down = summary_of(f"bw:{link.id}:down_bps", [v for _, v in down_values])
-        up = summarise(session, f"bw:{link.id}:up_bps", start, end)
+        down_values = _values(session, records.bw_down_bps(link.id), start, end)
+        down = summary_of(records.bw_down_bps(link.id), [v for _, v in down_values])
+        up = summarise(session, records.bw_up_bps(link.id), start, end)
         row.bw_samples = down.count
         row.down_mean_mbps, row.down_p95_mbps, row.down_peak_mbps = (
             _mbps(down.mean),
@@ -498,7 +498,7 @@ def dns_section(session: Session, start: datetime, end: datetime) -> DnsSection:
             present.add(key)
             row = seen.get(key)
             if row is None:
-                opd = (f.details or {}).get("opd")
+                opd = records.DnsFindingDetails.from_json(f.details).opd if f.details else None
                 seen[key] = DriftRow(
                     f.target,
                     opd,

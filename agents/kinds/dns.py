@@ -40,8 +40,8 @@ def inventory(servers: list[Server], probe: str | None) -> list[InventoryHost]:
 
 
 def to_findings(result: DnsResult) -> list[FindingRecord]:
-    details = {"kind": result.kind, "opd": result.opd, "zone": result.zone}
-    return finding_records(TEMPLATES, result.findings, result.target, details)
+    details = records.DnsFindingDetails(kind=result.kind, opd=result.opd, zone=result.zone)
+    return finding_records(TEMPLATES, result.findings, result.target, details.as_json())
 
 
 def _row(d: dict[str, Any]) -> list[Any]:

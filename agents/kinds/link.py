@@ -33,8 +33,10 @@ def link_targets(config: Config) -> list[tuple[Link, LinkTarget]]:
 
 
 def to_findings(result: LinkResult, link: Link) -> list[FindingRecord]:
-    details = {"opd": link.opd, "host": link.host, "state": result.state, "provider": link.provider}
-    return finding_records(TEMPLATES, result.findings, link.id, details)
+    details = records.LinkFindingDetails(
+        opd=link.opd, host=link.host, state=result.state, provider=link.provider
+    )
+    return finding_records(TEMPLATES, result.findings, link.id, details.as_json())
 
 
 def _case(result: LinkResult, link: Link) -> CaseIntent | None:

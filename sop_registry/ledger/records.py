@@ -108,3 +108,20 @@ class MeasuredBy(Record):
 
 class SharedRunDetails(Record):
     measured_by: MeasuredBy
+
+
+class DnsFindingDetails(Record):
+    """findings.details of a dns_ip finding: the weekly report's DNS drift table reads the OPD."""
+
+    kind: str  # host | orphan | zone
+    opd: str | None = None
+    zone: str | None = None
+
+
+class LinkFindingDetails(Record):
+    """findings.details of a link finding."""
+
+    opd: str
+    host: str | None = None
+    state: str | None = None  # UP | DOWN | UNREACHABLE | PENDING
+    provider: str | None = None

@@ -11,6 +11,7 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from netservers import Nsd, free_port
 from sqlalchemy.orm import Session
 from tlsserver import Issuer, TlsServer, pem
 
@@ -60,4 +61,67 @@ def test_certificate_expiry_reaches_the_weekly_report(tmp_path: Path) -> None:
     html = render.html(report, config, "id")
     expiry = render.formatter(config, "id").day(leaf.not_valid_after_utc, False)
     assert expiry in html  # "6 Desember 2026": the table's "Berlaku sampai" column is filled
+    engine.dispose()
+
+
+def _ledger(tmp_path: Path, body: str):
+    path = tmp_path / "sigap.yaml"
+    path.write_text(
+        "office:\n  name: Diskominfo Uji\n  timezone: Asia/Makassar\n"
+        f"database:\n  url: sqlite:///sigap.db\nstate_dir: {tmp_path / 'state'}\n" + body
+    )
+    config = load_config(path)
+    engine = connect(config.database_url())
+    upgrade(engine)
+    return config, engine
+
+
+def _week(config, now: datetime):
+    week = Week.containing(now.astimezone(config.office.zone).date())
+    return week, *week.bounds(config.office.zone)
+
+
+def test_dns_drift_keeps_the_opd_the_agent_wrote(tmp_path: Path) -> None:
+    zone = "pemda.test"
+    text = (
+        f"$ORIGIN {zone}.\n$TTL 300\n@ IN SOA ns1 hostmaster 1 3600 600 86400 300\n@ IN NS ns1\n"
+        "ns1 IN A 127.0.0.53\nportal IN A 127.0.0.99\n"
+    )
+    with Nsd({zone: text}) as nsd:
+        config, engine = _ledger(
+            tmp_path,
+            f"dns:\n  nameservers: ['{nsd.address}']\n  zones: [{zone}]\n"
+            "targets:\n  servers:\n"
+            f"    - {{name: portal.{zone}, ips: [127.0.0.10], opd: Dinas Kesehatan}}\n",
+        )
+        now = datetime.now(UTC)
+        result = asyncio.run(run_step(config, engine, load_registry(())["polman-14"], 7, clock=lambda: now))
+    assert result.status == "crit"  # the zone says .99, the allocation list .10
+    with Session(engine) as s:
+        _, start, end = _week(config, now)
+        section = data.dns_section(s, start, end)
+    drift = {(r.target, r.code): r.opd for r in section.rows}
+    assert drift[(f"portal.{zone}", "dns_wrong_address")] == "Dinas Kesehatan"
+    engine.dispose()
+
+
+def test_link_samples_are_the_series_the_report_reads(tmp_path: Path) -> None:
+    closed = free_port()
+    config, engine = _ledger(
+        tmp_path,
+        "link:\n  probes: 1\n  timeout_s: 0.5\n  down_after: 1\n"
+        "targets:\n  links:\n"
+        f"    - {{id: opd-a, opd: Dinas A, host: 127.0.0.1, method: tcp, port: {closed},"
+        " contracted_down_mbps: 10, contracted_up_mbps: 10}\n",
+    )
+    sop = load_registry(())["polman-15"]
+    start_at = datetime.now(UTC).replace(second=0, microsecond=0) - timedelta(minutes=5)
+    for minute in range(3):
+        at = start_at + timedelta(minutes=minute)
+        asyncio.run(run_step(config, engine, sop, 1, clock=lambda at=at: at))
+    with Session(engine) as s:
+        week, start, _ = _week(config, start_at)
+        [row] = data.link_rows(s, config, week, start, start_at + timedelta(minutes=10))
+    assert (row.link_id, row.samples) == ("opd-a", 3)  # written as link_up(...), read as the same
+    assert row.uptime_pct == 0.0  # refused on a closed port every time: down
     engine.dispose()
