@@ -12,9 +12,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from agents import kinds
+from agents.config import Config
 from agents.kinds import RunContext
 from agents.kinds import link as link_agent
-from agents.config import Config
 from agents.runner import run_step
 from agents.sla import sweep
 from checks.link import ProbeResult

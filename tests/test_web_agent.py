@@ -122,7 +122,9 @@ def test_run_once_records_the_step_and_opens_then_resolves_cases(tmp_path: Path)
         ]
         # The Polewali Mandar steps that ask the same question on the same Monday share each crawl:
         # a step run each as evidence, pointing at the run that measured, with no findings of its own.
-        shared = [(r.sop_id, r.step_no, r.status, r.measured_by_run_id) for r in every if r.measured_by_run_id]
+        shared = [
+            (r.sop_id, r.step_no, r.status, r.measured_by_run_id) for r in every if r.measured_by_run_id
+        ]
         assert shared == [
             (sop, step, "warn", run.id)
             for run in runs
