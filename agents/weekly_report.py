@@ -151,11 +151,12 @@ def produce(
     directory = archive_dir(config, week)
     directory.mkdir(parents=True, exist_ok=True)
     files: dict[str, Path] = {}
-    document = render.html(report, config, lang, titles)
+    kind_titles = {kind.id: kind.title(lang) for kind in kinds.KINDS.values()}
+    document = render.html(report, config, lang, titles, kind_titles)
     contents = {
         "html": lambda: document.encode("utf-8"),
         "pdf": lambda: render.pdf(document),
-        "xlsx": lambda: render.xlsx(report, config, lang),
+        "xlsx": lambda: render.xlsx(report, config, lang, kind_titles),
     }
     for fmt in formats:
         path = directory / file_name(week, fmt)

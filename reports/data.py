@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from checks.finding import RANK, STATUSES, severity
 from sop_registry.ledger import records
 from sop_registry.ledger.models import Case, Finding, Sample, StepRun
 from sop_registry.ledger.series import summarise, summary_of
@@ -23,7 +24,7 @@ from .period import Week
 
 # Statuses of a step run that did the step (the check ran to the end, whatever it found).
 DONE = ("ok", "warn", "crit", "unknown")
-_RANK = {"ok": 0, "warn": 1, "crit": 2}
+_RANK = {s: RANK[s] for s in ("ok", "warn", "crit")}  # measured statuses; UNKNOWN: see _change
 # A crawl at most this much earlier still counts as "last week's" for the change column: the SOP's
 # crawl is weekly, and a few hours of catch-up delay must not make a week look missing.
 _PREVIOUS_GAP = timedelta(days=6)
@@ -360,7 +361,7 @@ def web_section(session: Session, config: Any, start: datetime, end: datetime, n
         section.counts[status] = sum(1 for r in section.rows if r.status == status)
     section.counts["no_data"] = sum(1 for r in section.rows if r.status is None)
     # Worst first, then oldest content: the sites the Kepala Bidang has to act on lead the table.
-    order = {"crit": 0, "unknown": 1, "warn": 2, "ok": 3, None: 4}
+    order = {s: -severity(s) for s in STATUSES}
     section.rows.sort(key=lambda r: (order.get(r.status, 4), -(r.age_days or 0), r.opd))
     return section
 

@@ -43,8 +43,13 @@ def _message(lang: str):
 
 
 def html(
-    report: WeeklyReport, config: Any, lang: str = "id", sop_titles: Mapping[str, str] | None = None
+    report: WeeklyReport,
+    config: Any,
+    lang: str = "id",
+    sop_titles: Mapping[str, str] | None = None,
+    agent_titles: Mapping[str, str] | None = None,
 ) -> str:
+    """`agent_titles`: the check kinds' titles in `lang` (the agents layer knows its kinds)."""
     t = texts.get(lang)
     f = formatter(config, lang)
     office = config.office
@@ -103,7 +108,7 @@ def html(
         ),
         "steps": report.steps,
         "sop_titles": dict(sop_titles or {}),
-        "agent_name": lambda agent: texts.AGENT[lang].get(agent, agent),
+        "agent_name": texts.agent_namer(lang, agent_titles),
         "reason": lambda text: texts.reason(text, lang),
         "msg": _message(lang),
         "approval": approval,
@@ -134,7 +139,9 @@ def pdf(document: str) -> bytes:
     return HTML(string=document).write_pdf()
 
 
-def xlsx(report: WeeklyReport, config: Any, lang: str = "id") -> bytes:
+def xlsx(
+    report: WeeklyReport, config: Any, lang: str = "id", agent_titles: Mapping[str, str] | None = None
+) -> bytes:
     buffer = io.BytesIO()
-    workbook(report, config, lang).save(buffer)
+    workbook(report, config, lang, agent_titles).save(buffer)
     return buffer.getvalue()

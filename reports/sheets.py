@@ -6,7 +6,7 @@ an unmeasured figure is an empty cell, never 0.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from openpyxl import Workbook
@@ -41,8 +41,11 @@ def _sheet(
     sheet.freeze_panes = "A2"
 
 
-def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
+def workbook(
+    report: WeeklyReport, config: Any, lang: str, agent_titles: Mapping[str, str] | None = None
+) -> Workbook:
     t = texts.get(lang)
+    agent_name = texts.agent_namer(lang, agent_titles)
     f = formatter(config, lang)
     local = f.local_naive
     zone = f" ({config.office.zone_label})"
@@ -250,7 +253,7 @@ def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
             [
                 r.sop_id,
                 r.step_no,
-                texts.AGENT[lang].get(r.agent, r.agent),
+                agent_name(r.agent),
                 r.runs,
                 r.done,
                 r.skipped,
@@ -270,7 +273,7 @@ def workbook(report: WeeklyReport, config: Any, lang: str) -> Workbook:
             [
                 m.sop_id,
                 m.step_no,
-                texts.AGENT[lang].get(m.agent, m.agent),
+                agent_name(m.agent),
                 m.status,
                 local(m.due_at or m.started_at),
                 texts.reason(m.reason, lang),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 TEXTS: dict[str, dict[str, str]] = {
     "id": {
         "title": "Laporan Mingguan Monitoring TIK",
@@ -256,28 +258,19 @@ CASE_STATE = {
         "closed": "closed",
     },
 }
+# The report's own steps; the check kinds' titles come from the agents layer (agents/kinds), which
+# passes them in: a new kind needs no line here.
 AGENT = {
-    "id": {
-        "web_freshness": "Kesegaran website",
-        "dns_ip": "DNS/IP",
-        "link": "Tautan",
-        "snmp_bandwidth": "Bandwidth (SNMP)",
-        "tls_cert": "Sertifikat TLS",
-        "weekly_report": "Laporan mingguan",
-        "approval": "Persetujuan",
-        None: "manual",
-    },
-    "en": {
-        "web_freshness": "Website freshness",
-        "dns_ip": "DNS/IP",
-        "link": "Links",
-        "snmp_bandwidth": "Bandwidth (SNMP)",
-        "tls_cert": "TLS certificates",
-        "weekly_report": "Weekly report",
-        "approval": "Approval",
-        None: "manual",
-    },
+    "id": {"weekly_report": "Laporan mingguan", "approval": "Persetujuan", None: "manual"},
+    "en": {"weekly_report": "Weekly report", "approval": "Approval", None: "manual"},
 }
+
+
+def agent_namer(lang: str, kind_titles: Mapping[str, str] | None) -> Callable[[str | None], str]:
+    names = {**AGENT.get(lang, AGENT["id"]), **(kind_titles or {})}
+    return lambda agent: names.get(agent, agent or names[None])
+
+
 # Step-run reasons the runner writes in English (log-friendly prefixes): shown in the reader's words.
 _REASON_PREFIXES = {
     "id": (

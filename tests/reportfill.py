@@ -14,7 +14,10 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
 from agents.config import Config
+from agents.kinds import dns as dns_kind
 from agents.kinds import tls as tls_kind
+from checks.dns.model import DnsResult
+from checks.finding import Finding
 from checks.tls.evaluate import evaluate as tls_evaluate
 from checks.tls.model import CertInfo, Probe, TlsTarget, TlsThresholds
 from sop_registry.ledger.models import Case, CaseDeadline, Sample
@@ -224,23 +227,39 @@ def fill_full_week(engine, registry) -> None:
         )
 
         # --- DNS: Mon finds a wrong address and an orphan; Wed the address is fixed ----------
-        wrong = FindingRecord(
-            target="portal.kab.test",
-            status="crit",
-            code="dns_wrong_address",
-            message_id="portal.kab.test menunjuk 127.0.0.9, daftar IP: 127.0.0.10",
-            details={"opd": "Setda"},
+        # The rows the real DNS agent writes (agents.kinds.dns.to_findings) for what the check saw.
+        wrong, orphan, ok = (
+            dns_kind.to_findings(result)
+            for result in (
+                DnsResult(
+                    "portal.kab.test",
+                    "crit",
+                    "host",
+                    opd="Setda",
+                    findings=[
+                        Finding(
+                            "dns_wrong_address",
+                            "crit",
+                            {"name": "portal.kab.test", "wrong": ["127.0.0.9"], "allocated": ["127.0.0.10"]},
+                        )
+                    ],
+                ),
+                DnsResult(
+                    "lama.kab.test",
+                    "warn",
+                    "orphan",
+                    findings=[
+                        Finding("dns_orphan", "warn", {"name": "lama.kab.test", "observed": ["127.0.0.7"]})
+                    ],
+                ),
+                DnsResult(
+                    "www.kab.test", "ok", "host", findings=[Finding("dns_ok", "ok", {"name": "www.kab.test"})]
+                ),
+            )
         )
-        orphan = FindingRecord(
-            target="lama.kab.test",
-            status="warn",
-            code="dns_orphan",
-            message_id="lama.kab.test tidak ada di daftar IP",
-        )
-        ok = FindingRecord(target="www.kab.test", status="ok", code="dns_ok", message_id="sesuai")
-        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 16, 9, 0), [wrong, orphan, ok])
-        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 18, 9, 0), [orphan, ok])
-        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 20, 9, 0), [orphan, ok])
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 16, 9, 0), [*wrong, *orphan, *ok])
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 18, 9, 0), [*orphan, *ok])
+        _run(s, registry, "polman-14", "dns_ip", wita(2026, 11, 20, 9, 0), [*orphan, *ok])
         record_skipped(
             s,
             registry["polman-14"],
