@@ -20,6 +20,7 @@ from checks.dns.model import DnsResult
 from checks.finding import Finding
 from checks.tls.evaluate import evaluate as tls_evaluate
 from checks.tls.model import CertInfo, Probe, TlsTarget, TlsThresholds
+from sop_registry.ledger import records
 from sop_registry.ledger.models import Case, CaseDeadline, Sample
 from sop_registry.ledger.store import FindingRecord, begin_step_run, finish_step_run, record_skipped
 
@@ -36,6 +37,10 @@ def wita(*args: int) -> datetime:
 
 
 # Dinas Kesehatan's certificate, checked Thursday 19 Nov 06:00 WITA: 12 days and 6 hours left.
+# The series the link and SNMP agents write for the Dinas Kesehatan link (the names from records).
+UP = records.link_up("link-dinkes")
+DOWN_BPS, UP_BPS = records.bw_down_bps("link-dinkes"), records.bw_up_bps("link-dinkes")
+
 CERT_NOT_AFTER = datetime(2026, 12, 1, 12, 0, tzinfo=WITA)
 
 
@@ -181,17 +186,17 @@ def fill_full_week(engine, registry) -> None:
             down = wita(2026, 11, 17, 10, 0) <= at <= wita(2026, 11, 17, 11, 20) or at >= wita(
                 2026, 11, 22, 23, 40
             )
-            rows.append({"series": "link:link-dinkes:up", "at": at, "value": 0.0 if down else 1.0})
+            rows.append({"series": UP, "at": at, "value": 0.0 if down else 1.0})
         # uptime = (1008 - 11) / 1008 = 98.909 %; Tuesday 135/144 = 93.75 %, Sunday 142/144 = 98.61 %
         # download: hourly, 158 samples at 20 Mbps and 10 at 45 Mbps (168)
         # mean = (158*20 + 10*45) / 168 = 21.488 Mbps; p95 = rank ceil(0.95*168) = 160 -> 45 Mbps = 90 %
         for h in range(168):
             at = start + timedelta(hours=h, minutes=5)
-            rows.append({"series": "bw:link-dinkes:down_bps", "at": at, "value": 45e6 if h >= 158 else 20e6})
-            rows.append({"series": "bw:link-dinkes:up_bps", "at": at, "value": 5e6})
+            rows.append({"series": DOWN_BPS, "at": at, "value": 45e6 if h >= 158 else 20e6})
+            rows.append({"series": UP_BPS, "at": at, "value": 5e6})
         # outside the week: must not count
-        rows.append({"series": "link:link-dinkes:up", "at": wita(2026, 11, 15, 23, 50), "value": 0.0})
-        rows.append({"series": "bw:link-dinkes:down_bps", "at": wita(2026, 11, 23, 0, 5), "value": 900e6})
+        rows.append({"series": UP, "at": wita(2026, 11, 15, 23, 50), "value": 0.0})
+        rows.append({"series": DOWN_BPS, "at": wita(2026, 11, 23, 0, 5), "value": 900e6})
         s.execute(insert(Sample), rows)
         for day in range(7):  # the link runs (evidence of the step; one a day is enough here)
             _run(s, registry, "polman-15", "link", wita(2026, 11, 16 + day, 12, 0))

@@ -28,7 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 from agents.config import Config
 from reports import data, render
 from reports.period import Week
-from sop_registry.ledger import connect, upgrade
+from sop_registry.ledger import connect, records, upgrade
 from sop_registry.ledger.models import Case, CaseDeadline, Sample
 from sop_registry.ledger.store import FindingRecord, begin_step_run, finish_step_run
 from sop_registry.loader import load_registry
@@ -100,11 +100,11 @@ def fill(engine, registry, cfg: Config) -> int:
         batch = []
         for m in range(7 * 24 * 60):
             at = start + timedelta(minutes=m)
-            batch.append({"series": f"link:{link.id}:up", "at": at, "value": 0.0 if m % 997 < 3 else 1.0})
+            batch.append({"series": records.link_up(link.id), "at": at, "value": 0.0 if m % 997 < 3 else 1.0})
         for h in range(7 * 24):
             at = start + timedelta(hours=h)
-            batch.append({"series": f"bw:{link.id}:down_bps", "at": at, "value": 1e6 * (10 + h % 30)})
-            batch.append({"series": f"bw:{link.id}:up_bps", "at": at, "value": 5e6})
+            batch.append({"series": records.bw_down_bps(link.id), "at": at, "value": 1e6 * (10 + h % 30)})
+            batch.append({"series": records.bw_up_bps(link.id), "at": at, "value": 5e6})
         with Session(engine) as s, s.begin():
             s.execute(insert(Sample), batch)
         rows += len(batch)
