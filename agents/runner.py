@@ -237,14 +237,14 @@ def _lead_finding(outcome: AgentOutcome, target: str) -> dict[str, Any] | None:
         return None
     status = worst(f.status for f in mine)
     lead = next(f for f in mine if f.status == status)
-    return {
-        "code": lead.code,
-        "status": lead.status,
-        "message_id": lead.message_id,
-        "message_en": lead.message_en,
-        "observed": lead.observed,
-        "limit": lead.limit,
-    }
+    return records.LeadFinding(
+        code=lead.code,
+        status=lead.status,
+        message_id=lead.message_id,
+        message_en=lead.message_en,
+        observed=lead.observed,
+        limit=lead.limit,
+    ).as_json()
 
 
 def _record(

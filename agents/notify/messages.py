@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sop_registry.ledger import records
 from sop_registry.ledger.cases import current_deadline
 from sop_registry.ledger.models import Case, CaseDeadline
 from sop_registry.schema import Sop
@@ -112,13 +113,14 @@ class CaseLine:
     step_no: int
     role: str | None
     deadline: CaseDeadline | None
-    finding: dict[str, Any] | None
+    finding: records.LeadFinding | None
     opened_at: datetime
 
     @classmethod
     def of(cls, case: Case, sop: Sop, finding: dict[str, Any] | None = None) -> CaseLine:
         deadline = current_deadline(case)
         last = (case.details or {}).get("last") or {}
+        found = finding or last.get("finding")
         return cls(
             id=case.id,
             title=case.title,
@@ -127,16 +129,14 @@ class CaseLine:
             step_no=case.current_step_no,
             role=case.assignee_role,
             deadline=deadline,
-            finding=finding or last.get("finding"),
+            finding=records.LeadFinding.from_json(found) if found else None,
             opened_at=case.opened_at,
         )
 
     def finding_text(self, lang: str) -> str:
         if not self.finding:
             return self.title
-        return self.finding.get("message_en" if lang == "en" else "message_id") or self.finding.get(
-            "message_id", self.title
-        )
+        return self.finding.message(lang) or self.title
 
 
 def compose(

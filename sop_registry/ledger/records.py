@@ -125,3 +125,18 @@ class LinkFindingDetails(Record):
     host: str | None = None
     state: str | None = None  # UP | DOWN | UNREACHABLE | PENDING
     provider: str | None = None
+
+
+class LeadFinding(Record):
+    """The worst finding about a case's target, kept in the case's data ("first", "last"): what a
+    notification says failed, with the observed value and the limit."""
+
+    code: str | None = None  # always written; a case's data from before this shape may lack them
+    status: str | None = None
+    message_id: str | None = None
+    message_en: str | None = None
+    observed: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+
+    def message(self, lang: str) -> str | None:
+        return (self.message_en if lang == "en" else None) or self.message_id
