@@ -96,5 +96,5 @@ def test_three_sites_two_cases_each_notified_once(tmp_path, webhook, sops, step,
     )
     assert told == {stale: 1, down: 1}, json.dumps(webhook.received, ensure_ascii=False)[:2000]
     # The lead finding the runner keeps with the case (records.LeadFinding) is what the message says.
-    [about_stale] = [m["message"] for m in webhook.received if stale in m["message"]]
-    assert "Temuan:" in about_stale and "melewati batas 30 hari" in about_stale
+    [about_stale] = [m["message"] for m in webhook.received if stale in m["message"]]  # grouped: one
+    assert f"{stale}: Berita/artikel terbaru 45 hari lalu, melewati batas 30 hari" in about_stale
