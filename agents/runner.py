@@ -64,15 +64,11 @@ def automation_targets(sop: Sop, step_no: int) -> str | None:
     return automation.targets if automation else None
 
 
-def automated_steps(sop: Sop) -> list[int]:
-    return [s.no for s in sop.steps if s.automation is not None]
-
-
 def resolve_step(registry: Registry, sop_id: str, step_no: int | None) -> tuple[Sop, list[int]]:
     sop = registry.sops.get(sop_id)
     if sop is None:
         raise InputError(f"argument SOP_ID: unknown SOP id {sop_id!r}")
-    steps = automated_steps(sop)
+    steps = kinds.automated_steps(sop)
     if step_no is None:
         if not steps:
             raise InputError(
