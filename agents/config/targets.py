@@ -40,9 +40,15 @@ class Website(Strict):
     @field_validator("url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
+        try:
+            parts = urlsplit(value)
+            port = parts.port  # ValueError: out of 0-65535, or not a number
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL ({exc}): {value!r}") from None
         if parts.scheme not in {"http", "https"} or not parts.hostname:
             raise ValueError(f"not an http(s) URL: {value!r}")
+        if port == 0:
+            raise ValueError(f"port 0 cannot be crawled: {value!r}")
         return value
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 
-from ..finding import Finding, worst
+from ..finding import Finding, internal_error, worst
 from .model import Answer, DnsResult, InventoryHost, Observation, ZoneData
 
 _FAMILIES = ("A", "AAAA")
+log = logging.getLogger("sigap.checks.dns")
 
 
 def zone_of(name: str, zones: list[str]) -> str | None:
@@ -245,6 +247,8 @@ def _orphans(hosts: list[InventoryHost], obs: Observation, claims: dict[str, set
 
 
 def evaluate_zone(data: ZoneData) -> DnsResult:
+    if data.failure is not None:
+        return _failed_zone(data.name, data.failure)
     findings = []
     serials = {label: next(iter(a.values), None) for label, a in data.soa.items() if a.rcode == "NOERROR"}
     for label, answer in data.soa.items():
@@ -277,10 +281,44 @@ def evaluate_zone(data: ZoneData) -> DnsResult:
     )
 
 
+def _failed_host(host: InventoryHost, finding: Finding) -> DnsResult:
+    return DnsResult(
+        target=host.name,
+        status=finding.status,
+        kind="host",
+        opd=host.opd,
+        purpose=host.purpose,
+        allocated=sorted((str(ip) for ip in host.ips), key=lambda s: (":" in s, s)),
+        findings=[finding],
+    )
+
+
+def _host(host: InventoryHost, obs: Observation, claims: dict[str, set[str]]) -> DnsResult:
+    """One host's result; a question about it that raised, or a bug here, is UNKNOWN for it alone."""
+    failed = next((obs.failures[k] for k in (host.key, *map(str, host.ips)) if k in obs.failures), None)
+    if failed is not None:
+        return _failed_host(host, failed)
+    try:
+        return evaluate_host(host, obs, claims)
+    except Exception as exc:
+        return _failed_host(host, internal_error(exc, log, host.name))
+
+
+def _failed_zone(name: str, finding: Finding) -> DnsResult:
+    return DnsResult(target=name, status=finding.status, kind="zone", zone=name, findings=[finding])
+
+
+def _zone(data: ZoneData) -> DnsResult:
+    try:
+        return evaluate_zone(data)
+    except Exception as exc:
+        return _failed_zone(data.name, internal_error(exc, log, data.name))
+
+
 def evaluate(hosts: list[InventoryHost], obs: Observation) -> list[DnsResult]:
     """One result per inventory host (input order), then one per orphan record, then one per zone."""
     claims = _claims(hosts, obs.zones)
-    results = [evaluate_host(h, obs, claims) for h in hosts]
+    results = [_host(h, obs, claims) for h in hosts]
     results += _orphans(hosts, obs, claims)
-    results += [evaluate_zone(data) for _, data in sorted(obs.zones.items())]
+    results += [_zone(data) for _, data in sorted(obs.zones.items())]
     return results

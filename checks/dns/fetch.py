@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import itertools
+import logging
 import random
 import struct
 import time
@@ -24,9 +25,11 @@ import dns.reversename
 import dns.xfr
 import dns.zone
 
+from ..finding import internal_error
 from .model import Answer, DnsSettings, InventoryHost, Nameserver, Observation, ZoneData
 
 _ADDRESS_TYPES = ("A", "AAAA")
+log = logging.getLogger("sigap.checks.dns")
 
 
 def _normalise(rdtype: str, text: str) -> str:
@@ -260,23 +263,28 @@ async def observe(
             obs.forward[(name, rdtype)] = {}
     for ip in ips:
         obs.reverse[ip] = {}
-    # (where the answer goes, server, question name, type), asked by a fixed pool of workers: a
-    # task per question would queue thousands of ready tasks and stall the event loop for a second.
+    # (where the answer goes, server, the name or IP asked about, type), asked by a fixed pool of
+    # workers: a task per question would queue thousands of ready tasks and stall the event loop.
     questions = itertools.chain(
-        ((obs.forward[(n, t)], s, n + ".", t) for n in names for t in _ADDRESS_TYPES for s in servers),
-        (
-            (obs.reverse[ip], s, dns.reversename.from_address(ip).to_text(), "PTR")
-            for ip in ips
-            for s in servers
-        ),
+        ((obs.forward[(n, t)], s, n, t) for n in names for t in _ADDRESS_TYPES for s in servers),
+        ((obs.reverse[ip], s, ip, "PTR") for ip in ips for s in servers),
     )
 
     async def worker() -> None:
-        for into, server, qname, rdtype in questions:
-            into[server.label] = await asker.ask(server, qname, rdtype)
+        for into, server, about, rdtype in questions:
+            if about in obs.failures:
+                continue  # already failed with a bug: once is enough, for the log and the finding
+            try:
+                qname = dns.reversename.from_address(about).to_text() if rdtype == "PTR" else about + "."
+                into[server.label] = await asker.ask(server, qname, rdtype)
+            except Exception as exc:  # a bug on one name (or IP): UNKNOWN for its host, the run goes on
+                obs.failures[about] = internal_error(exc, log, about)
 
     async def zone(name: str) -> None:
-        data = await _zone_data(asker, servers, name.rstrip(".") + ".", settings)
+        try:
+            data = await _zone_data(asker, servers, name.rstrip(".") + ".", settings)
+        except Exception as exc:  # a bug on one zone: UNKNOWN for it, the other zones go on
+            data = ZoneData(name=name.rstrip(".").lower(), failure=internal_error(exc, log, name))
         obs.zones[data.name] = data
 
     try:

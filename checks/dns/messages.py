@@ -1,5 +1,7 @@
 """What a person reads about a DNS/IP finding, in Indonesian (default) and English."""
 
+from ..finding import INTERNAL_ERROR_TEMPLATES
+
 TEMPLATES: dict[str, dict[str, str]] = {
     "dns_ok": {
         "id": "Entri DNS sesuai daftar penggunaan IP: {observed}",
@@ -57,4 +59,5 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "SOA zona {zone} tidak bisa dibaca dari {server}: {rcode}",
         "en": "Cannot read the SOA of zone {zone} from {server}: {rcode}",
     },
+    **INTERNAL_ERROR_TEMPLATES,
 }

@@ -8,7 +8,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from ..finding import Finding
+from ..finding import Finding, Status
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -70,6 +70,7 @@ class ZoneData:
     aliases: dict[str, str] = field(default_factory=dict)  # CNAME owner -> target, from the transfer
     transfer_from: str | None = None
     transfer_error: str | None = None
+    failure: Finding | None = None  # reading the zone raised (a bug): its internal_error finding
 
 
 @dataclass
@@ -82,12 +83,14 @@ class Observation:
     zones: dict[str, ZoneData] = field(default_factory=dict)
     queries: int = 0
     elapsed_s: float = 0.0
+    # Questions that raised (a bug, not an answer): the name or IP asked -> its internal_error finding.
+    failures: dict[str, Finding] = field(default_factory=dict)
 
 
 @dataclass
 class DnsResult:
     target: str
-    status: str
+    status: Status
     kind: str  # host | orphan | zone
     opd: str | None = None
     purpose: str | None = None

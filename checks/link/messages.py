@@ -1,5 +1,7 @@
 """What a person reads about a link finding, in Indonesian (default) and English."""
 
+from ..finding import INTERNAL_ERROR_TEMPLATES
+
 TEMPLATES: dict[str, dict[str, str]] = {
     "link_up": {
         "id": "Tautan aktif: loss {loss_pct}%, RTT {rtt_ms} ms ({method})",
@@ -33,4 +35,5 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Tautan naik-turun: status berubah {flap_pct}% dari {n} pemeriksaan terakhir (batas {limit}%)",
         "en": "Link flapping: {flap_pct}% state change over the last {n} checks (limit {limit}%)",
     },
+    **INTERNAL_ERROR_TEMPLATES,
 }

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..finding import Finding
+from ..finding import Finding, Status
 
 Method = Literal["icmp", "tcp", "http"]
 
@@ -58,6 +58,7 @@ class ProbeResult:
     rtts_ms: list[float] = field(default_factory=list)
     method: str = "icmp"  # what was really used (icmp may fall back to tcp)
     error: str | None = None
+    failure: Finding | None = None  # the probe raised (a bug, not the link): its internal_error
 
     @property
     def loss_pct(self) -> float:
@@ -108,8 +109,8 @@ class LinkState:
 @dataclass
 class LinkResult:
     target: str
-    status: str
-    state: str
+    status: Status
+    state: str  # a LinkState's, or UNKNOWN: not measured this run (internal_error), state kept
     host: str
     method: str
     loss_pct: float

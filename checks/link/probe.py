@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import logging
 import os
 import socket
 import struct
@@ -18,9 +19,11 @@ from collections.abc import Iterable
 
 import httpx
 
+from ..finding import internal_error
 from .model import LinkSettings, LinkTarget, ProbeResult
 
 _FALLBACK_PORTS = (80, 443, 22)
+log = logging.getLogger("sigap.checks.link")
 
 
 def _checksum(data: bytes) -> int:
@@ -215,7 +218,11 @@ async def probe_all(
 
     async def one(target: LinkTarget) -> ProbeResult:
         async with gate:
-            return await probe_target(target, settings, pinger, client)
+            try:
+                return await probe_target(target, settings, pinger, client)
+            except Exception as exc:  # a bug on one link: UNKNOWN for it, the others are probed
+                failure = internal_error(exc, log, target.id)
+                return ProbeResult(sent=0, received=0, method=target.method, failure=failure)
 
     try:
         return list(await asyncio.gather(*(one(t) for t in targets)))

@@ -4,12 +4,13 @@ utilisation against the contracted rate, interface state. fetch -> parse -> eval
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from ..finding import as_dicts
-from .evaluate import evaluate_device, plan
+from .evaluate import evaluate_isolated, plan
 from .messages import TEMPLATES
 from .model import (
     AUTH_PROTOCOLS,
@@ -43,6 +44,8 @@ __all__ = [
     "sample_twice",
 ]
 
+log = logging.getLogger("sigap.checks.snmp")
+
 
 async def check_snmp(
     devices: list[Device],
@@ -56,11 +59,22 @@ async def check_snmp(
     process's SnmpEngine, or None for one made and closed for this call."""
     from .fetch import poll_all
 
-    plans = [plan(memory.get(d.id, {}), clock(), settings) for d in devices]
+    plans = [_plan(d, memory.get(d.id, {}), clock(), settings) for d in devices]
     polls = await poll_all(devices, settings, engine=engine, plans=plans, clock=clock)
     return [
-        evaluate_device(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
+        evaluate_isolated(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
     ]
+
+
+def _plan(
+    device: Device, memory: dict[str, dict[str, Any]], now: float, settings: SnmpSettings
+) -> list[str] | None:
+    """The device's routine columns; a full walk when its memory cannot be read (logged once)."""
+    try:
+        return plan(memory, now, settings)
+    except Exception:
+        log.exception("unreadable memory of SNMP device %s: walking every column", device.id)
+        return None
 
 
 async def sample_twice(

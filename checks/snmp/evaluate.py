@@ -5,9 +5,10 @@ come in; results and the memory for the next run go out.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from ..finding import Finding, worst
+from ..finding import Finding, internal_error, quantity, worst
 from .model import (
     DOWN_STATES,
     Contract,
@@ -28,6 +29,7 @@ _WORDS = {
     "down": {"arah": "unduh", "way": "Download"},
     "up": {"arah": "unggah", "way": "Upload"},
 }  # share of the window the valid samples must cover before "sustained" is said
+log = logging.getLogger("sigap.checks.snmp")
 
 
 def _mbps(bps: float | None) -> float | None:
@@ -93,8 +95,8 @@ def _contract_findings(
                         "limit": settings.over_use_pct,
                         "contract": mbps,
                     },
-                    observed={"direction": direction, "min_pct": _pct(low, contract_bps)},
-                    limit={"pct": settings.over_use_pct, "minutes": settings.window_minutes},
+                    observed=quantity(_pct(low, contract_bps), "pct", direction=direction),
+                    limit=quantity(settings.over_use_pct, "pct", minutes=settings.window_minutes),
                 )
             )
         elif (
@@ -133,13 +135,18 @@ def _state_findings(iface: Interface, prev: dict[str, Any], watched: bool) -> li
                 "if_down",
                 "crit" if watched else "warn",
                 {"name": iface.name, "oper": iface.oper, "was": was},
-                observed=iface.oper,
-                limit="up",
+                observed=quantity(iface.oper, "ifOperStatus"),
+                limit=quantity("up", "ifOperStatus"),
             )
         )
     elif iface.oper not in ("up", None):
         out.append(
-            Finding("if_not_up", "warn", {"name": iface.name, "oper": iface.oper}, observed=iface.oper)
+            Finding(
+                "if_not_up",
+                "warn",
+                {"name": iface.name, "oper": iface.oper},
+                observed=quantity(iface.oper, "ifOperStatus"),
+            )
         )
     old_speed = prev.get("speed_mbps")
     if old_speed and iface.speed_mbps and old_speed != iface.speed_mbps:
@@ -148,8 +155,8 @@ def _state_findings(iface: Interface, prev: dict[str, Any], watched: bool) -> li
                 "speed_changed",
                 "warn",
                 {"old": old_speed, "new": iface.speed_mbps},
-                observed=iface.speed_mbps,
-                limit=old_speed,
+                observed=quantity(iface.speed_mbps, "Mbps"),
+                limit=quantity(old_speed, "Mbps"),
             )
         )
     return out
@@ -174,8 +181,8 @@ def evaluate_interface(
                 "speed_below_contract",
                 "warn",
                 {"speed": iface.speed_mbps, "contract": needed},
-                observed=iface.speed_mbps,
-                limit=needed,
+                observed=quantity(iface.speed_mbps, "Mbps"),
+                limit=quantity(needed, "Mbps"),
             )
         )
     speed_bps = iface.speed_mbps * 1e6 if iface.speed_mbps else None
@@ -196,7 +203,8 @@ def evaluate_interface(
         in_bps, out_bps, reason = r.in_bps, r.out_bps, r.reason
         if reason and reason not in ("first_sample", "reboot"):
             # No rate for this interval, on purpose: a reset or a wrap we cannot untangle is not traffic.
-            findings.append(Finding("counter_discontinuity", "ok", {"reason": reason}, observed=reason))
+            gap = quantity(reason, "reason")
+            findings.append(Finding("counter_discontinuity", "ok", {"reason": reason}, observed=gap))
     if in_bps is not None and out_bps is not None and previous is not None:
         if contract:
             down, up = (in_bps, out_bps) if contract.download == "in" else (out_bps, in_bps)
@@ -289,6 +297,8 @@ def evaluate_device(
 ) -> DeviceResult:
     """`memory`: this device's previous state, keyed "device" and by ifIndex (as text)."""
     prev_device = memory.get("device", {})
+    if poll.failure is not None:
+        return failed_device(device, poll.failure)
     if poll.error:
         finding = Finding("device_unreachable", "unknown", {"host": device.host, "error": poll.error})
         # The links it carries have no measurement this run: say so on each, keep their memory.
@@ -302,8 +312,9 @@ def evaluate_device(
                 "device_rebooted",
                 "warn",
                 {"uptime": round(poll.uptime_ticks / 100 / 60, 1)},
-                observed=poll.uptime_ticks,
-                limit=old_uptime,
+                # sysUpTime in TimeTicks (1/100 s): lower than the last run's, so it restarted
+                observed=quantity(poll.uptime_ticks, "tick"),
+                limit=quantity(old_uptime, "tick"),
             )
         )
     inventory = prev_device.get("inventory")
@@ -345,3 +356,20 @@ def evaluate_device(
         memory={"uptime": poll.uptime_ticks, "at": poll.at, "inventory": inventory},
         poll_s=poll.elapsed_s,
     )
+
+
+def failed_device(device: Device, finding: Finding) -> DeviceResult:
+    """A device whose poll or evaluation raised (a bug): UNKNOWN, and so is each link it carries.
+    No memory: the device keeps what its last good run left, for the next rate."""
+    unmeasured = [_unmeasured(device, w, finding) for w in device.watches]
+    return DeviceResult(device.id, device.host, finding.status, [finding], unmeasured)
+
+
+def evaluate_isolated(
+    device: Device, poll: DevicePoll, memory: dict[str, dict[str, Any]], settings: SnmpSettings
+) -> DeviceResult:
+    """evaluate_device, with a bug on this device (say, memory of an older shape) UNKNOWN for it alone."""
+    try:
+        return evaluate_device(device, poll, memory, settings)
+    except Exception as exc:
+        return failed_device(device, internal_error(exc, log, device.id))

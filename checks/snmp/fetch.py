@@ -8,6 +8,7 @@ close_dispatcher(), leaked sockets (shared/knowledge/monitoring-lessons.md).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
@@ -37,7 +38,10 @@ from pysnmp.hlapi.v3arch.asyncio import (
 )
 from pysnmp.proto import rfc1902
 
+from ..finding import internal_error
 from .model import Credentials, Device, DevicePoll, SnmpSettings
+
+log = logging.getLogger("sigap.checks.snmp")
 
 SYS_UPTIME_NEXT = (1, 3, 6, 1, 2, 1, 1, 3)  # GETNEXT of this is sysUpTime.0
 # IF-MIB columns: ifTable (2.2.1) and ifXTable (31.1.1.1); the latter may be missing, partial or on
@@ -260,7 +264,10 @@ async def poll_all(
     async def one(pos: int, on: SnmpEngine) -> None:
         async with gate:
             columns = plans[pos] if plans else None
-            polls[pos] = await poll_device(on, devices[pos], settings, columns=columns, clock=clock)
+            try:
+                polls[pos] = await poll_device(on, devices[pos], settings, columns=columns, clock=clock)
+            except Exception as exc:  # a bug on one device: UNKNOWN for it, the others are polled
+                polls[pos] = DevicePoll(at=clock(), failure=internal_error(exc, log, devices[pos].id))
 
     try:
         await asyncio.gather(

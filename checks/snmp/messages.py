@@ -1,5 +1,7 @@
 """What a person reads about an SNMP finding, in Indonesian (default) and English."""
 
+from ..finding import INTERNAL_ERROR_TEMPLATES
+
 TEMPLATES: dict[str, dict[str, str]] = {
     "bw_measured": {
         "id": "Lalu lintas masuk {in} Mbps, keluar {out} Mbps",
@@ -71,4 +73,5 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Antarmuka yang dikonfigurasi (ifIndex {index}, nama {name}) tidak ada di perangkat {device}",
         "en": "The configured interface (ifIndex {index}, name {name}) is not on device {device}",
     },
+    **INTERNAL_ERROR_TEMPLATES,
 }

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..finding import Finding
+from ..finding import Finding, Status
 
 # IF-MIB ifOperStatus / ifAdminStatus values, as a technician reads them.
 OPER_STATUS = {
@@ -122,6 +122,7 @@ class DevicePoll:
     requests: int = 0
     full: bool = True  # every column walked (a discovery), or only the routine ones
     elapsed_s: float | None = None  # the poll's wall time (the service's SNMP poll-time metric)
+    failure: Finding | None = None  # the poll raised (a bug, not the device): its internal_error
 
 
 @dataclass
@@ -136,7 +137,7 @@ class InterfaceResult:
     speed_mbps: float | None
     in_bps: float | None
     out_bps: float | None
-    status: str
+    status: Status
     findings: list[Finding]
     link_id: str | None = None
     down_util_pct: float | None = None
@@ -149,7 +150,7 @@ class InterfaceResult:
 class DeviceResult:
     device: str
     host: str
-    status: str
+    status: Status
     findings: list[Finding]
     interfaces: list[InterfaceResult]
     uptime_ticks: int | None = None

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from datetime import datetime
 from typing import Any
 
-from ..finding import as_dicts
+from ..finding import as_dicts, internal_error
 from .evaluate import evaluate
 from .fetch import probe, verifying_context
 from .messages import TEMPLATES
 from .model import TlsResult, TlsSettings, TlsTarget, TlsThresholds
 
 __all__ = ["TlsResult", "TlsSettings", "TlsTarget", "TlsThresholds", "check_tls", "result_as_dict"]
+
+log = logging.getLogger("sigap.checks.tls")
 
 
 async def check_tls(
@@ -24,9 +27,17 @@ async def check_tls(
 
     async def one(target: TlsTarget, limit: TlsThresholds) -> TlsResult:
         async with gate:
-            return evaluate(target, await probe(target, settings, context), now, limit)
+            try:
+                return evaluate(target, await probe(target, settings, context), now, limit)
+            except Exception as exc:  # a bug on one endpoint: UNKNOWN for it, the others go on
+                return failed_endpoint(target, exc)
 
     return list(await asyncio.gather(*(one(t, lim) for t, lim in zip(targets, limits, strict=True))))
+
+
+def failed_endpoint(target: TlsTarget, exc: BaseException) -> TlsResult:
+    finding = internal_error(exc, log, target.target)
+    return TlsResult(target.target, finding.status, target.host, target.port, findings=[finding])
 
 
 def result_as_dict(result: TlsResult, lang: str = "id") -> dict[str, Any]:

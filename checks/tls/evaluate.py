@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from ..finding import Finding, worst
+from ..finding import Finding, quantity, worst
 from .model import Probe, TlsResult, TlsTarget, TlsThresholds
 
 # OpenSSL X509_V_ERR_* codes that mean "the chain does not lead to a trusted root".
@@ -56,8 +56,8 @@ def evaluate(target: TlsTarget, probe: Probe, now: datetime, limits: TlsThreshol
                 "cert_expired",
                 "crit",
                 {"not_after": _day(cert.not_after), "days_ago": -days_left},
-                observed={"days_left": days_left},
-                limit={"crit_days": limits.crit_days},
+                observed=quantity(days_left, "day"),
+                limit=quantity(limits.crit_days, "day"),
             )
         )
     elif cert.not_before > now:
@@ -66,7 +66,7 @@ def evaluate(target: TlsTarget, probe: Probe, now: datetime, limits: TlsThreshol
                 "cert_not_yet_valid",
                 "crit",
                 {"not_before": _day(cert.not_before)},
-                observed=cert.not_before.isoformat(),
+                observed=quantity(cert.not_before.isoformat(), "datetime"),
             )
         )
     elif days_left <= limits.warn_days:
@@ -88,8 +88,8 @@ def evaluate(target: TlsTarget, probe: Probe, now: datetime, limits: TlsThreshol
                 "cert_ok",
                 "ok",
                 params,
-                observed={"days_left": days_left},
-                limit={"warn_days": limits.warn_days},
+                observed=quantity(days_left, "day"),
+                limit=quantity(limits.warn_days, "day"),
             )
         )
     return _done(result, findings)

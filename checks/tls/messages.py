@@ -1,5 +1,7 @@
 """What a person reads about a certificate finding, in Indonesian (default) and English."""
 
+from ..finding import INTERNAL_ERROR_TEMPLATES
+
 TEMPLATES: dict[str, dict[str, str]] = {
     "cert_ok": {
         "id": "Sertifikat berlaku {days_left} hari lagi (sampai {not_after}), penerbit {issuer}",
@@ -40,4 +42,5 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Tidak bisa tersambung TLS ke {endpoint}: {detail}",
         "en": "Cannot make a TLS connection to {endpoint}: {detail}",
     },
+    **INTERNAL_ERROR_TEMPLATES,
 }

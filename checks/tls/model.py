@@ -8,7 +8,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ..finding import Finding
+from ..finding import Finding, Status
 
 
 class TlsThresholds(BaseModel):
@@ -75,7 +75,7 @@ class Probe:
 @dataclass
 class TlsResult:
     target: str
-    status: str
+    status: Status
     host: str
     port: int
     days_left: int | None = None

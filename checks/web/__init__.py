@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import multiprocessing
 import os
 from collections.abc import Callable, Sequence
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
+from ..finding import internal_error
 from .crawl import crawl_site
 from .fetch import Fetcher, make_client
 from .messages import render
@@ -28,6 +30,8 @@ __all__ = [
     "make_parse_pool",
     "result_as_dict",
 ]
+
+log = logging.getLogger("sigap.checks.web")
 
 
 async def crawl_sites(
@@ -52,7 +56,10 @@ async def crawl_sites(
     try:
 
         async def one(i: int, spec: SiteSpec) -> SiteResult:
-            result = await crawl_site(spec, fetcher, now, pool)
+            try:
+                result = await crawl_site(spec, fetcher, now, pool)
+            except Exception as exc:  # a bug on one site: UNKNOWN for it, the crawl goes on
+                result = failed_site(spec, now, exc)
             if on_result:
                 on_result(i, result)
             return result
@@ -63,6 +70,12 @@ async def crawl_sites(
             pool.shutdown(wait=True, cancel_futures=True)
         if own_client:
             await client.aclose()
+
+
+def failed_site(spec: SiteSpec, now: datetime, exc: BaseException) -> SiteResult:
+    """The result of a site whose crawl raised: UNKNOWN, one `internal_error` finding."""
+    finding = internal_error(exc, log, spec.url)
+    return SiteResult(spec.url, finding.status, now, findings=[finding], timezone=spec.timezone)
 
 
 def _parse_pool(settings: CrawlSettings, n_sites: int) -> ProcessPoolExecutor | None:

@@ -20,7 +20,8 @@ from zoneinfo import ZoneInfo
 from .evaluate import evaluate, usable
 from .fetch import BudgetExceeded, Fetcher, FetchError, Response
 from .model import SOURCE_RANK, Dated, SiteResult, SiteSpec
-from .parse import HtmlPage, Listed, clean_url, kind_of, parse_feed, parse_html, parse_sitemap, parse_wp_posts
+from .parse import HtmlPage, Listed, kind_of, parse_feed, parse_html, parse_sitemap, parse_wp_posts
+from .urls import bounded, clean_url, url_problem
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 
@@ -75,7 +76,7 @@ class _Crawl:
         try:
             response = await self.fetcher.get(url, self.budget, robots=self.robots)
         except FetchError as exc:
-            self.ev.problems.append(f"{what}: {exc.code} ({url})")
+            self.ev.problems.append(f"{what}: {exc.code} ({bounded(url)})")
             return None
         self.statuses[url] = response.status
         if response.status >= 400:
@@ -118,6 +119,9 @@ class _Crawl:
         return max((d.when for d in usable(self.ev.dated, kind, self.now, self.tz)[0]), default=None)
 
     async def run(self) -> None:
+        problem = url_problem(self.spec.url)
+        if problem:  # config refuses these; a SiteSpec made elsewhere may still carry one
+            raise FetchError("invalid_url", problem, bounded(self.spec.url))
         if self.spec.respect_robots:
             self.ev.sources_tried.append("robots.txt")
             self.robots = await self.fetcher.robots(self.spec.url, self.budget)

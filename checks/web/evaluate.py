@@ -26,6 +26,7 @@ _FATAL_CODES = {
     "http_error": "site_http_error",
     "not_html": "site_not_html",
     "robots_disallowed": "robots_disallowed",
+    "invalid_url": "site_url_invalid",
 }
 
 

@@ -14,6 +14,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from .model import CrawlSettings
+from .urls import bounded, joined, url_problem
 
 _TRANSIENT_STATUS = {429, 502, 503, 504}
 _REDIRECTS = {301, 302, 303, 307, 308}
@@ -92,6 +93,9 @@ class Fetcher:
         max_bytes: int | None = None,
         robots: RobotFileParser | None = None,
     ) -> Response:
+        problem = url_problem(url)
+        if problem:
+            raise FetchError("invalid_url", problem, bounded(url))
         seen = {url}
         current = url
         for _hop in range(self.settings.max_redirects + 1):
@@ -103,9 +107,9 @@ class Fetcher:
             location = response.headers.get("location")
             if not location:
                 return response
-            nxt = urljoin(current, location)
-            if urlsplit(nxt).scheme not in {"http", "https"}:
-                raise FetchError("redirect_invalid", f"redirect to {location!r}", current)
+            nxt = joined(current, location)
+            if nxt is None or url_problem(nxt):
+                raise FetchError("redirect_invalid", f"redirect to {location[:200]!r}", current)
             if nxt in seen:
                 raise FetchError("redirect_loop", f"{current} -> {nxt}", url)
             seen.add(nxt)
@@ -153,6 +157,8 @@ class Fetcher:
                 raise
             except httpx.DecodingError as exc:
                 raise FetchError("bad_encoding", str(exc), url) from exc
+            except httpx.InvalidURL as exc:  # not an httpx.HTTPError
+                raise FetchError("invalid_url", str(exc), url) from exc
             except httpx.HTTPError as exc:
                 raise _classify(exc, url) from exc
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
+from dataclasses import replace
 
-from .model import Finding
+from ..finding import INTERNAL_ERROR_TEMPLATES, Finding
+from ..finding import render as _render
 
 _SOURCE_ID = {
     "wp-json": "WordPress REST",
@@ -80,11 +81,17 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Batas waktu atau jumlah permintaan untuk situs ini habis sebelum tanggal berita ditemukan",
         "en": "The site's time or request budget ran out before a news date was found",
     },
+    "site_url_invalid": {
+        "id": "Alamat situs tidak bisa dibuka: {detail}",
+        "en": "The site's address cannot be opened: {detail}",
+    },
+    **INTERNAL_ERROR_TEMPLATES,
 }
 
 
 def render(finding: Finding, lang: str = "id") -> str:
-    template = TEMPLATES[finding.code][lang if lang in ("id", "en") else "id"]
-    params = defaultdict(lambda: "-", {k: v for k, v in finding.params.items() if v is not None})
-    params["source_text"] = _SOURCE_ID.get(str(params["source"]), str(params["source"]))
-    return template.format_map(params)
+    """The finding in words: the shared rendering, plus the date source named in Indonesian."""
+    source = finding.params.get("source")
+    source = "-" if source is None else str(source)
+    named = replace(finding, params={**finding.params, "source_text": _SOURCE_ID.get(source, source)})
+    return _render(TEMPLATES, named, lang)

@@ -8,6 +8,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from ..finding import Finding, Status
+
 # The sections a government site must have (Polewali Mandar 07, "pemenuhan konten website sesuai
 # standar"): each name maps to words that, in a link's text or address, show the section exists.
 DEFAULT_SECTIONS: dict[str, list[str]] = {
@@ -100,21 +102,9 @@ class Dated:
 
 
 @dataclass
-class Finding:
-    """What the check saw. `params` fill the message templates in checks.web.messages."""
-
-    code: str
-    status: str  # ok | warn | crit | unknown
-    params: dict[str, Any] = field(default_factory=dict)
-    observed: dict[str, Any] | None = None
-    limit: dict[str, Any] | None = None
-    url: str | None = None
-
-
-@dataclass
 class SiteResult:
     target: str
-    status: str
+    status: Status
     checked_at: datetime
     latest: Dated | None = None
     age_days: int | None = None

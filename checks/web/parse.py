@@ -14,13 +14,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from functools import lru_cache
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import feedparser
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .dates import FoundDate, find_dates, is_future, parse_machine_date
 from .model import Dated
+from .urls import clean_url, joined
 
 _AGENDA_WORDS = re.compile(r"agenda|kegiatan|jadwal|event|kalender", re.IGNORECASE)
 _LIST_WORDS = re.compile(
@@ -78,11 +79,6 @@ def decode_html(body: bytes, declared: str | None) -> str:
 def same_site(url: str, home: str) -> bool:
     a, b = urlsplit(url).hostname or "", urlsplit(home).hostname or ""
     return a.removeprefix("www.") == b.removeprefix("www.")
-
-
-def clean_url(url: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit((parts.scheme, parts.netloc.lower(), parts.path or "/", parts.query, ""))
 
 
 def looks_like_item(url: str, home: str) -> bool:
@@ -154,7 +150,7 @@ def parse_feed(body: bytes, url: str) -> FeedResult:
         # feedparser normalises every date form to a UTC struct_time; `published` is the posting date
         # (for Joomla the creation date), `updated` the last edit when nothing else is given.
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        link = urljoin(url, entry["link"]) if entry.get("link") else None
+        link = joined(url, entry["link"]) if isinstance(entry.get("link"), str) else None
         if not stamp:
             undated += 1
             continue
@@ -186,7 +182,7 @@ def parse_wp_posts(body: bytes, url: str) -> list[Dated] | None:
             continue
         title = post.get("title", {})
         title = title.get("rendered") if isinstance(title, dict) else None
-        link = urljoin(url, post["link"]) if isinstance(post.get("link"), str) else None
+        link = joined(url, post["link"]) if isinstance(post.get("link"), str) else None
         items.append(Dated(when, "second", "wp-json", link, "berita", title, url))
     return items
 
@@ -215,7 +211,7 @@ def parse_sitemap(body: bytes, tz: tzinfo) -> SitemapResult:
         for child in node:
             name = child.tag.rsplit("}", 1)[-1]
             if name == "loc" and child.text:
-                loc = child.text.strip()
+                loc = joined("", child.text.strip())  # None when too long or unparsable
             elif name == "lastmod" and child.text:
                 lastmod = parse_machine_date(child.text, tz)
         if not loc:
@@ -383,9 +379,10 @@ def _links(index: _Index, base: str, home: str) -> list[_Link]:
     """Every <a href> of the page, resolved once: the page's link-based readings all start here."""
     out = []
     for a in index.tags["a"]:
-        if not a.get("href"):
-            continue
-        href = clean_url(urljoin(base, a["href"]))
+        target = joined(base, a["href"]) if isinstance(a.get("href"), str) and a["href"] else None
+        if target is None:
+            continue  # no link, or one no crawler can follow (a 200 KB "URL", a port over 65535)
+        href = clean_url(target)
         text = a.get_text(" ", strip=True)
         heading = a.parent is not None and a.parent.name in _HEADINGS
         out.append(_Link(a, href, text, urlsplit(href).path, looks_like_item(href, home), heading))
@@ -544,12 +541,13 @@ def parse_html(
     for link in index.tags["link"]:
         rel = " ".join(link.get("rel") or []).lower()
         typ = (link.get("type") or "").lower()
-        if not link.get("href"):
+        href = joined(url, link["href"]) if isinstance(link.get("href"), str) else None
+        if not href:
             continue
         if "alternate" in rel and ("rss" in typ or "atom" in typ):
-            page.feeds.append(urljoin(url, link["href"]))
+            page.feeds.append(href)
         if "https://api.w.org/" in rel:
-            page.wp_api = urljoin(url, link["href"])
+            page.wp_api = href
     page.link_count = sum(1 for a in index.tags["a"] if a.get("href"))
     headings = (index.tags["h1"] + index.tags["h2"])[:3]
     visible = page.title + " " + " ".join(h.get_text(" ", strip=True) for h in headings)

@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from checks.finding import worst
+
 from ..schema import Sop
 from .models import FINDING_STATUSES, Finding, StepRun
-
-# Worst first: the run's status is its worst finding's.
-_SEVERITY = {"crit": 3, "unknown": 2, "warn": 1, "ok": 0}
 
 
 @dataclass(frozen=True)
@@ -35,7 +34,8 @@ class FindingRecord:
 
 
 def worst_status(statuses: Iterable[str]) -> str:
-    return max(statuses, key=lambda s: _SEVERITY[s], default="ok")
+    """The run's status is its worst finding's, on the one ranking (checks.finding)."""
+    return worst(statuses)
 
 
 def begin_step_run(

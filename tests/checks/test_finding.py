@@ -1,0 +1,242 @@
+"""The one Finding and Status: the ranking every package uses, the internal_error finding, and the
+shape of observed values and limits that each kind's evaluate step writes ({value, unit})."""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from test_snmp_evaluate import MB, link, port, run, steady, table
+from webfixtures import NOW, TZ
+
+from checks.dns import InventoryHost, Observation
+from checks.dns import evaluate as dns_evaluate
+from checks.dns.messages import TEMPLATES as DNS_TEMPLATES
+from checks.dns.model import Answer
+from checks.finding import RANK, STATUSES, Finding, internal_error, render, severity, worst
+from checks.link import LinkSettings, LinkState, LinkTarget, ProbeResult
+from checks.link import evaluate as link_evaluate
+from checks.link.messages import TEMPLATES as LINK_TEMPLATES
+from checks.snmp.messages import TEMPLATES as SNMP_TEMPLATES
+from checks.tls import TlsTarget, TlsThresholds
+from checks.tls.evaluate import evaluate as tls_evaluate
+from checks.tls.messages import TEMPLATES as TLS_TEMPLATES
+from checks.tls.model import CertInfo, Probe
+from checks.web.crawl import Evidence
+from checks.web.evaluate import evaluate as web_evaluate
+from checks.web.fetch import FetchError
+from checks.web.messages import TEMPLATES as WEB_TEMPLATES
+from checks.web.messages import render as web_render
+from checks.web.model import Dated, SiteSpec
+from sop_registry.ledger.store import worst_status
+
+# Findings that still carry their own observed/limit shape. Each is a known exception, not a rule:
+# a new finding code must use {value, unit}.
+OWN_SHAPE = {
+    # DNS findings are sets of addresses and names, per server; dns_extra_address,
+    # dns_wrong_address and ip_claimed_twice have their shape asserted by tests/test_dns.py.
+    "dns_ok",
+    "dns_record_missing",
+    "dns_wrong_address",
+    "dns_address_missing",
+    "dns_extra_address",
+    "ptr_missing",
+    "ptr_mismatch",
+    "dns_orphan",
+    "ip_claimed_twice",
+    "dns_server_error",
+    "dns_no_answer",
+    "dns_servers_disagree",
+    "soa_serial_mismatch",
+    "zone_unreachable",
+    # asserted by tests/test_tls.py: {"days_left": n}, and the certificate's names as a list
+    "cert_expiring",
+    "cert_hostname_mismatch",
+    # an issuer, an OpenSSL verify code or a connection error: no one value with a unit
+    "cert_self_signed",
+    "cert_chain_incomplete",
+    "cert_invalid",
+    "tls_unreachable",
+    # asserted by tests/test_snmp_evaluate.py: {"direction": ..., "plateau_mbps": ...}
+    "bw_under_delivery",
+    # two quantities (in and out, down and up)
+    "bw_contract",
+    "bw_measured",
+}
+
+
+def assert_value_unit(findings: list[Finding]) -> set[str]:
+    """Every observed value and limit is None or {value, unit}; the codes checked are returned."""
+    checked = set()
+    for f in findings:
+        if f.code in OWN_SHAPE:
+            continue
+        checked.add(f.code)
+        for what in (f.observed, f.limit):
+            assert what is None or (
+                isinstance(what, dict) and {"value", "unit"} <= set(what) and isinstance(what["unit"], str)
+            ), (f.code, what)
+    return checked
+
+
+# --- the ranking -------------------------------------------------------------------------------
+
+
+def test_crit_is_worse_than_unknown_is_worse_than_warn_is_worse_than_ok() -> None:
+    assert sorted(STATUSES, key=severity) == ["ok", "warn", "unknown", "crit"]
+    assert severity("crit") > severity("unknown") > severity("warn") > severity("ok")
+    assert set(RANK) == set(STATUSES)
+
+
+@pytest.mark.parametrize(
+    ("statuses", "expected"),
+    [
+        ([], "ok"),
+        (["ok"], "ok"),
+        (["ok", "warn"], "warn"),
+        (["warn", "unknown", "ok"], "unknown"),
+        (["unknown", "crit", "warn"], "crit"),
+    ],
+)
+def test_worst_is_the_same_for_checks_and_the_ledger(statuses: list[str], expected: str) -> None:
+    assert worst(statuses) == expected
+    assert worst_status(statuses) == expected  # the ledger's run status, from the same ranking
+
+
+def test_a_finding_refuses_a_status_outside_the_four() -> None:
+    with pytest.raises(ValueError, match="'bad'"):
+        Finding("x", "bad")  # type: ignore[arg-type]
+
+
+# --- internal_error ----------------------------------------------------------------------------
+
+
+def test_internal_error_names_the_cause_bounded_and_logs_once(caplog: pytest.LogCaptureFixture) -> None:
+    log = logging.getLogger("sigap.checks.test")
+    # how anyio reports a socket's OverflowError for a port over 65535
+    group = ExceptionGroup("unhandled errors in a TaskGroup", [OverflowError("port must be 0-65535.")])
+    with caplog.at_level(logging.ERROR, logger="sigap.checks.test"):
+        f = internal_error(group, log, "http://opd.test:99999/")
+        long = internal_error(ValueError("x" * 5000 + "\n" + "y"), log, "t2")
+    assert (f.code, f.status, f.observed, f.limit) == ("internal_error", "unknown", None, None)
+    assert f.params == {"error": "OverflowError", "detail": "port must be 0-65535."}
+    assert len(long.params["detail"]) == 200 and "\n" not in long.params["detail"]
+    mine = [r for r in caplog.records if r.name == "sigap.checks.test"]
+    assert len(mine) == 2 and mine[0].exc_info[1] is group  # once each, with the traceback
+
+
+@pytest.mark.parametrize(
+    "templates", [WEB_TEMPLATES, DNS_TEMPLATES, TLS_TEMPLATES, LINK_TEMPLATES, SNMP_TEMPLATES]
+)
+def test_every_kind_says_internal_error_in_both_languages(templates) -> None:
+    f = Finding("internal_error", "unknown", {"error": "KeyError", "detail": "'x'"})
+    assert render(templates, f, "id") == "Galat internal saat memeriksa: KeyError: 'x'"
+    assert render(templates, f, "en") == "Internal error while checking: KeyError: 'x'"
+
+
+# --- observed and limit: {value, unit} ---------------------------------------------------------
+
+
+def test_web_findings() -> None:
+    spec = SiteSpec(url="http://opd.test/", timezone=TZ)
+    day = NOW - timedelta(days=23)
+    dated = [
+        Dated(day, "day", "feed", "http://opd.test/berita/a", "berita"),
+        Dated(NOW - timedelta(days=3), "day", "html:label", "http://opd.test/agenda/b", "agenda"),
+    ]
+    stale = web_evaluate(spec, Evidence(dated=dated, sections={"berita": "http://opd.test/berita"}), NOW)
+    fatal = web_evaluate(spec, Evidence(fatal=FetchError("invalid_url", "port", spec.url)), NOW)
+    findings = stale.findings + fatal.findings
+    assert assert_value_unit(findings) == {
+        "content_stale",
+        "agenda_fresh",
+        "content_incomplete",
+        "site_url_invalid",
+    }
+    assert stale.findings[0].observed == {"value": 23, "unit": "day"}
+    assert web_render(stale.findings[0], "en").startswith("Newest news/article is 23 days old")
+
+
+def _cert(not_before: datetime, not_after: datetime) -> CertInfo:
+    return CertInfo("opd.test", "Test CA", not_before, not_after, ["opd.test"], "01", False)
+
+
+def test_tls_findings() -> None:
+    now = datetime(2026, 11, 23, tzinfo=UTC)
+    target, limits = TlsTarget("127.0.0.1", 443, "opd.test"), TlsThresholds()
+    probes = [
+        Probe(True, _cert(now - timedelta(days=10), now + timedelta(days=90, hours=1))),
+        Probe(True, _cert(now - timedelta(days=100), now - timedelta(days=2))),
+        Probe(True, _cert(now + timedelta(days=1), now + timedelta(days=300))),
+        Probe(False, error="koneksi ditolak (port tertutup)"),
+    ]
+    results = [tls_evaluate(target, p, now, limits) for p in probes]
+    findings = [f for r in results for f in r.findings]
+    assert assert_value_unit(findings) == {"cert_ok", "cert_expired", "cert_not_yet_valid"}
+    assert (results[0].findings[0].observed, results[0].findings[0].limit) == (
+        {"value": 90, "unit": "day"},
+        {"value": 30, "unit": "day"},
+    )
+
+
+def test_link_findings() -> None:
+    now = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)
+    settings = LinkSettings()
+    targets = [
+        LinkTarget("up", "127.0.0.1"),
+        LinkTarget("lossy", "127.0.0.2"),
+        LinkTarget("down", "127.0.0.3"),
+        LinkTarget("behind", "127.0.0.4", parent="down"),
+        LinkTarget("soft", "127.0.0.5"),
+    ]
+    probes = [
+        ProbeResult(3, 3, [10.0, 11.0, 12.0]),
+        ProbeResult(4, 2, [700.0, 800.0]),
+        ProbeResult(3, 0),
+        ProbeResult(3, 0),
+        ProbeResult(3, 0),
+    ]
+    previous = {"down": LinkState(state="UP", fails=2), "up": LinkState(state="UP")}
+    results = link_evaluate(targets, probes, previous, now, settings)
+    findings = [f for r in results for f in r.findings]
+    assert assert_value_unit(findings) == {
+        "link_up",
+        "link_loss",
+        "link_rtt_high",
+        "link_down",
+        "link_no_reply",
+        "link_unreachable",
+        "link_failing",
+    }
+    loss = results[1].findings[0]
+    assert (loss.code, loss.observed["value"], loss.observed["unit"], loss.limit) == (
+        "link_loss",
+        50.0,
+        "pct",
+        {"value": 50, "unit": "pct"},
+    )
+
+
+def test_snmp_findings() -> None:
+    over = run(link(), steady(18 * MB, 1 * MB, 5))
+    slower = (1300, 30100, table({5: port(int(300 * MB), int(300 * MB), speed=10)}))
+    speed = run(link(down=20), [*steady(1 * MB, 1 * MB, 1), slower])
+    rebooted = run(link(), [*steady(8 * MB, 2 * MB, 2), (1600, 500, table({5: port(1000, 1000)}))])
+    results = [*over, *speed, *rebooted]
+    findings = [f for r in results for f in r.findings + [g for i in r.interfaces for g in i.findings]]
+    assert {"bw_over_use", "speed_changed", "speed_below_contract", "device_rebooted", "device_ok"} <= (
+        assert_value_unit(findings)
+    )
+    use = next(f for f in findings if f.code == "bw_over_use")
+    assert (use.observed["unit"], use.observed["direction"], use.limit["value"]) == ("pct", "down", 80)
+
+
+def test_dns_findings_keep_their_own_shape() -> None:
+    obs = Observation(servers=["ns1"])
+    obs.forward[("a.test", "A")] = {"ns1": Answer("NOERROR", frozenset({"192.0.2.1"}))}
+    obs.forward[("a.test", "AAAA")] = {"ns1": Answer("NOERROR")}
+    [result] = dns_evaluate([InventoryHost("a.test", (ipaddress.ip_address("192.0.2.1"),))], obs)
+    assert [f.code for f in result.findings] == ["dns_ok"]
+    assert assert_value_unit(result.findings) == set()  # all DNS codes are listed in OWN_SHAPE
