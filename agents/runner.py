@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.orm import Session
 
-from checks.finding import worst
+from checks.finding import INTERNAL_ERROR, worst
 from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.cases import open_or_update, record_good
@@ -310,7 +310,12 @@ def _record(
                 insert(Sample),
                 [{"series": series, "at": when, "value": value} for series, when, value in outcome.samples],
             )
+        # A target whose check failed with a bug (internal_error) was not measured: its case is
+        # neither opened (the OPD did nothing wrong) nor resolved (nothing showed it is fixed).
+        unmeasured = {f.target for f in outcome.findings if f.code == INTERNAL_ERROR}
         for intent in outcome.cases:
+            if intent.target in unmeasured:
+                continue
             case_sop = case_sops[intent.sop_id or sop.id]
             case_step = intent.step_no or step_no
             if intent.failing:

@@ -49,6 +49,10 @@ def test_example_config_is_valid_and_points_at_loopback():
             "targets.websites[0].url: not an http(s) URL",
         ),
         (
+            "targets:\n  servers:\n    - {name: " + "a" * 64 + ".pemda.test, ips: [127.0.0.1]}\n",
+            "targets.servers[0].name:",  # a DNS label holds at most 63 octets: it can never be asked
+        ),
+        (
             "targets:\n  links:\n    - {id: l1, opd: X, contracted_down_mbps: 0, contracted_up_mbps: 5}\n",
             "targets.links[0].contracted_down_mbps: Input should be greater than 0",
         ),

@@ -61,6 +61,17 @@ class Server(Strict):
     purpose: str | None = None
     probe: str | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _labels(cls, value: str) -> str:
+        # A DNS label is at most 63 octets (RFC 1035): such a name can never be asked of a server.
+        for label in value.rstrip(".").split("."):
+            if not label:
+                raise ValueError(f"{value!r}: empty label")
+            if len(label) > 63:
+                raise ValueError(f"{value!r}: label {label[:20]}... is longer than 63 characters")
+        return value
+
 
 class SnmpV3(Strict):
     user: str = Field(min_length=1)

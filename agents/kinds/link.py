@@ -78,6 +78,8 @@ async def run(ctx: RunContext) -> AgentOutcome:
     )
     samples: list[tuple[str, datetime, float]] = []
     for r in results:
+        if r.state == "UNKNOWN":
+            continue  # not measured (internal_error): no sample, so availability is not invented
         samples.append((records.link_up(r.target), now, 1.0 if r.state == "UP" else 0.0))
         if r.rtt_ms is not None:
             samples.append((records.link_rtt_ms(r.target), now, r.rtt_ms))
