@@ -306,20 +306,16 @@ def _stale_urls(session: Session, run: StepRun) -> set[str]:
     )
 
 
-def _when(value: str | None) -> datetime | None:
-    return datetime.fromisoformat(value) if value else None
-
-
 def web_section(session: Session, config: Any, start: datetime, end: datetime, now: datetime) -> WebSection:
     """From the week's newest crawl: the crawl of the week's Monday, or the next Monday's if the report
     is made after it (the SOP's Monday crawl closes the week it reports on)."""
     run = _crawls(session, min(end + timedelta(days=1), now), not_before=start)
     section = WebSection()
-    recap = list((run.details or {}).get("recap") or []) if run else []
-    by_url = {r["url"]: r for r in recap}
+    recap = records.WebRunDetails.from_json(run.details).recap if run else []
+    by_url = {r.url: r for r in recap}
     sites = [(w.opd, w.id, w.url) for w in config.targets.websites]
     known = {url for _, _, url in sites}
-    sites += [(r["opd"], r.get("site_id"), r["url"]) for r in recap if r["url"] not in known]
+    sites += [(r.opd, r.site_id, r.url) for r in recap if r.url not in known]
     if run is None and not sites:
         return section
     history: list[tuple[StepRun, set[str]]] = []
@@ -334,23 +330,24 @@ def web_section(session: Session, config: Any, start: datetime, end: datetime, n
                 break
             history.append((older, _stale_urls(session, older)))
     previous = history[1][0] if len(history) > 1 else None
-    previous_rows = {r["url"]: r for r in ((previous.details or {}).get("recap") or [])} if previous else {}
+    before_recap = records.WebRunDetails.from_json(previous.details).recap if previous else []
+    previous_rows = {r.url: r for r in before_recap}
     section.previous_crawled_at = previous.started_at if previous else None
     for opd, site_id, url in sites:
         r = by_url.get(url)
-        row = SiteRow(opd=opd, site_id=site_id, url=url, status=r["status"] if r else None)
+        row = SiteRow(opd=opd, site_id=site_id, url=url, status=r.status if r else None)
         if r is not None:
-            row.latest_published = _when(r.get("latest_published"))
-            row.agenda_updated = _when(r.get("agenda_updated"))
-            row.age_days = r.get("age_days")
-            row.completeness = r.get("completeness_score")
-            row.missing_sections = list(r.get("missing_sections") or [])
-            row.findings = list(r.get("findings") or [])
+            row.latest_published = r.latest_published
+            row.agenda_updated = r.agenda_updated
+            row.age_days = r.age_days
+            row.completeness = r.completeness_score
+            row.missing_sections = list(r.missing_sections)
+            row.findings = list(r.findings)
             before = previous_rows.get(url)
             if before is None:
                 row.change = "new"
             else:
-                row.previous_status, row.previous_age_days = before["status"], before.get("age_days")
+                row.previous_status, row.previous_age_days = before.status, before.age_days
                 row.change = _change(row.previous_status, row.status)
             for _, stale in history:
                 if url not in stale:

@@ -13,13 +13,18 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from agents.config import Config
+from agents.config import Config, Website
 from agents.kinds import dns as dns_kind
 from agents.kinds import tls as tls_kind
+from agents.kinds import web as web_kind
 from checks.dns.model import DnsResult
 from checks.finding import Finding
 from checks.tls.evaluate import evaluate as tls_evaluate
 from checks.tls.model import CertInfo, Probe, TlsTarget, TlsThresholds
+from checks.web import SiteSpec
+from checks.web.crawl import Evidence
+from checks.web.evaluate import evaluate as web_evaluate
+from checks.web.model import Dated
 from sop_registry.ledger import records
 from sop_registry.ledger.models import Case, CaseDeadline, Sample
 from sop_registry.ledger.store import FindingRecord, begin_step_run, finish_step_run, record_skipped
@@ -36,11 +41,11 @@ def wita(*args: int) -> datetime:
     return datetime(*args, tzinfo=WITA)
 
 
-# Dinas Kesehatan's certificate, checked Thursday 19 Nov 06:00 WITA: 12 days and 6 hours left.
 # The series the link and SNMP agents write for the Dinas Kesehatan link (the names from records).
 UP = records.link_up("link-dinkes")
 DOWN_BPS, UP_BPS = records.bw_down_bps("link-dinkes"), records.bw_up_bps("link-dinkes")
 
+# Dinas Kesehatan's certificate, checked Thursday 19 Nov 06:00 WITA: 12 days and 6 hours left.
 CERT_NOT_AFTER = datetime(2026, 12, 1, 12, 0, tzinfo=WITA)
 
 
@@ -122,59 +127,53 @@ def _run(session, registry, sop_id, agent, at, findings=(), details=None, status
     )
 
 
-def _site(url, opd, status, age, published, completeness=100.0):
-    return {
-        "site_id": url.split("//")[1].split(".")[0],
-        "opd": opd,
-        "url": url,
-        "status": status,
-        "latest_published": published.isoformat(),
-        "age_days": age,
-        "agenda_updated": (published - timedelta(days=2)).isoformat(),
-        "completeness_score": completeness,
-        "missing_sections": [] if completeness == 100.0 else ["agenda"],
-        "findings": [] if status == "ok" else [f"Berita terbaru {age} hari lalu"],
-    }
+# The five sections the fixture's sites are judged on: Dinas Kesehatan lacks its agenda (80 %).
+SECTIONS = {name: [name] for name in ("profil", "berita", "agenda", "ppid", "kontak")}
+_OFFICE = Config.model_validate(
+    {"office": {"name": "Diskominfo Uji", "timezone": "Asia/Makassar"}, "database": {"url": "sqlite://"}}
+)
 
 
-def _stale(url, status, age):
-    return FindingRecord(
-        target=url,
-        status=status,
-        code="content_stale",
-        message_id=f"Berita terbaru {age} hari lalu",
-        observed={"value": age, "unit": "day"},
+def _site(url: str, opd: str, age: int, at: datetime, sections: list[str]):
+    """What one Monday crawl of a site saw (its newest berita `age` days old, its agenda two days
+    older), judged by the real evaluation against the SOP's 7/30 days."""
+    published = at - timedelta(days=age)
+    evidence = Evidence(
+        dated=[
+            Dated(published, "day", "html:label", f"{url}berita/terbaru", "berita"),
+            Dated(published - timedelta(days=2), "day", "html:label", f"{url}agenda/terbaru", "agenda"),
+        ],
+        sections={name: f"{url}{name}" for name in sections},
+        final_url=url,
     )
+    spec = SiteSpec(url=url, timezone="Asia/Makassar", sections=SECTIONS)
+    site = Website(id=url.split("//")[1].split(".")[0], opd=opd, url=url)
+    return site, web_evaluate(spec, evidence, at)
 
 
-def _fresh(url, age):
-    return FindingRecord(target=url, status="ok", code="content_fresh", message_id=f"segar ({age} hari)")
-
-
-def _crawl(session, registry, at, dinkes, disdik):
-    """One Monday crawl of the two sites (bappeda is configured but never crawled)."""
-    (d_status, d_age), (s_status, s_age) = dinkes, disdik
-    recap = [
-        _site(DINKES, "Dinas Kesehatan", d_status, d_age, at - timedelta(days=d_age), 80.0),
-        _site(DISDIK, "Dinas Pendidikan", s_status, s_age, at - timedelta(days=s_age)),
+def _crawl(session, registry, at, dinkes_age, disdik_age):
+    """One Monday crawl of the two sites (bappeda is configured but never crawled), recorded by the
+    real website agent's writers: the recap rows and the findings."""
+    pairs = [
+        _site(DINKES, "Dinas Kesehatan", dinkes_age, at, ["profil", "berita", "ppid", "kontak"]),
+        _site(DISDIK, "Dinas Pendidikan", disdik_age, at, list(SECTIONS)),
     ]
-    findings = [
-        _stale(DINKES, d_status, d_age) if d_status != "ok" else _fresh(DINKES, d_age),
-        _stale(DISDIK, s_status, s_age) if s_status != "ok" else _fresh(DISDIK, s_age),
-    ]
-    _run(session, registry, "kaltim-monitoring-website", "web_freshness", at, findings, {"recap": recap})
+    recap = web_kind.recap_rows(pairs, _OFFICE, "id")
+    findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)]
+    details = records.WebRunDetails(recap=recap).as_json()
+    _run(session, registry, "kaltim-monitoring-website", "web_freshness", at, findings, details)
 
 
 def fill_full_week(engine, registry) -> None:
     with Session(engine) as s, s.begin():
         # --- website crawls (Mondays 07:00) ----------------------------------------------------
         # 9 Nov: dinkes stale 24 days (warn), disdik fresh.
-        _crawl(s, registry, wita(2026, 11, 9, 7, 0), ("warn", 24), ("ok", 1))
+        _crawl(s, registry, wita(2026, 11, 9, 7, 0), 24, 1)  # warn, ok
         # 16 Nov: dinkes 31 days (crit), disdik 2 days (ok).
-        _crawl(s, registry, wita(2026, 11, 16, 7, 0), ("crit", 31), ("ok", 2))
+        _crawl(s, registry, wita(2026, 11, 16, 7, 0), 31, 2)  # crit, ok
         # 23 Nov (closes W47): dinkes 38 days (crit; stale 3 crawls in a row, same as last week),
         # disdik 9 days (warn; worse than last week, stale 1 week).
-        _crawl(s, registry, wita(2026, 11, 23, 7, 0), ("crit", 38), ("warn", 9))
+        _crawl(s, registry, wita(2026, 11, 23, 7, 0), 38, 9)  # crit, warn
 
         # --- link availability: a sample every 10 minutes all week (1,008 samples) -----------
         start = wita(2026, 11, 16, 0, 0)

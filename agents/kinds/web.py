@@ -72,7 +72,9 @@ def site_specs(config: Config, base: Layered | None = None) -> list[tuple[Websit
     return out
 
 
-def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: str) -> list[dict[str, Any]]:
+def recap_rows(
+    pairs: list[tuple[Website, SiteResult]], config: Config, lang: str
+) -> list[records.WebRecapRow]:
     """The "Laporan rekapitulasi hasil monitoring" table: one row per OPD site."""
     rows = []
     for site, result in pairs:
@@ -80,23 +82,23 @@ def recap_rows(pairs: list[tuple[Website, SiteResult]], config: Config, lang: st
         latest = datetime.fromisoformat(d["latest_published"]) if d["latest_published"] else None
         completeness = d["completeness"] or {}
         rows.append(
-            {
-                "site_id": site.id,
-                "opd": site.opd,
-                "url": site.url,
-                "status": d["status"],
-                "latest_published": d["latest_published"],
-                "latest_local": config.office.local_text(latest),
-                "age_days": d["age_days"],
-                "source": d["source"],
-                "item_url": d["item_url"],
-                "agenda_updated": d["agenda_updated"],
-                "agenda_found": d["agenda_found"],
-                "completeness_score": completeness.get("score"),
-                "missing_sections": completeness.get("missing"),
-                "cms": d["cms"],
-                "findings": [f["message"] for f in d["findings"] if f["status"] != "ok"],
-            }
+            records.WebRecapRow(
+                site_id=site.id,
+                opd=site.opd,
+                url=site.url,
+                status=d["status"],
+                latest_published=latest,
+                latest_local=config.office.local_text(latest),
+                age_days=d["age_days"],
+                source=d["source"],
+                item_url=d["item_url"],
+                agenda_updated=d["agenda_updated"],
+                agenda_found=d["agenda_found"],
+                completeness_score=completeness.get("score"),
+                missing_sections=completeness.get("missing") or [],
+                cms=d["cms"],
+                findings=[f["message"] for f in d["findings"] if f["status"] != "ok"],
+            )
         )
     return rows
 
@@ -131,21 +133,20 @@ _CSV_HEADERS = {
 }
 
 
-def write_recap_csv(rows: list[dict[str, Any]], path: Path, lang: str, config: Config) -> None:
-    def line(r: dict[str, Any]) -> list[Any]:
-        agenda = datetime.fromisoformat(r["agenda_updated"]) if r["agenda_updated"] else None
+def write_recap_csv(rows: list[records.WebRecapRow], path: Path, lang: str, config: Config) -> None:
+    def line(r: records.WebRecapRow) -> list[Any]:
         return [
-            r["opd"],
-            r["url"],
-            r["status"],
-            r["latest_local"],
-            r["age_days"],
-            r["source"],
-            r["item_url"],
-            config.office.local_text(agenda),
-            r["completeness_score"],
-            ", ".join(r["missing_sections"] or []),
-            "; ".join(r["findings"]),
+            r.opd,
+            r.url,
+            r.status,
+            r.latest_local,
+            r.age_days,
+            r.source,
+            r.item_url,
+            config.office.local_text(r.agenda_updated),
+            r.completeness_score,
+            ", ".join(r.missing_sections),
+            "; ".join(r.findings),
         ]
 
     write_csv(path, _CSV_HEADERS.get(lang, _CSV_HEADERS["id"]), (line(r) for r in rows))
@@ -213,7 +214,7 @@ async def run(ctx: RunContext, *, client: httpx.AsyncClient | None = None) -> Ag
         summary=summary,
         output_kind="laporan_rekapitulasi",
         output_ref=str(output_path),
-        details={"counts": counts, "recap": rows},
+        details=records.WebRunDetails(counts=counts, recap=rows).as_json(),
         cases=[_case_intent(site, result) for site, result in pairs],
     )
 
