@@ -10,10 +10,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from netservers import Nsd, free_port
 from sqlalchemy.orm import Session
+from test_web_agent import news_page, write_config
 from tlsserver import Issuer, TlsServer, pem
+from websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from agents.runner import run_step
@@ -124,4 +127,29 @@ def test_link_samples_are_the_series_the_report_reads(tmp_path: Path) -> None:
         [row] = data.link_rows(s, config, week, start, start_at + timedelta(minutes=10))
     assert (row.link_id, row.samples) == ("opd-a", 3)  # written as link_up(...), read as the same
     assert row.uptime_pct == 0.0  # refused on a closed port every time: down
+    engine.dispose()
+
+
+def test_the_crawl_recap_reaches_the_website_table(tmp_path: Path) -> None:
+    now = datetime.now(UTC)
+    # The page prints the day in the office's zone (WITA): 20 days before today there.
+    published = (now - timedelta(days=20)).astimezone(ZoneInfo("Asia/Makassar"))
+    with ThreadedWebServer({"127.0.35.1": Site().add("/", news_page(published))}) as srv:
+        url = srv.url("127.0.35.1")
+        config = load_config(write_config(tmp_path, [url]))
+        engine = connect(config.database_url())
+        upgrade(engine)
+        sop = load_registry(())["kaltim-monitoring-website"]
+        result = asyncio.run(run_step(config, engine, sop, 2, clock=lambda: now))
+    assert result.status == "warn"
+    with Session(engine) as s:
+        _, start, end = _week(config, now)
+        section = data.web_section(s, config, start, end, now + timedelta(minutes=1))
+    [row] = section.rows
+    assert (row.url, row.opd, row.status, row.age_days) == (url, "OPD 0", "warn", 20)
+    zone = config.office.zone  # the page prints the day only: the date the agent read, in office time
+    assert row.latest_published.astimezone(zone).date() == published.date()
+    assert row.completeness is not None and "agenda" in row.missing_sections
+    assert any("20 hari" in text for text in row.findings)
+    assert section.run_id == result.run_id
     engine.dispose()
