@@ -6,8 +6,6 @@ stderr and exits 2; the line names the file, key or argument.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import sys
 from pathlib import Path
 
@@ -213,94 +211,6 @@ def db_status(obj: Context) -> None:
 @cli.group()
 def check() -> None:
     """Run one check now and print what it measured (nothing is recorded)."""
-
-
-def _web_url(value: str) -> str:
-    from urllib.parse import urlsplit
-
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError(f"argument URL: {value!r} is not an http(s) URL")
-    return value
-
-
-@check.command("web")
-@click.argument("urls", metavar="URL...", nargs=-1, required=True)
-@click.option("--json", "as_json", is_flag=True, help="One JSON object per site and line, in input order.")
-@click.option("--warn-after-days", type=click.IntRange(min=1), help="Newest item older than this: warn (7).")
-@click.option("--crit-after-days", type=click.IntRange(min=1), help="Newest item older than this: crit (30).")
-@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds per request (20).")
-@click.option("--timezone", "tz_name", help="Zone for dates printed without one (default: the office's).")
-@click.pass_obj
-@bad_input_exits
-def check_web(
-    obj: Context,
-    urls: tuple[str, ...],
-    as_json: bool,
-    warn_after_days: int | None,
-    crit_after_days: int | None,
-    timeout_s: float | None,
-    tz_name: str | None,
-) -> None:
-    """Is each site publishing? Newest berita/artikel and agenda dates, with their source."""
-    import asyncio
-    from datetime import UTC, datetime
-    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-    from checks.web import CrawlSettings, SiteSpec, Thresholds, crawl_sites, result_as_dict
-
-    from ..kinds.web import thresholds_for
-
-    for url in urls:
-        _web_url(url)
-    config = obj.optional_config()
-    if tz_name:
-        try:
-            ZoneInfo(tz_name)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise InputError(f"option --timezone: unknown time zone {tz_name!r}") from None
-    zone = tz_name or (config.office.timezone if config else "Asia/Jakarta")
-    settings = config.web.crawl if config else CrawlSettings()
-    if timeout_s:
-        settings = settings.model_copy(update={"timeout_s": timeout_s})
-    known = {w.url.rstrip("/"): w for w in config.targets.websites} if config else {}
-    cli_limits = {
-        k: v for k, v in (("warn_after_days", warn_after_days), ("crit_after_days", crit_after_days)) if v
-    }
-    specs = []
-    for url in urls:
-        site = known.get(url.rstrip("/"))
-        limits = thresholds_for(site, config).model_dump() if site and config else {}
-        try:
-            thresholds = Thresholds(**{**limits, **cli_limits})
-        except ValueError as exc:
-            raise InputError(f"option --crit-after-days: {exc.errors()[0]['msg']}") from None
-        sections = dict(config.web.sections) if config else None
-        specs.append(
-            SiteSpec(
-                url=url,
-                timezone=zone,
-                thresholds=thresholds,
-                respect_robots=not (site and site.owned_by_office),
-                **({"sections": sections} if sections else {}),
-            )
-        )
-    lang = obj.lang
-    now = datetime.now(UTC)
-    if as_json:
-        results = asyncio.run(crawl_sites(specs, settings, now))
-        for result in results:
-            click.echo(json.dumps(result_as_dict(result, lang), ensure_ascii=False, default=str))
-        return
-    progress = (
-        click.progressbar(length=len(specs), label="crawl", file=sys.stderr)
-        if len(specs) >= 10
-        else contextlib.nullcontext()
-    )
-    with progress as bar:
-        on_result = (lambda _i, _r: bar.update(1)) if bar else None
-        results = asyncio.run(crawl_sites(specs, settings, now, on_result=on_result))
-    click.echo(texts.web_table([result_as_dict(r, lang) for r in results], lang, ZoneInfo(zone)))
 
 
 @cli.command("run")

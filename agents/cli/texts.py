@@ -50,8 +50,6 @@ TEXTS: dict[str, dict[str, str]] = {
         "serve_shared": "satu pengukuran juga untuk langkah {steps}; ",
         "effective_header": "Pengaturan efektif {sop} langkah {step} ({check}):",
         "effective_target": "  target {target}:",
-        "web_cols": "Status|Umur|Berita terbaru|Sumber|Agenda|Lengkap|Situs",
-        "web_days": "{n} hr",
     },
     "en": {
         "col_id": "ID",
@@ -100,50 +98,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "serve_shared": "one measurement also serves steps {steps}; ",
         "effective_header": "Effective settings of {sop} step {step} ({check}):",
         "effective_target": "  target {target}:",
-        "web_cols": "Status|Age|Newest item|Source|Agenda|Complete|Site",
-        "web_days": "{n} d",
     },
 }
 
 
 def get(lang: str) -> dict[str, str]:
     return TEXTS.get(lang, TEXTS["id"])
-
-
-def web_table(rows: list[dict], lang: str, zone) -> str:
-    """`sigap check web` without --json: one line per site, then its problems indented."""
-    from datetime import datetime
-
-    t = get(lang)
-    header = t["web_cols"].split("|")
-
-    def local(value: str | None) -> str:
-        return datetime.fromisoformat(value).astimezone(zone).strftime("%Y-%m-%d %H:%M") if value else "-"
-
-    table = [header]
-    for r in rows:
-        age = t["web_days"].format(n=r["age_days"]) if r["age_days"] is not None else "-"
-        score = f"{r['completeness']['score']}%" if r.get("completeness") else "-"
-        table.append(
-            [
-                r["status"].upper(),
-                age,
-                local(r["latest_published"]),
-                r["source"] or "-",
-                local(r["agenda_updated"]),
-                score,
-                r["target"],
-            ]
-        )
-    return check_table(table, [r["findings"] for r in rows])
-
-
-def check_table(table: list[list[str]], findings: list[list[dict]]) -> str:
-    """Header row then one row per target, each followed by its problems, indented."""
-    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
-    lines = []
-    for i, row in enumerate(table):
-        lines.append("  ".join(cell.ljust(widths[j]) for j, cell in enumerate(row)).rstrip())
-        if i:
-            lines += [f"    - {f['message']}" for f in findings[i - 1] if f["status"] != "ok"]
-    return "\n".join(lines)

@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import click
 import httpx
 
 from checks.web import SiteResult, SiteSpec, Thresholds, crawl_sites, result_as_dict
 from checks.web.messages import render
+from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
 
+from ..clikit import bad_input_exits
 from ..config import Config, FreshnessLimits, Website, runs_here
 from ..config.layers import Layer, Layered, defaults, section_layer
 from ..outcome import AgentOutcome, CaseIntent, count_by
 from ..outputs import write_csv
-from .spec import KindSpec, RunContext
+from .spec import Column, KindSpec, RunContext, status_column, table, target_column
 
 # Site problems a person must act on. content_incomplete is reported, not cased: it is the
 # monthly monev's business (Polewali Mandar 07), not an outage.
@@ -219,6 +226,125 @@ async def run(ctx: RunContext, *, client: httpx.AsyncClient | None = None) -> Ag
     )
 
 
+def _local(key: str) -> Callable[[dict[str, Any], str], str]:
+    # The `--json` dates are ISO 8601 in the zone the crawl read them in (the office's, or --timezone).
+    def cell(r: dict[str, Any], _lang: str) -> str:
+        return datetime.fromisoformat(r[key]).strftime("%Y-%m-%d %H:%M") if r[key] else "-"
+
+    return cell
+
+
+_DAYS = {"id": "{n} hr", "en": "{n} d"}
+
+
+def _age(r: dict[str, Any], lang: str) -> str:
+    return "-" if r["age_days"] is None else _DAYS.get(lang, _DAYS["id"]).format(n=r["age_days"])
+
+
+def _complete(r: dict[str, Any], _lang: str) -> str:
+    return f"{r['completeness']['score']}%" if r.get("completeness") else "-"
+
+
+CHECK_COLUMNS = (
+    status_column(),
+    Column("Umur", "Age", _age),
+    Column("Berita terbaru", "Newest item", _local("latest_published")),
+    Column("Sumber", "Source", lambda r, _lang: r["source"] or "-"),
+    Column("Agenda", "Agenda", _local("agenda_updated")),
+    Column("Lengkap", "Complete", _complete),
+    target_column("Situs", "Site"),
+)
+
+
+# --- `sigap check web`: the check now, nothing recorded
+
+
+def _web_url(value: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(value)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise InputError(f"argument URL: {value!r} is not an http(s) URL")
+    return value
+
+
+@click.command("web")
+@click.argument("urls", metavar="URL...", nargs=-1, required=True)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per site and line, in input order.")
+@click.option("--warn-after-days", type=click.IntRange(min=1), help="Newest item older than this: warn (7).")
+@click.option("--crit-after-days", type=click.IntRange(min=1), help="Newest item older than this: crit (30).")
+@click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds per request (20).")
+@click.option("--timezone", "tz_name", help="Zone for dates printed without one (default: the office's).")
+@click.pass_obj
+@bad_input_exits
+def check_web(
+    obj: Any,
+    urls: tuple[str, ...],
+    as_json: bool,
+    warn_after_days: int | None,
+    crit_after_days: int | None,
+    timeout_s: float | None,
+    tz_name: str | None,
+) -> None:
+    """Is each site publishing? Newest berita/artikel and agenda dates, with their source."""
+    import asyncio
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    from checks.web import CrawlSettings, SiteSpec, Thresholds, crawl_sites, result_as_dict
+
+    for url in urls:
+        _web_url(url)
+    config = obj.optional_config()
+    if tz_name:
+        try:
+            ZoneInfo(tz_name)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise InputError(f"option --timezone: unknown time zone {tz_name!r}") from None
+    zone = tz_name or (config.office.timezone if config else "Asia/Jakarta")
+    settings = config.web.crawl if config else CrawlSettings()
+    if timeout_s:
+        settings = settings.model_copy(update={"timeout_s": timeout_s})
+    known = {w.url.rstrip("/"): w for w in config.targets.websites} if config else {}
+    cli_limits = {
+        k: v for k, v in (("warn_after_days", warn_after_days), ("crit_after_days", crit_after_days)) if v
+    }
+    specs = []
+    for url in urls:
+        site = known.get(url.rstrip("/"))
+        limits = thresholds_for(site, config).model_dump() if site and config else {}
+        try:
+            thresholds = Thresholds(**{**limits, **cli_limits})
+        except ValueError as exc:
+            raise InputError(f"option --crit-after-days: {exc.errors()[0]['msg']}") from None
+        sections = dict(config.web.sections) if config else None
+        specs.append(
+            SiteSpec(
+                url=url,
+                timezone=zone,
+                thresholds=thresholds,
+                respect_robots=not (site and site.owned_by_office),
+                **({"sections": sections} if sections else {}),
+            )
+        )
+    lang = obj.lang
+    now = datetime.now(UTC)
+    if as_json:
+        results = asyncio.run(crawl_sites(specs, settings, now))
+        for result in results:
+            click.echo(json.dumps(result_as_dict(result, lang), ensure_ascii=False, default=str))
+        return
+    progress = (
+        click.progressbar(length=len(specs), label="crawl", file=sys.stderr)
+        if len(specs) >= 10
+        else contextlib.nullcontext()
+    )
+    with progress as bar:
+        on_result = (lambda _i, _r: bar.update(1)) if bar else None
+        results = asyncio.run(crawl_sites(specs, settings, now, on_result=on_result))
+    click.echo(table(CHECK_COLUMNS, [result_as_dict(r, lang) for r in results], lang))
+
+
 SPEC = KindSpec(
     id=records.WEB_FRESHNESS,
     title_id="Kesegaran website",
@@ -227,6 +353,8 @@ SPEC = KindSpec(
     section="web",
     targets=lambda config: [site.url for site, _ in site_specs(config)],
     run=run,
+    check_columns=CHECK_COLUMNS,
+    check_command=check_web,
     columns=_CSV_HEADERS,
     per_target=_per_target,
 )
