@@ -5,8 +5,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-
-from .pgserver import PostgresServer, PostgresUnavailable
+from helpers.pgserver import PostgresServer, PostgresUnavailable
 
 _db_counter = itertools.count(1)
 

@@ -13,13 +13,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from netservers import free_port
-from receivers import Webhook
+from helpers.cli import EXAMPLE, sigap
+from helpers.netservers import free_port
+from helpers.receivers import Webhook
+from helpers.websites import news_page
+from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
-from test_web_agent import news_page
-from websrv import Site, ThreadedWebServer
 
 from sop_registry.ledger import Case, StepRun, connect
 
@@ -98,3 +98,13 @@ def test_three_sites_two_cases_each_notified_once(tmp_path, webhook, sops, step,
     # The lead finding the runner keeps with the case (records.LeadFinding) is what the message says.
     [about_stale] = [m["message"] for m in webhook.received if stale in m["message"]]  # grouped: one
     assert f"{stale}: Berita/artikel terbaru 45 hari lalu, melewati batas 30 hari" in about_stale
+
+
+def test_the_example_config_schedules_one_crawl_of_its_own_government(tmp_path):
+    env = {"SIGAP_STATE_DIR": str(tmp_path / "state")}
+    dry = sigap("--config", str(EXAMPLE), "serve", "--dry-run", env=env)
+    assert dry.returncode == 0, dry.stderr
+    lines = dry.stdout.splitlines()[1:]
+    assert [line.split()[0] for line in lines if " web_freshness " in line] == ["polman-07:3:websites"]
+    assert "polman-03:6, polman-05:4" in next(line for line in lines if " web_freshness " in line)
+    assert lines and all(line.startswith("polman-") for line in lines)  # one government's SOPs

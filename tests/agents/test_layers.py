@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from test_cli import sigap
+from helpers.cli import sigap
 
 from agents import kinds
 from agents.config import load_config

@@ -12,11 +12,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from netservers import Nsd, free_port
+from helpers.netservers import Nsd, free_port
+from helpers.tlsserver import Issuer, TlsServer, pem
+from helpers.websites import news_page, write_config
+from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy.orm import Session
-from test_web_agent import news_page, write_config
-from tlsserver import Issuer, TlsServer, pem
-from websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from agents.runner import run_step

@@ -7,10 +7,10 @@ import asyncio
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from helpers.websites import news_page, write_config
+from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_web_agent import news_page, write_config
-from websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from agents.runner import run_step

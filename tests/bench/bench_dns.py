@@ -23,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parent.parent)]
 
-from netservers import Nsd  # noqa: E402
+from helpers.netservers import Nsd  # noqa: E402
 
 from checks.dns import DnsSettings, InventoryHost, Nameserver, check_dns  # noqa: E402
 

@@ -23,12 +23,13 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE.parent.parent)]
+sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
+
+from helpers.snmpservers import Snmpsim  # noqa: E402
 
 from checks.snmp import Credentials, Device, SnmpSettings, check_snmp, device_memory  # noqa: E402
 from checks.snmp.evaluate import plan  # noqa: E402
 from checks.snmp.fetch import COLUMNS  # noqa: E402
-from tests.snmpservers import Snmpsim  # noqa: E402
 
 
 def switch(ports: int, seed: int) -> str:

@@ -28,8 +28,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
-from webfixtures import FAMILIES, indonesian  # noqa: E402
-from websrv import Site, WebServer  # noqa: E402
+from helpers.webfixtures import FAMILIES, indonesian  # noqa: E402
+from helpers.websrv import Site, WebServer  # noqa: E402
 
 SUMMARY = "Ringkasan berita kegiatan. " * 12
 

@@ -130,9 +130,9 @@ def main() -> None:
     reexec_in_blackhole_netns()
 
     from bench_snmp import switch
-    from netservers import free_port
-    from receivers import Webhook
-    from snmpservers import Snmpsim
+    from helpers.netservers import free_port
+    from helpers.receivers import Webhook
+    from helpers.snmpservers import Snmpsim
 
     work = Path(tempfile.mkdtemp(prefix="sigap-soak-"))
     web = subprocess.Popen(

@@ -8,8 +8,8 @@ import logging
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_snmp_evaluate import MB, link, port, run, steady, table
-from webfixtures import NOW, TZ
+from helpers.snmpdata import MB, link, port, run, steady, table
+from helpers.webfixtures import NOW, TZ
 
 from checks.dns import InventoryHost, Observation
 from checks.dns import evaluate as dns_evaluate

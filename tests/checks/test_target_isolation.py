@@ -13,10 +13,10 @@ import socket
 from datetime import UTC, datetime
 
 import pytest
-from netservers import Nsd
-from tlsserver import Issuer, TlsServer, pem
-from webfixtures import NOW, TZ
-from websrv import Site, ThreadedWebServer
+from helpers.netservers import Nsd
+from helpers.tlsserver import Issuer, TlsServer, pem
+from helpers.webfixtures import NOW, TZ
+from helpers.websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from checks.dns import DnsSettings, InventoryHost, Nameserver, check_dns

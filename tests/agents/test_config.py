@@ -7,7 +7,7 @@ from agents.config import load_config, read_servers_csv
 from sop_registry.errors import InputError
 from sop_registry.loader import load_registry
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 MINIMAL = """\
 office:
   name: Diskominfo Kabupaten Contoh

@@ -17,19 +17,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.netservers import free_port, need_binary, stop_pid
+from .netservers import free_port, need_binary, stop_pid
 
 # The shared recordings: beside the checkout (../shared), or where SIGAP_SHARED_DIR says.
 SHARED_CANDIDATES = [
     Path(p)
     for p in (
         os.environ.get("SIGAP_SHARED_DIR"),
-        Path(__file__).resolve().parents[2] / "shared",
+        Path(__file__).resolve().parents[3] / "shared",
         "/work/shared",
     )
     if p
 ]
-FIXTURES = Path(__file__).parent / "fixtures" / "snmp"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "snmp"
 SNMPSIM = os.environ.get("SIGAP_SNMPSIM", "/opt/sigap-snmpsim/bin/snmpsim-command-responder")
 
 # IF-MIB counters that `animate` turns into growing ones.

@@ -9,10 +9,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.cli import sigap
+from helpers.tlsserver import Issuer, TlsServer, pem, self_signed
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
-from tlsserver import Issuer, TlsServer, pem, self_signed
 
 from checks.tls import TlsSettings, TlsTarget, TlsThresholds, check_tls
 from checks.tls.evaluate import evaluate

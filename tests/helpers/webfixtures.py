@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from websrv import Site
+from .websrv import Site
 
-FIXTURES = Path(__file__).parent / "fixtures" / "web"
+FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "web"
 # Saturday 21 November 2026, 10:00 WITA: the fixtures' dates are written against this moment.
 NOW = datetime(2026, 11, 21, 2, 0, tzinfo=UTC)
 TZ = "Asia/Makassar"

@@ -4,7 +4,7 @@ from dataclasses import replace
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
-from webfixtures import NOW, page
+from helpers.webfixtures import NOW, page
 
 from checks.web.crawl import Evidence
 from checks.web.evaluate import evaluate

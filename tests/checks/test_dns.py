@@ -9,16 +9,16 @@ import socket
 from pathlib import Path
 
 import pytest
-from netservers import Nsd
+from helpers.cli import sigap
+from helpers.netservers import Nsd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
 
 from checks.dns import DnsSettings, InventoryHost, Nameserver, check_dns, evaluate
 from checks.dns.model import Answer, Observation, ZoneData
 from sop_registry.ledger import Case, StepRun, connect
 
-FIX = Path(__file__).parent / "fixtures" / "dns"
+FIX = Path(__file__).resolve().parents[1] / "fixtures" / "dns"
 ZONE = "polewalimandarkab.go.id"
 ZONES = {
     ZONE: (FIX / f"{ZONE}.zone").read_text(),

@@ -10,9 +10,11 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.cli import sigap
+from helpers.netservers import free_port
+from helpers.snmpservers import Snmpd, Snmpsim, animate, gpl_recording, recording
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
 
 from agents.config import load_config
 from agents.runner import run_step
@@ -20,8 +22,6 @@ from checks.snmp import Credentials, Device, SnmpSettings, check_snmp, device_me
 from sop_registry.ledger import Case, CheckState, Sample, StepRun, connect, upgrade
 from sop_registry.ledger.series import summarise
 from sop_registry.loader import load_registry
-from tests.netservers import free_port
-from tests.snmpservers import Snmpd, Snmpsim, animate, gpl_recording, recording
 
 MB = 1_000_000  # octets/s: 8 Mbps
 FAST = SnmpSettings(timeout_s=1.0, retries=0)

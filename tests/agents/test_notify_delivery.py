@@ -7,7 +7,6 @@ between and started again. Every notification must arrive exactly once, none los
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -16,10 +15,11 @@ from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
-from netservers import free_port
-from receivers import Mailbox, Webhook
-
-REPO = Path(__file__).resolve().parents[1]
+from helpers.cli import REPO, wait_for
+from helpers.cli import clean_env as _env
+from helpers.cli import sigap_with as sigap
+from helpers.netservers import free_port
+from helpers.receivers import Mailbox, Webhook
 
 
 @pytest.fixture
@@ -38,21 +38,6 @@ def webhook():
     hook.stop()
 
 
-def sigap(config: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", "--config", str(config), *args],
-        capture_output=True,
-        text=True,
-        cwd=REPO,
-        timeout=120,
-        env=_env(),
-    )
-
-
-def _env() -> dict:
-    return {k: v for k, v in os.environ.items() if k not in {"SIGAP_CONFIG", "SIGAP_STATE_DIR"}}
-
-
 def notifier(config: Path, log: Path) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, "-m", "agents.cli", "--config", str(config), "notify", "run"],
@@ -61,15 +46,6 @@ def notifier(config: Path, log: Path) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=log.open("ab"),
     )
-
-
-def wait_for(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def write_config(tmp_path: Path, smtp_port: int, hook_port: int, db_url: str) -> Path:
@@ -137,5 +113,7 @@ def test_every_notification_delivered_once_across_an_outage_and_a_kill(tmp_path,
     listed = json.loads(sigap(config, "notify", "list", "--json").stdout)
     assert [n["status"] for n in listed] == ["sent"] * 7
     assert {n["sent_via"] for n in listed} == {"wa-gateway", "email"}
-    assert sum(n["attempts"] for n in listed) >= 8  # the refused attempts are on record
+    # The refused attempts are on record, all but at most the one SIGKILL cut off between the gateway's
+    # 503 and the worker's commit (its lease lets the next worker try again): 7 or more of >= 8.
+    assert sum(n["attempts"] for n in listed) >= webhook.refused - 1 >= 7
     assert "notification sent" in log.read_text()

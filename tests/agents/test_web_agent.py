@@ -6,39 +6,16 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.cli import sigap
+from helpers.websites import news_page, write_config
+from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
-from webfixtures import indonesian
-from websrv import Site, ThreadedWebServer
 
 from agents.config import load_config
 from agents.runner import run_step
 from sop_registry.ledger import Case, CaseEvent, StepRun, connect, upgrade
 from sop_registry.loader import load_registry
-
-
-def news_page(published: datetime) -> str:
-    return (
-        "<html><head><title>OPD</title></head><body><nav><a href='/profil'>Profil</a> "
-        "<a href='/berita'>Berita</a></nav><div class='post'>"
-        "<a href='/berita/kunjungan-kerja-bupati-ke-puskesmas'>Kunjungan Kerja Bupati ke "
-        f"Puskesmas Kecamatan</a> <span>Diposting: {indonesian(published)}</span></div></body></html>"
-    )
-
-
-def write_config(tmp_path: Path, urls: list[str], db_url: str = "sqlite:///sigap.db") -> Path:
-    sites = "\n".join(
-        f"    - id: opd{i}\n      opd: OPD {i}\n      url: {url}\n      owned_by_office: true"
-        for i, url in enumerate(urls)
-    )
-    path = tmp_path / "sigap.yaml"
-    path.write_text(
-        f"office:\n  name: Diskominfo Uji\n  timezone: Asia/Makassar\n"
-        f"database:\n  url: {db_url}\nstate_dir: {tmp_path / 'state'}\n"
-        f"targets:\n  websites:\n{sites}\n"
-    )
-    return path
 
 
 def test_check_web_json_contract_and_exit_codes() -> None:

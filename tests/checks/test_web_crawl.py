@@ -4,8 +4,8 @@ import asyncio
 import time
 
 import pytest
-from webfixtures import FAMILIES, NOW, TZ
-from websrv import Site, ThreadedWebServer
+from helpers.webfixtures import FAMILIES, NOW, TZ
+from helpers.websrv import Site, ThreadedWebServer
 
 from checks.web import CrawlSettings, SiteSpec, crawl_sites, result_as_dict
 
@@ -127,7 +127,7 @@ def test_transient_errors_are_retried_permanent_ones_are_not() -> None:
     calls = {"n": 0}
     # first answer 503, then the page: the retry recovers
     orig = flaky.routes["/"]
-    from websrv import Route
+    from helpers.websrv import Route
 
     class Flaky(dict):
         def get(self, key, default=None):

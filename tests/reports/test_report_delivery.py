@@ -14,6 +14,11 @@ import yaml
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 from cryptography.hazmat.primitives import serialization
+from helpers.cli import sigap_with as sigap
+from helpers.netservers import free_port
+from helpers.receivers import Mailbox
+from helpers.reportfill import GENERATED, WITA, config_data, fill_full_week, make_config, wita
+from helpers.tlsserver import Issuer, pem
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -24,12 +29,6 @@ from sop_registry.ledger import connect, upgrade
 from sop_registry.ledger.models import StepRun
 from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import load_registry
-
-from .netservers import free_port
-from .receivers import Mailbox
-from .reportfill import GENERATED, WITA, config_data, fill_full_week, make_config, wita
-from .test_notify_delivery import sigap
-from .tlsserver import Issuer, pem
 
 W47 = Week(2026, 47)
 USER, PASSWORD = "sigap", "rahasia-smtp"
@@ -381,7 +380,7 @@ def test_a_send_that_fails_exits_1_and_keeps_the_report(tmp_path):
 def test_sigap_serve_sends_the_owed_report_on_its_own(smtp, tmp_path):
     """A real `sigap serve`: last week's report is owed (send_after Monday 00:00 has passed, every day
     of the week), no websites to wait for; the leader makes it and the mail arrives, once."""
-    from .test_serve import Serve, wait_for
+    from helpers.cli import Serve, wait_for
 
     http_port = free_port()
     data = config_data(tmp_path)

@@ -8,17 +8,7 @@ import subprocess
 from datetime import datetime
 
 import pytest
-from openpyxl import load_workbook
-from sqlalchemy.orm import Session
-
-from agents import weekly_report
-from reports import data
-from reports.period import Week
-from sop_registry.errors import InputError
-from sop_registry.ledger import connect, upgrade
-from sop_registry.loader import load_registry
-
-from .reportfill import (
+from helpers.reportfill import (
     BAPPEDA,
     CERT_NOT_AFTER,
     DINKES,
@@ -29,6 +19,15 @@ from .reportfill import (
     make_config,
     wita,
 )
+from openpyxl import load_workbook
+from sqlalchemy.orm import Session
+
+from agents import weekly_report
+from reports import data
+from reports.period import Week
+from sop_registry.errors import InputError
+from sop_registry.ledger import connect, upgrade
+from sop_registry.loader import load_registry
 
 W47 = Week(2026, 47)
 needs_poppler = pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")

@@ -9,11 +9,7 @@ runs the SLA clock, the other taking over when the first is killed.
 
 from __future__ import annotations
 
-import os
-import signal
 import socket
-import subprocess
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,29 +17,20 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from netservers import free_port
-from receivers import Webhook
+from helpers.cli import Serve, wait_for
+from helpers.netservers import free_port
+from helpers.receivers import Webhook
+from helpers.websites import news_page
+from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_web_agent import news_page
-from websrv import Site, ThreadedWebServer
 
 from sop_registry.ledger import Finding, Notification, StepRun, connect
 from sop_registry.schema import WEEKDAYS
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 ZONE = ZoneInfo("Asia/Makassar")
 CRAWL = "kaltim-monitoring-website"
-
-
-def wait_for(predicate, timeout: float, what: str):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def due_an_hour_ago() -> datetime:
@@ -109,50 +96,6 @@ agents:
         encoding="utf-8",
     )
     return path
-
-
-class Serve:
-    """One `sigap serve` process, its log, and its HTTP endpoint."""
-
-    def __init__(self, config: Path, http_port: int, log: Path, env: dict | None = None) -> None:
-        full_env = {k: v for k, v in os.environ.items() if k not in {"SIGAP_CONFIG", "SIGAP_STATE_DIR"}}
-        full_env.update(env or {})
-        self.http = f"http://127.0.0.1:{http_port}"
-        self.log = log
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "agents.cli", "--config", str(config), "serve"],
-            cwd=REPO,
-            env=full_env,
-            stdout=log.open("ab"),
-            stderr=subprocess.STDOUT,
-        )
-
-    def health(self) -> dict | None:
-        try:
-            reply = httpx.get(self.http + "/healthz", timeout=2)
-        except httpx.HTTPError:
-            return None
-        return reply.json() if reply.status_code == 200 else None
-
-    def wait_healthy(self) -> dict:
-        return wait_for(lambda: self.proc.poll() is None and self.health(), 30, "/healthz 200")
-
-    def term(self) -> float:
-        started = time.monotonic()
-        self.proc.send_signal(signal.SIGTERM)
-        code = self.proc.wait(15)
-        elapsed = time.monotonic() - started
-        assert code == 0, self.log.read_text()[-3000:]
-        return elapsed
-
-    def kill(self) -> None:
-        self.proc.send_signal(signal.SIGKILL)
-        self.proc.wait(10)
-
-    def cleanup(self) -> None:
-        if self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(10)
 
 
 def runs(engine, sop_id: str, **where) -> list[StepRun]:

@@ -1,30 +1,11 @@
 """The sigap command as an operator runs it: a real subprocess, real files, exit codes."""
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
+from helpers.cli import EXAMPLE, sigap
 
 from sop_registry.ledger import head_revision
-
-REPO = Path(__file__).resolve().parents[1]
-EXAMPLE = REPO / "deploy" / "sigap.example.yaml"
-
-
-def sigap(*args: str, env: dict | None = None, cwd: Path | None = None) -> subprocess.CompletedProcess:
-    full_env = {k: v for k, v in os.environ.items() if k not in {"SIGAP_CONFIG", "SIGAP_STATE_DIR"}}
-    full_env.update(env or {})
-    return subprocess.run(
-        [sys.executable, "-m", "agents.cli", *args],
-        capture_output=True,
-        text=True,
-        env=full_env,
-        cwd=cwd or REPO,
-        timeout=120,
-    )
 
 
 def test_help_lists_the_commands():

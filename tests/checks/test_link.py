@@ -14,9 +14,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from helpers.cli import sigap
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from test_cli import sigap
 
 from agents.config import load_config
 from agents.runner import run_step
@@ -148,7 +148,7 @@ def test_blackholed_link_in_a_namespace() -> None:
         capture_output=True,
         text=True,
         timeout=60,
-        cwd=Path(__file__).parent.parent,
+        cwd=Path(__file__).resolve().parents[2],
     )
     assert out.returncode == 0, out.stderr
     dead, alive = (json.loads(line) for line in out.stdout.splitlines())

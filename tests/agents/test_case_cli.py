@@ -6,7 +6,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from test_cli import sigap
+from helpers.cli import sigap
 
 
 @pytest.fixture
