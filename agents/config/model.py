@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import fnmatch
+import importlib
 import os
+import pkgutil
 import re
 from datetime import timedelta
 from functools import cached_property
@@ -11,8 +13,10 @@ from pathlib import Path
 from typing import Annotated
 
 from pydantic import (
+    BaseModel,
     Field,
     PrivateAttr,
+    create_model,
     field_validator,
     model_validator,
 )
@@ -30,11 +34,9 @@ from .sections import (
     CaseSettings,
     DnsConfig,
     HttpSettings,
-    LinkConfig,
     Notify,
     ReportSettings,
     ServiceSettings,
-    SnmpConfig,
     TlsConfig,
     WebSettings,
 )
@@ -62,7 +64,9 @@ class Database(Strict):
 
 
 
-class Config(Strict):
+class _Config(Strict):
+    """The file's fixed part; each check package may add its kind's section (`declared_sections`)."""
+
     office: Office
     database: Database
     state_dir: Path | None = None
@@ -77,8 +81,6 @@ class Config(Strict):
     web: WebSettings = Field(default_factory=WebSettings)
     dns: DnsConfig = Field(default_factory=DnsConfig)
     tls: TlsConfig = Field(default_factory=TlsConfig)
-    link: LinkConfig = Field(default_factory=LinkConfig)
-    snmp: SnmpConfig = Field(default_factory=SnmpConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
     http: HttpSettings = Field(default_factory=HttpSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
@@ -181,3 +183,30 @@ class Config(Strict):
             if step and int(step) not in {s.no for s in registry.sops[sop_id].steps}:
                 raise InputError(f"{self.source_path}: agents.{key}: {sop_id} has no step {step}")
 
+
+def declared_sections() -> dict[str, type[BaseModel]]:
+    """The operator's sections the check packages declare: `OPERATOR_SECTION = (name, Model)` in
+    checks/<kind>/__init__.py (`link:` is checks.link's LinkSettings). A new kind brings its own
+    section without a line here; the key is refused like any other until a package declares it."""
+    import checks
+
+    out: dict[str, type[BaseModel]] = {}
+    for info in sorted(pkgutil.iter_modules(checks.__path__), key=lambda i: i.name):
+        if info.ispkg:
+            declared = getattr(importlib.import_module(f"checks.{info.name}"), "OPERATOR_SECTION", None)
+            if declared is not None:
+                name, model = declared
+                out[name] = model
+    return out
+
+
+Config = create_model(
+    "Config",
+    __base__=_Config,
+    __module__=__name__,
+    **{
+        name: (model, Field(default_factory=model))
+        for name, model in declared_sections().items()
+        if name not in _Config.model_fields
+    },
+)

@@ -14,8 +14,6 @@ from pydantic import (
 )
 
 from checks.dns.model import DnsSettings, Nameserver
-from checks.link.model import LinkSettings
-from checks.snmp.model import SnmpSettings
 from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
 from sop_registry.schema import Schedule
 
@@ -137,14 +135,6 @@ class TlsConfig(Strict):
     timeout_s: float = Field(default=10.0, gt=0)
     concurrency: int = Field(default=32, ge=1, le=1024)
     ca_file: Path | None = None  # the office's own CA (internal services), beside the system's
-
-
-class LinkConfig(LinkSettings):
-    """Link monitoring: probes per check, limits, DOWN/UP counts and flapping (targets.links)."""
-
-
-class SnmpConfig(SnmpSettings):
-    """SNMP bandwidth: timeouts, GETBULK size, over-use and under-delivery limits (targets.snmp_devices)."""
 
 
 class AgentOverride(Strict):

@@ -38,3 +38,6 @@ def result_as_dict(result: LinkResult, lang: str = "id") -> dict[str, Any]:
         "parent": result.parent,
         "findings": as_dicts(TEMPLATES, result.findings, lang),
     }
+
+# The operator's `link:` section of the config file: agents/config picks it up from here.
+OPERATOR_SECTION = ("link", LinkSettings)

@@ -140,3 +140,6 @@ def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
         "poll_s": result.poll_s,
         "findings": as_dicts(TEMPLATES, result.findings, lang),
     }
+
+# The operator's `snmp:` section of the config file: agents/config picks it up from here.
+OPERATOR_SECTION = ("snmp", SnmpSettings)

@@ -128,3 +128,17 @@ def test_sops_selects_the_office_set_and_refuses_a_pattern_that_matches_nothing(
     polman = _config(tmp_path, {"sops": ["polman-*"]})
     result = sigap("--config", str(polman), "run", "kaltim-monitoring-website", "--once")
     assert result.returncode == 2 and "not one of this office's sops" in result.stderr
+
+
+def test_check_packages_bring_their_own_operator_section(tmp_path):
+    # A new kind's section comes with its checks package (OPERATOR_SECTION), not a line in agents/config.
+    from agents.config.model import declared_sections
+    from checks.link import LinkSettings
+    from checks.snmp import SnmpSettings
+
+    assert declared_sections() == {"link": LinkSettings, "snmp": SnmpSettings}
+    assert load_config(_config(tmp_path, {"link": {"down_after": 5}})).link.down_after == 5
+    with pytest.raises(InputError, match=r"link\.dwon_after: unknown key"):
+        load_config(_config(tmp_path, {"link": {"dwon_after": 5}}))
+    with pytest.raises(InputError, match="mikrotik: unknown key"):
+        load_config(_config(tmp_path, {"mikrotik": {"window_minutes": 5}}))
