@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 from helpers.pgserver import PostgresServer, PostgresUnavailable
+from helpers.receivers import Webhook
 
 _db_counter = itertools.count(1)
 
@@ -33,3 +34,12 @@ def db_url(request, tmp_path) -> str:
         return f"sqlite:///{tmp_path / 'ledger.db'}"
     server = request.getfixturevalue("pg_server")
     return server.create_database(f"sigap_test_{next(_db_counter)}")
+
+
+@pytest.fixture
+def gateway() -> Iterator[Webhook]:
+    """A local WhatsApp/Telegram gateway stand-in on loopback that accepts every message."""
+    hook = Webhook()
+    hook.up = True
+    yield hook
+    hook.stop()

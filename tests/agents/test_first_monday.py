@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 from helpers.cli import EXAMPLE, sigap
 from helpers.netservers import free_port
-from helpers.receivers import Webhook
 from helpers.websites import news_page
 from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
@@ -25,11 +24,8 @@ from sop_registry.ledger import Case, StepRun, connect
 
 
 @pytest.fixture
-def webhook():
-    hook = Webhook()
-    hook.up = True
-    yield hook
-    hook.stop()
+def webhook(gateway):
+    return gateway
 
 
 def _config(tmp_path: Path, urls: list[str], hook_port: int, sops: str | None) -> Path:

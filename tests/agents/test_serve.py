@@ -19,7 +19,6 @@ import httpx
 import pytest
 from helpers.cli import Serve, wait_for
 from helpers.netservers import free_port
-from helpers.receivers import Webhook
 from helpers.websites import news_page
 from helpers.websrv import Site, ThreadedWebServer
 from sqlalchemy import select
@@ -112,11 +111,8 @@ def notifications(engine) -> list[Notification]:
 
 
 @pytest.fixture
-def webhook():
-    hook = Webhook()
-    hook.up = True
-    yield hook
-    hook.stop()
+def webhook(gateway):
+    return gateway
 
 
 @pytest.fixture
