@@ -268,20 +268,22 @@ class Service:
     def _skipped(
         self, session: Session, spec: JobSpec, *, at: datetime, due: datetime, reason: str, trigger: str
     ) -> None:
-        """A run that was due and did not happen: a step run with status skipped and the reason."""
-        record_skipped(
-            session,
-            self.registry[spec.sop_id],
-            spec.step_no,
-            at=at,
-            due_at=due,
-            reason=reason,
-            agent=spec.check,
-            target_group=spec.target_group,
-            probe=self.config.probe,
-            trigger=trigger,
-        )
-        self.metrics.runs.labels(spec.sop_id, str(spec.step_no), spec.check, "skipped").inc()
+        """A run that was due and did not happen: a step run with status skipped and the reason, for
+        each step the job's measurement serves (each step's record says it was not done)."""
+        for sop_id, step_no in spec.steps:
+            record_skipped(
+                session,
+                self.registry[sop_id],
+                step_no,
+                at=at,
+                due_at=due,
+                reason=reason,
+                agent=spec.check,
+                target_group=spec.target_group,
+                probe=self.config.probe,
+                trigger=trigger,
+            )
+            self.metrics.runs.labels(sop_id, str(step_no), spec.check, "skipped").inc()
         log.warning(
             "run skipped sop=%s step=%s target=%s due=%s reason=%s",
             spec.sop_id,
