@@ -40,8 +40,8 @@ class Finding:
     code: str
     status: Status
     params: dict[str, Any] = field(default_factory=dict)  # fill the message template
-    # {"value": ..., "unit": ...} (see `quantity`); None when nothing was measured. A few findings
-    # about addresses, names or states still carry their own shape (tests/checks/test_finding.py).
+    # {"value": ..., "unit": ...} (see `quantity`), for every code of every kind; None when nothing
+    # was measured (tests/checks/test_finding.py checks each code).
     observed: Any = None
     limit: Any = None
     url: str | None = None  # the evidence: the page or item a person can open

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import defaultdict
 
-from ..finding import Finding, internal_error, worst
+from ..finding import Finding, internal_error, quantity, worst
 from .model import Answer, DnsResult, InventoryHost, Observation, ZoneData
 
 _FAMILIES = ("A", "AAAA")
@@ -49,7 +49,7 @@ def _server_findings(name: str, rdtype: str, answers: dict[str, Answer]) -> list
                 "dns_no_answer",
                 "unknown",
                 {"name": name, "detail": detail},
-                observed={label: a.rcode for label, a in failed.items()},
+                observed=quantity({label: a.rcode for label, a in failed.items()}, "rcode"),
             )
         ]
     return [
@@ -57,7 +57,7 @@ def _server_findings(name: str, rdtype: str, answers: dict[str, Answer]) -> list
             "dns_server_error",
             "warn",
             {"server": label, "rcode": a.rcode, "name": name, "rdtype": rdtype},
-            observed={"server": label, "rcode": a.rcode, "detail": a.detail},
+            observed=quantity(a.rcode, "rcode", server=label, detail=a.detail),
         )
         for label, a in failed.items()
     ]
@@ -68,7 +68,10 @@ def _disagreement(name: str, rdtype: str, answers: dict[str, Answer]) -> list[Fi
     if len({tuple(v) for v in seen.values()}) <= 1:
         return []
     detail = "; ".join(f"{label}: {', '.join(v)}" for label, v in seen.items())
-    return [Finding("dns_servers_disagree", "warn", {"name": name, "rdtype": rdtype, "detail": detail}, seen)]
+    # per server: its addresses or names, or its rcode when it had none
+    answer = quantity(seen, "answer", rdtype=rdtype)
+    params = {"name": name, "rdtype": rdtype, "detail": detail}
+    return [Finding("dns_servers_disagree", "warn", params, observed=answer)]
 
 
 def _address_findings(
@@ -81,19 +84,19 @@ def _address_findings(
                 "dns_record_missing",
                 "crit",
                 {"name": name, "rcode": rcode, "allocated": sorted(allocated)},
-                observed={"rcode": rcode, "addresses": []},
-                limit={"addresses": sorted(allocated)},
+                observed=quantity([], "address", rcode=rcode),
+                limit=quantity(sorted(allocated), "address"),
             )
         ]
     missing, extra = allocated - observed, observed - allocated
-    limit = {"addresses": sorted(allocated)}
+    limit, seen = quantity(sorted(allocated), "address"), quantity(sorted(observed), "address")
     if missing and extra:
         return [
             Finding(
                 "dns_wrong_address",
                 "crit",
                 {"name": name, "wrong": sorted(extra), "allocated": sorted(missing)},
-                observed={"addresses": sorted(observed)},
+                observed=seen,
                 limit=limit,
             )
         ]
@@ -104,7 +107,7 @@ def _address_findings(
                 "dns_address_missing",
                 "warn",
                 {"name": name, "missing": sorted(missing)},
-                observed={"addresses": sorted(observed)},
+                observed=seen,
                 limit=limit,
             )
         )
@@ -114,7 +117,7 @@ def _address_findings(
                 "dns_extra_address",
                 "warn",
                 {"name": name, "extra": sorted(extra)},
-                observed={"addresses": sorted(observed)},
+                observed=seen,
                 limit=limit,
             )
         )
@@ -132,7 +135,13 @@ def _ptr(
     findings = _disagreement(ip, "PTR", answers or {})
     if not names:
         findings.append(
-            Finding("ptr_missing", "warn", {"ip": ip, "name": host.key}, observed=[], limit=host.key)
+            Finding(
+                "ptr_missing",
+                "warn",
+                {"ip": ip, "name": host.key},
+                observed=quantity([], "name"),
+                limit=quantity(host.key, "name"),
+            )
         )
     elif not accepted & set(names):  # the host's name, or where its CNAME points
         findings.append(
@@ -140,8 +149,8 @@ def _ptr(
                 "ptr_mismatch",
                 "warn",
                 {"ip": ip, "ptr": names, "name": host.key},
-                observed=names,
-                limit=host.key,
+                observed=quantity(names, "name"),
+                limit=quantity(host.key, "name"),
             )
         )
     return names, findings
@@ -204,11 +213,16 @@ def evaluate_host(host: InventoryHost, obs: Observation, claims: dict[str, set[s
         if others:
             findings.append(
                 Finding(
-                    "ip_claimed_twice", "warn", {"ip": ip, "other": others}, observed=others, limit=host.key
+                    "ip_claimed_twice",
+                    "warn",
+                    {"ip": ip, "other": others},
+                    observed=quantity(others, "name"),
+                    limit=quantity(host.key, "name"),
                 )
             )
     if not findings:
-        findings.append(Finding("dns_ok", "ok", {"observed": sorted(observed)}, observed=sorted(observed)))
+        seen = quantity(sorted(observed), "address")
+        findings.append(Finding("dns_ok", "ok", {"observed": sorted(observed)}, observed=seen))
     result.findings = findings
     result.status = worst(f.status for f in findings)
     return result
@@ -223,12 +237,18 @@ def _orphans(hosts: list[InventoryHost], obs: Observation, claims: dict[str, set
             if owner in known:
                 continue
             ips = sorted(addresses, key=lambda s: (":" in s, s))
-            findings = [Finding("dns_orphan", "warn", {"name": owner, "observed": ips}, observed=ips)]
+            seen = quantity(ips, "address")
+            findings = [Finding("dns_orphan", "warn", {"name": owner, "observed": ips}, observed=seen)]
             for ip in ips:
                 if ip in allocated_to:
                     others = sorted(claims[ip] - {owner})
                     findings.append(
-                        Finding("ip_claimed_twice", "warn", {"ip": ip, "other": others}, observed=others)
+                        Finding(
+                            "ip_claimed_twice",
+                            "warn",
+                            {"ip": ip, "other": others},
+                            observed=quantity(others, "name"),
+                        )
                     )
             out.append(
                 DnsResult(
@@ -246,6 +266,11 @@ def _orphans(hosts: list[InventoryHost], obs: Observation, claims: dict[str, set
     return out
 
 
+def _serial(text: str | None) -> int | str | None:
+    """A SOA serial as its number (the answer carries it as text)."""
+    return int(text) if text is not None and text.isdigit() else text
+
+
 def evaluate_zone(data: ZoneData) -> DnsResult:
     if data.failure is not None:
         return _failed_zone(data.name, data.failure)
@@ -258,13 +283,19 @@ def evaluate_zone(data: ZoneData) -> DnsResult:
                     "zone_unreachable",
                     "unknown" if not serials else "warn",
                     {"zone": data.name, "server": label, "rcode": answer.rcode},
-                    observed={"server": label, "rcode": answer.rcode, "detail": answer.detail},
+                    observed=quantity(answer.rcode, "rcode", server=label, detail=answer.detail),
                 )
             )
     if len(set(serials.values())) > 1:
         detail = ", ".join(f"{label} {serial}" for label, serial in serials.items())
+        numbers = {label: _serial(serial) for label, serial in serials.items()}
         findings.append(
-            Finding("soa_serial_mismatch", "warn", {"zone": data.name, "detail": detail}, serials)
+            Finding(
+                "soa_serial_mismatch",
+                "warn",
+                {"zone": data.name, "detail": detail},
+                observed=quantity(numbers, "serial"),
+            )
         )
     return DnsResult(
         target=data.name,

@@ -116,8 +116,8 @@ def _contract_findings(
                         "minutes": settings.window_minutes,
                         "contract": mbps,
                     },
-                    observed={"direction": direction, "plateau_mbps": _mbps(high)},
-                    limit={"contract_mbps": mbps},
+                    observed=quantity(_mbps(high), "Mbps", direction=direction),  # the plateau
+                    limit=quantity(mbps, "Mbps"),  # the contract
                 )
             )
     return out
@@ -223,17 +223,16 @@ def evaluate_interface(
                         "up_pct": up_util,
                         "contract": f"{contract.down_mbps:g}/{contract.up_mbps:g}",
                     },
-                    observed={"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)},
-                    limit={"down_mbps": contract.down_mbps, "up_mbps": contract.up_mbps},
+                    # download is the `contract.download` counter
+                    observed=quantity(
+                        {"in": _mbps(in_bps), "out": _mbps(out_bps)}, "Mbps", download=contract.download
+                    ),
+                    limit=quantity({"down": contract.down_mbps, "up": contract.up_mbps}, "Mbps"),
                 )
             )
         else:
-            observed = {"in_mbps": _mbps(in_bps), "out_mbps": _mbps(out_bps)}
-            findings.append(
-                Finding(
-                    "bw_measured", "ok", {"in": observed["in_mbps"], "out": observed["out_mbps"]}, observed
-                )
-            )
+            measured = {"in": _mbps(in_bps), "out": _mbps(out_bps)}
+            findings.append(Finding("bw_measured", "ok", dict(measured), quantity(measured, "Mbps")))
     memory = {
         # Without counters there is nothing to compare next time; a discontinuity starts afresh.
         "sample": sample.to_json() if iface.bits else None,

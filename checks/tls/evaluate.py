@@ -36,7 +36,7 @@ def evaluate(target: TlsTarget, probe: Probe, now: datetime, limits: TlsThreshol
                 "tls_unreachable",
                 "unknown",
                 {"endpoint": f"{target.host}:{target.port}", "detail": probe.error or probe.verify_message},
-                observed={"error": probe.error},
+                observed=quantity(probe.error, "error"),
             )
         )
         return _done(result, findings)
@@ -76,8 +76,14 @@ def evaluate(target: TlsTarget, probe: Probe, now: datetime, limits: TlsThreshol
                 "cert_expiring",
                 "crit" if crit else "warn",
                 {**params, "limit": limits.crit_days if crit else limits.warn_days},
-                observed={"days_left": days_left},
-                limit={"warn_days": limits.warn_days, "crit_days": limits.crit_days},
+                observed=quantity(days_left, "day"),
+                # the limit crossed, and both limits
+                limit=quantity(
+                    limits.crit_days if crit else limits.warn_days,
+                    "day",
+                    warn_days=limits.warn_days,
+                    crit_days=limits.crit_days,
+                ),
             )
         )
     if not probe.verified:
@@ -106,22 +112,23 @@ def _verify_findings(target: TlsTarget, probe: Probe) -> list[Finding]:
                 "cert_hostname_mismatch",
                 "crit",
                 {"name": target.name, "names": cert.names or [cert.subject or "-"]},
-                observed=cert.names,
-                limit=target.name,
+                observed=quantity(cert.names, "name"),
+                limit=quantity(target.name, "name"),
             )
         ]
     if code == _SELF_SIGNED or (cert.self_signed and code in _CHAIN_CODES):
-        return [Finding("cert_self_signed", "crit", {}, observed={"issuer": cert.issuer})]
+        return [Finding("cert_self_signed", "crit", {}, observed=quantity(cert.issuer, "issuer"))]
     if code in _CHAIN_CODES:
         return [
             Finding(
                 "cert_chain_incomplete",
                 "crit",
                 {"detail": probe.verify_message},
-                observed={"issuer": cert.issuer, "verify_code": code},
+                observed=quantity(code, "verify_code", issuer=cert.issuer),
             )
         ]
-    return [Finding("cert_invalid", "crit", {"detail": probe.verify_message}, observed={"verify_code": code})]
+    invalid = quantity(code, "verify_code")
+    return [Finding("cert_invalid", "crit", {"detail": probe.verify_message}, observed=invalid)]
 
 
 def _done(result: TlsResult, findings: list[Finding]) -> TlsResult:

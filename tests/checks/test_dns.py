@@ -48,7 +48,7 @@ def test_whole_record_set_is_compared_not_any_match() -> None:
     [result] = evaluate([host("a.test", "192.0.2.1")], obs)
     assert result.status == "warn"
     assert [f.code for f in result.findings] == ["dns_extra_address"]
-    assert result.findings[0].observed == {"addresses": ["192.0.2.1", "192.0.2.2"]}
+    assert result.findings[0].observed == {"value": ["192.0.2.1", "192.0.2.2"], "unit": "address"}
 
 
 @pytest.mark.parametrize(
@@ -101,7 +101,7 @@ def test_inventory_double_claim_and_ptr() -> None:
     a, b = evaluate([host("a.test", "192.0.2.1"), host("b.test", "192.0.2.1")], obs)
     assert [f.code for f in a.findings] == ["ip_claimed_twice"]
     assert [f.code for f in b.findings] == ["ptr_mismatch", "ip_claimed_twice"]
-    assert a.findings[0].observed == ["b.test"]
+    assert a.findings[0].observed == {"value": ["b.test"], "unit": "name"}
 
 
 def test_soa_serials_disagree_and_cname_target_is_not_an_orphan() -> None:
@@ -172,8 +172,9 @@ def test_check_dns_json_against_nsd(nsd: Nsd) -> None:
     assert hosts[f"simpeg.{ZONE}"]["ptr"] == {"192.0.2.10": [f"simpeg.{ZONE}"], "2001:db8::10": None}
     assert hosts[f"simpeg.{ZONE}"]["opd"] == "BKPSDM"
     wrong = hosts[f"sipd.{ZONE}"]["findings"][0]
-    assert wrong["observed"] == {"addresses": ["192.0.2.99"]} and wrong["limit"] == {
-        "addresses": ["192.0.2.20"]
+    assert wrong["observed"] == {"value": ["192.0.2.99"], "unit": "address"} and wrong["limit"] == {
+        "value": ["192.0.2.20"],
+        "unit": "address",
     }
     assert "bukan ke IP yang dialokasikan 192.0.2.20" in wrong["message"]
     assert [f["code"] for f in orphans[f"lama.{ZONE}"]["findings"]] == ["dns_orphan", "ip_claimed_twice"]

@@ -89,7 +89,11 @@ def test_under_delivery_is_a_flat_top_below_the_contract():
     # 14 Mbps of 20, flat for 20 minutes: the provider holds the link at 70%.
     results = run(link(), steady(14 * MB, 1 * MB, 5))
     finding = next(f for f in results[-1].interfaces[0].findings if f.code == "bw_under_delivery")
-    assert finding.status == "crit" and finding.observed == {"direction": "down", "plateau_mbps": 14.0}
+    assert finding.status == "crit" and finding.observed == {
+        "value": 14.0,
+        "unit": "Mbps",
+        "direction": "down",
+    }
     assert results[-1].interfaces[0].status == "crit"
 
 

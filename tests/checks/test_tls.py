@@ -79,7 +79,7 @@ def test_chain_and_name_problems(pki) -> None:
     codes = [[f.code for f in r.findings] for r in results]
     assert codes == [["cert_hostname_mismatch"], ["cert_chain_incomplete"], ["cert_self_signed"]]
     assert all(r.status == "crit" for r in results)
-    assert results[0].findings[0].observed == ["lain.polewalimandarkab.go.id"]
+    assert results[0].findings[0].observed == {"value": ["lain.polewalimandarkab.go.id"], "unit": "name"}
     assert results[0].days_left == 200  # the refused certificate is still read and described
 
 
@@ -135,7 +135,7 @@ def test_check_tls_cli_json_and_table(pki) -> None:
     [line] = [json.loads(x) for x in out.stdout.splitlines()]
     assert line["target"] == f"{NAME}:{srv.port}" and line["status"] == "crit" and line["days_left"] == 5
     assert line["findings"][0]["code"] == "cert_expiring"
-    assert line["findings"][0]["observed"] == {"days_left": 5}
+    assert line["findings"][0]["observed"] == {"value": 5, "unit": "day"}
     assert "habis masa berlaku dalam 5 hari" in line["findings"][0]["message"]
     assert json.loads(ip_only.stdout)["status"] == "crit"  # the IP is in the certificate: only expiry
     assert table.returncode == 0
