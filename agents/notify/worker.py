@@ -190,11 +190,21 @@ async def _attempt(
 
 
 def _after_failure(note: Notification, n_channels: int, error: str, now: datetime, config: Config) -> dict:
+    """Where and when the next attempt goes: the same channel after a backoff, the next channel of
+    the chain at once, and once the whole chain has failed, the first channel again after a backoff
+    that keeps doubling over the rounds (up to max_backoff_s). The doubling counts every failure of
+    the message, not the channel's: with 2 failing channels and attempts_per_channel 1, a reset per
+    channel made 2,629 attempts in 93 s."""
     retry = config.notify.retry
+    per = retry.attempts_per_channel
     attempts, on_channel, pos = note.attempts + 1, note.channel_attempts + 1, note.channel_pos
-    next_at = now + _backoff(config, on_channel)
-    if on_channel >= retry.attempts_per_channel and n_channels > 1:
-        pos, on_channel, next_at = pos + 1, 0, now  # this channel keeps failing: the next one, now
+    rounds = attempts // (per * n_channels)  # times the whole chain has failed
+    if on_channel >= per and n_channels > 1:
+        pos, on_channel = pos + 1, 0
+        # A fallback not yet tried in this round goes now; back at the first, the chain waits.
+        next_at = now if pos % n_channels else now + _backoff(config, rounds * per)
+    else:
+        next_at = now + _backoff(config, rounds * per + on_channel)
     status = "pending"
     if now - note.created_at >= timedelta(hours=retry.give_up_after_hours):
         status = "dead"
