@@ -185,7 +185,7 @@ async def run_step(
     except asyncio.CancelledError:
         # The service is stopping and the run did not finish in time: record that, so the step is
         # not taken as done (the next start runs it again) and no `running` row is left behind.
-        log.warning("step cancelled sop=%s step=%s run=%s", sop.id, step_no, run_id)
+        log.info("step cancelled sop=%s step=%s run=%s", sop.id, step_no, run_id)
         _fail(engine, run_ids, clock(), "cancelled: service stopping before the run finished")
         raise
     except Exception as exc:

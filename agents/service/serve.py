@@ -21,7 +21,12 @@ from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from apscheduler.events import EVENT_JOB_MAX_INSTANCES, EVENT_JOB_MISSED, JobExecutionEvent
+from apscheduler.events import (
+    EVENT_JOB_MAX_INSTANCES,
+    EVENT_JOB_MISSED,
+    JobExecutionEvent,
+    JobSubmissionEvent,
+)
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine, update
@@ -42,7 +47,16 @@ from ..sla import log_result, sweep
 from ..weekly_report import make_and_send_in_child, owed_week
 from . import sdnotify
 from .http import HealthState, HttpEndpoint, make_app
-from .jobs import CatchUp, JobSpec, build_jobs, current_due, has_targets, last_accounted, plan_catch_up
+from .jobs import (
+    MAX_SKIPPED_ROWS,
+    CatchUp,
+    JobSpec,
+    build_jobs,
+    current_due,
+    has_targets,
+    last_accounted,
+    plan_catch_up,
+)
 from .leader import Leadership
 from .metrics import ServiceMetrics
 
@@ -229,8 +243,10 @@ class Service:
                 "trigger": trigger,
             }
         except asyncio.CancelledError:
+            # The service is stopping and the runner has recorded the run as cancelled: one INFO
+            # line, not the scheduler's ERROR traceback of a re-raised CancelledError (65 lines).
             status = "cancelled"
-            raise
+            log.info("run cancelled sop=%s step=%s reason=service stopping", spec.sop_id, spec.step_no)
         except Exception:
             # The runner records an agent's failure; this is the ledger itself failing (database
             # gone). The job stays scheduled and tries again at its next time.
@@ -252,8 +268,11 @@ class Service:
             lent[name] = self.resources[name]
         return lent
 
-    def _on_missed(self, event: JobExecutionEvent) -> None:
-        """A run the scheduler did not start: still running from last time, or too late."""
+    def _on_missed(self, event: JobExecutionEvent | JobSubmissionEvent) -> None:
+        """A run the scheduler did not start: still running from last time, or too late.
+
+        APScheduler tells the first with a JobSubmissionEvent (`scheduled_run_times`, a list) and the
+        second with a JobExecutionEvent (`scheduled_run_time`): each missed time is a skipped row."""
         spec = self.specs.get(event.job_id)
         if spec is None:
             return
@@ -261,9 +280,11 @@ class Service:
             reason = "dilewati: putaran sebelumnya belum selesai"
         else:
             reason = "terlewat: terlambat lebih dari batas toleransi jadwal"
-        due = event.scheduled_run_time.astimezone(UTC)
+        times = getattr(event, "scheduled_run_times", None) or [event.scheduled_run_time]
         with Session(self.engine) as session, session.begin():
-            self._skipped(session, spec, at=self.clock(), due=due, reason=reason, trigger="scheduled")
+            for when in times[-MAX_SKIPPED_ROWS:]:
+                due = when.astimezone(UTC)
+                self._skipped(session, spec, at=self.clock(), due=due, reason=reason, trigger="scheduled")
 
     def _skipped(
         self, session: Session, spec: JobSpec, *, at: datetime, due: datetime, reason: str, trigger: str

@@ -292,6 +292,9 @@ def test_sigterm_during_a_slow_run_stops_within_10_s_and_records_it(tmp_path, we
         serve.cleanup()
     (run,) = runs(engine, CRAWL)
     assert run.status == "error" and run.reason.startswith("cancelled:")
+    log = (tmp_path / "serve.log").read_text()
+    assert "run cancelled" in log  # one INFO line, not the scheduler's traceback of CancelledError
+    assert "Traceback" not in log and "CancelledError" not in log
     assert run.finished_at is not None
     with Session(engine) as session:
         assert session.scalars(select(StepRun).where(StepRun.status == "running")).all() == []
