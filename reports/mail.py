@@ -74,6 +74,9 @@ def send(smtp: Any, message: EmailMessage, recipients: list[str]) -> Sent:
             client.starttls(context=context)
             client.ehlo()
         if smtp.username:
+            if smtp.security == "none":
+                # AUTH only ever inside TLS: config check refuses this, and so does the sender.
+                raise InputError("report.smtp.username: no login without TLS (security: none)")
             if smtp.password is None:
                 raise InputError("report.smtp.password: needed with report.smtp.username")
             client.login(smtp.username, smtp.password.get_secret_value(), initial_response_ok=False)

@@ -175,6 +175,13 @@ class Smtp(Strict):
     ca_file: Path | None = None  # the office's own CA, for a mail server with an internal certificate
     timeout_s: float = Field(default=30, gt=0)
 
+    @model_validator(mode="after")
+    def _no_login_in_clear(self) -> Smtp:
+        # A login over plain SMTP hands the password to anyone on the path (a sink captured it).
+        if self.security == "none" and (self.username or self.password):
+            raise ValueError("security none sends no login: remove username/password or use starttls/ssl")
+        return self
+
     @property
     def effective_port(self) -> int:
         return self.port or {"starttls": 587, "ssl": 465, "none": 25}[self.security]

@@ -49,6 +49,11 @@ def test_example_config_is_valid_and_points_at_loopback():
             "targets.websites[0].url: not an http(s) URL",
         ),
         (
+            "report:\n  smtp: {host: 127.0.0.1, security: none, sender: s@kab.test, username: sigap, "
+            "password: rahasia}\n",
+            "report.smtp: security none sends no login",  # never AUTH in clear text
+        ),
+        (
             "targets:\n  servers:\n    - {name: " + "a" * 64 + ".pemda.test, ips: [127.0.0.1]}\n",
             "targets.servers[0].name:",  # a DNS label holds at most 63 octets: it can never be asked
         ),
