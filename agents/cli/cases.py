@@ -31,11 +31,12 @@ def _now() -> datetime:
 
 
 @contextmanager
-def _ledger(obj: Context) -> Iterator[tuple[Config, Engine]]:
+def _ledger(obj: Context, *, read_only: bool = False) -> Iterator[tuple[Config, Engine]]:
+    """The ledger for a command; one that only reads (`read_only`) never creates a ledger."""
     from sop_registry.ledger import connect, upgrade
 
     config = obj.config()
-    engine = connect(config.database_url())
+    engine = connect(config.database_url(), create=not read_only)
     try:
         upgrade(engine)
         yield config, engine
@@ -112,7 +113,7 @@ def case() -> None:
 @click.pass_obj
 @bad_input_exits
 def case_list(obj: Context, only_open: bool, sop_id: str | None, as_json: bool) -> None:
-    with _ledger(obj) as (config, engine), Session(engine) as session:
+    with _ledger(obj, read_only=True) as (config, engine), Session(engine) as session:
         query = select(Case).order_by(Case.id)
         if only_open:
             query = query.where(Case.state.in_(OPEN_CASE_STATES))
@@ -155,7 +156,7 @@ def case_list(obj: Context, only_open: bool, sop_id: str | None, as_json: bool) 
 @click.pass_obj
 @bad_input_exits
 def case_show(obj: Context, case_id: int, as_json: bool) -> None:
-    with _ledger(obj) as (config, engine), Session(engine) as session:
+    with _ledger(obj, read_only=True) as (config, engine), Session(engine) as session:
         c = _case(session, case_id)
         data = case_row(c, _now())
         data["details"] = c.details

@@ -6,6 +6,8 @@ import sys
 
 import click
 
+from sop_registry.errors import InputError
+
 from . import texts
 from .common import Context, bad_input_exits
 
@@ -42,11 +44,16 @@ def db_status(obj: Context) -> None:
     from sop_registry.ledger import connect, current_revision, head_revision
 
     config = obj.config()
-    engine = connect(config.database_url())
     try:
-        current = current_revision(engine)
-    finally:
-        engine.dispose()
+        engine = connect(config.database_url(), create=False)
+    except InputError as exc:  # no ledger yet: every migration is pending, and none is made here
+        click.echo(str(exc), err=True)
+        current = None
+    else:
+        try:
+            current = current_revision(engine)
+        finally:
+            engine.dispose()
     head = head_revision()
     t = texts.get(obj.lang)
     click.echo(t["db_status"].format(current=current or "-", head=head))

@@ -87,7 +87,7 @@ def maintenance_add(
 @click.pass_obj
 @bad_input_exits
 def maintenance_list(obj: Context, as_json: bool) -> None:
-    with _ledger(obj) as (config, engine), Session(engine) as session:
+    with _ledger(obj, read_only=True) as (config, engine), Session(engine) as session:
         rows = [
             {
                 "id": w.id,

@@ -41,7 +41,7 @@ def notify_run(obj: Context, once: bool) -> None:
 @click.pass_obj
 @bad_input_exits
 def notify_list(obj: Context, as_json: bool, status: str | None) -> None:
-    with _ledger(obj) as (_config, engine), Session(engine) as session:
+    with _ledger(obj, read_only=True) as (_config, engine), Session(engine) as session:
         query = select(Notification).order_by(Notification.id)
         if status:
             query = query.where(Notification.status == status)

@@ -32,15 +32,23 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def connect(url: str, *, echo: bool = False) -> Engine:
-    """An engine for the ledger. Creates the parent directory of a SQLite file."""
+def connect(url: str, *, echo: bool = False, create: bool = True) -> Engine:
+    """An engine for the ledger. Creates the parent directory of a SQLite file, unless `create` is
+    False: a command that only reads never makes a new, empty ledger where the real one should be
+    (a moved state directory or a deleted file would otherwise read as "no cases, all fine")."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         raise InputError(f"database.url: cannot parse {url!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+            path = Path(parsed.database).expanduser()
+            if not create and not path.exists():
+                raise InputError(
+                    f"{path}: no ledger here (run 'sigap db upgrade' to create it, or check database.url "
+                    "and state_dir)"
+                )
+            path.parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine

@@ -103,6 +103,7 @@ def test_manual_procedure_through_the_cli(config):
 
 
 def test_bad_input_exits_2_naming_the_argument(config):
+    assert run(config, "db", "upgrade").returncode == 0  # a ledger to look in (reads never make one)
     cases = [
         (("case", "show", "99"), "argument ID: no case #99"),
         (("case", "open", "--sop", "polman-99", "--title", "x"), "option --sop"),
@@ -145,3 +146,16 @@ def test_maintenance_windows_listed_in_office_time(config):
     assert rows[0]["starts_at"].endswith("+00:00")  # stored in UTC
     assert run(config, "maintenance", "remove", str(rows[1]["id"])).returncode == 0
     assert len(json.loads(run(config, "maintenance", "list", "--json").stdout)) == 1
+
+
+def test_a_read_command_never_creates_a_ledger(config, tmp_path):
+    # A moved state directory or a deleted file must not read as an empty, healthy ledger.
+    for args in (("case", "list"), ("case", "show", "1"), ("notify", "list"), ("maintenance", "list")):
+        result = run(config, *args)
+        assert result.returncode == 2, (args, result.stdout)
+        assert "no ledger here" in result.stderr and len(result.stderr.strip().splitlines()) == 1
+    status = run(config, "db", "status")
+    assert status.returncode == 1 and "no ledger here" in status.stderr  # all migrations pending
+    assert not list(tmp_path.rglob("*.db")), list(tmp_path.rglob("*"))  # nothing was created
+    assert run(config, "db", "upgrade").returncode == 0
+    assert run(config, "case", "list").returncode == 0
