@@ -347,6 +347,8 @@ def owed(session: Session, config: Config, now: datetime) -> Week | None:
     if local < send_at:
         return None
     week = this_week.shift(-1)
+    if not _ledger_existed_in(session, week, zone):
+        return None  # a first start owes nobody last week's report of an empty ledger
     runs = _week_runs(session, config, settings.deliver_step, AGENT, week)
     if any(r.status == "ok" for r in runs):
         return None
@@ -364,6 +366,13 @@ def owed(session: Session, config: Config, now: datetime) -> Week | None:
     ):
         return None
     return week
+
+
+def _ledger_existed_in(session: Session, week: Week, zone) -> bool:
+    """Was anything recorded before the week ended (the service, or the ledger, was there)?"""
+    _start, end = week.bounds(zone)
+    first = session.scalars(select(StepRun.started_at).order_by(StepRun.started_at).limit(1)).first()
+    return first is not None and first < end
 
 
 def _crawled(session: Session, since: datetime) -> bool:

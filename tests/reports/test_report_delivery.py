@@ -215,6 +215,14 @@ def _crawl(engine, registry, at, status="ok"):
             )
 
 
+def _running_since(engine, registry, at):
+    """The service was there at `at`: one link check on record (a report is owed only for weeks the
+    ledger existed in)."""
+    with Session(engine) as s, s.begin():
+        run = begin_step_run(s, registry["polman-15"], 1, started_at=at, agent="link", target_group="links")
+        finish_step_run(s, run, finished_at=at, status="ok")
+
+
 def service_tick(config, registry, engine, now):
     """One check of the service's report loop at `now`, in this process with the clock stopped there
     (`sigap serve` makes the report in a spawned process; the last test runs that)."""
@@ -228,6 +236,7 @@ def test_the_service_sends_last_weeks_report_once_after_mondays_crawl(smtp, tmp_
     engine = connect(f"sqlite:///{tmp_path / 'svc.db'}")
     upgrade(engine)
     config = make_config(tmp_path, report=report_settings(smtp, send_after="07:00"))
+    _running_since(engine, registry, wita(2026, 11, 16, 9, 0))
     clock = {"now": wita(2026, 11, 23, 6, 59)}
 
     def tick():
@@ -270,6 +279,7 @@ def test_the_service_retries_a_failed_send_after_the_wait_then_gives_up(tmp_path
                 "smtp": {"host": "127.0.0.1", "port": closed_port, "security": "none", "sender": "s@kab.test",
                          "timeout_s": 2}},
     )  # fmt: skip
+    _running_since(engine, registry, wita(2026, 11, 16, 9, 0))
     at = {"now": wita(2026, 11, 23, 7, 5)}
 
     def tick():
@@ -391,6 +401,11 @@ def test_sigap_serve_sends_the_owed_report_on_its_own(smtp, tmp_path):
     data["report"] = report_settings(smtp, send_after="00:00", check_every_s=0.5)
     config = tmp_path / "sigap.yaml"
     config.write_text(yaml.safe_dump(data, allow_unicode=True))
+    seeded = connect(data["database"]["url"])  # the service already ran last week
+    upgrade(seeded)
+    last_week_start, _ = Week.previous_of(datetime.now(UTC), WITA).bounds(WITA)
+    _running_since(seeded, load_registry(()), last_week_start + timedelta(hours=9))
+    seeded.dispose()
     serve = Serve(config, http_port, tmp_path / "serve.log")
     try:
         serve.wait_healthy()
@@ -406,3 +421,17 @@ def test_sigap_serve_sends_the_owed_report_on_its_own(smtp, tmp_path):
     assert [(r.status, r.trigger, r.details["week"]) for r in delivered] == [("ok", "scheduled", week)]
     engine.dispose()
     assert "weekly report done week=" + week in serve.log.read_text()
+
+
+def test_a_first_start_owes_no_report_for_a_week_before_the_ledger(smtp, tmp_path, registry):
+    """A new install's first Monday: no report of last week's empty ledger to the Kepala Bidang."""
+    engine = connect(f"sqlite:///{tmp_path / 'new.db'}")
+    upgrade(engine)
+    config = make_config(tmp_path, targets={"websites": [], "links": []}, report=report_settings(smtp))
+    monday = wita(2026, 11, 23, 9, 0)
+    assert weekly_report.owed_week(config, engine, monday) is None  # installed this morning
+    _running_since(engine, registry, wita(2026, 11, 23, 8, 0))
+    assert weekly_report.owed_week(config, engine, monday) is None  # first run after the week ended
+    _running_since(engine, registry, wita(2026, 11, 22, 23, 0))  # Sunday night: it was there
+    assert weekly_report.owed_week(config, engine, monday) == W47
+    engine.dispose()
