@@ -36,6 +36,7 @@ class HealthState:
     leader: bool = False
     probe: str | None = None
     jobs: list[dict[str, Any]] = field(default_factory=list)
+    ledger_problem: str | None = None  # the SQLite file was deleted or replaced under the service
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -63,6 +64,8 @@ def db_reachable(engine: Engine) -> tuple[bool, str | None]:
 
 def health_report(state: HealthState, engine: Engine, now: float) -> tuple[bool, dict[str, Any]]:
     db_ok, db_error = db_reachable(engine)
+    if state.ledger_problem:  # the connection still answers, from a file nobody will ever read again
+        db_ok, db_error = False, state.ledger_problem
     age = now - state.heartbeat if state.heartbeat else None
     alive = state.scheduler_running and age is not None and age < STALE_AFTER_S
     report = {

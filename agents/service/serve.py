@@ -18,7 +18,9 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 from apscheduler.events import (
@@ -30,6 +32,7 @@ from apscheduler.events import (
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import Engine, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from sop_registry.errors import InputError
@@ -98,6 +101,7 @@ class Service:
         self.state = HealthState(probe=config.probe)
         self.http: HttpEndpoint | None = None
         self.resources: dict[str, Any] = {}  # what kinds borrow for the service's life (by name)
+        self.ledger_file = LedgerFile.of(config.database_url())
         self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
 
     # --- start ------------------------------------------------------------------------------
@@ -108,6 +112,7 @@ class Service:
         before, after = upgrade(self.engine)
         if before != after:
             log.info("ledger migrated from=%s to=%s", before or "-", after)
+        self.ledger_file = LedgerFile.of(self.config.database_url())
         specs = build_jobs(self.registry, self.config)
         self.idle = {s.id for s in specs if not has_targets(self.config, s.check)}
         self.specs = {s.id: s for s in specs if s.id not in self.idle}
@@ -318,6 +323,10 @@ class Service:
 
     async def _every(self, seconds: float, work: Callable[[], Any], name: str) -> None:
         while not self.stop_event.is_set():
+            if self.state.ledger_problem and work != self._heartbeat:
+                # The ledger is gone: no sweep, send or report would land anywhere anyone reads.
+                await asyncio.sleep(min(seconds, 1.0))
+                continue
             try:
                 result = work()
                 if asyncio.iscoroutine(result):
@@ -344,14 +353,26 @@ class Service:
                     "last_run": self.last_runs.get(spec.id),
                 }
             )
+        problem = self.state.ledger_problem or self._ledger_gone()
         self.state = HealthState(
             started_at=self.state.started_at,
             heartbeat=time.time(),
-            scheduler_running=bool(scheduler and scheduler.running),
+            scheduler_running=bool(scheduler and scheduler.running) and problem is None,
             leader=self.leadership.leading,
             probe=self.config.probe,
             jobs=jobs,
+            ledger_problem=problem,
         )
+
+    def _ledger_gone(self) -> str | None:
+        """The SQLite file deleted or replaced while the service runs: its connections would go on
+        writing to the unlinked file for the rest of its life. Said once, and writes stop."""
+        problem = self.ledger_file.problem() if self.ledger_file else None
+        if problem is not None:
+            log.error("ledger lost %s: runs stop until the service is restarted", problem)
+            if self.scheduler is not None and self.scheduler.running:
+                self.scheduler.pause()
+        return problem
 
     def _leader(self) -> None:
         self.metrics.leader.set(1 if self.leadership.poll() else 0)
@@ -474,6 +495,38 @@ class Service:
                 if name in self.resources:
                     close(self.resources.pop(name))
         log.info("service stopped")
+
+
+@dataclass(frozen=True)
+class LedgerFile:
+    """The identity of a SQLite ledger's file at start (device, inode): a deleted or replaced file
+    is noticed by the next heartbeat."""
+
+    path: Path
+    identity: tuple[int, int]
+
+    @classmethod
+    def of(cls, url: str) -> LedgerFile | None:
+        parsed = make_url(url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return None
+        path = Path(parsed.database).expanduser()
+        try:
+            st = path.stat()
+        except OSError:
+            return None  # made by the upgrade at start; prepare() stats it again
+        return cls(path, (st.st_dev, st.st_ino))
+
+    def problem(self) -> str | None:
+        try:
+            st = self.path.stat()
+        except FileNotFoundError:
+            return f"path={self.path} reason=file deleted"
+        except OSError as exc:
+            return f"path={self.path} reason={exc.strerror or exc}"
+        if (st.st_dev, st.st_ino) != self.identity:
+            return f"path={self.path} reason=file replaced"
+        return None
 
 
 def _run_info(run: StepRun) -> dict[str, Any]:
