@@ -13,6 +13,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from .decode import ACCEPT_ENCODING, STEP, Decoder, Undecodable
 from .model import CrawlSettings
 from .urls import bounded, joined, url_problem
 
@@ -155,7 +156,7 @@ class Fetcher:
                 raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
                 raise
-            except httpx.DecodingError as exc:
+            except Undecodable as exc:
                 raise FetchError("bad_encoding", str(exc), url) from exc
             except httpx.InvalidURL as exc:  # not an httpx.HTTPError
                 raise FetchError("invalid_url", str(exc), url) from exc
@@ -163,18 +164,24 @@ class Fetcher:
                 raise _classify(exc, url) from exc
 
     async def _stream(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
-        async with self.client.stream("GET", url, follow_redirects=False) as r:
+        headers = {"Accept-Encoding": ACCEPT_ENCODING}
+        async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as r:
+            # Raw bytes, decoded here step by step: httpx would decode a whole network read at once.
+            decoder = Decoder(r.headers.get("content-encoding", ""))
             chunks: list[bytes] = []
             size = 0
-            truncated = False
-            # aiter_bytes yields decompressed bytes, so the cap also bounds a gzip bomb's output.
-            async for chunk in r.aiter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size >= max_bytes:
-                    truncated = True
+            async for raw in r.aiter_raw():
+                decoder.feed(raw)
+                while size < max_bytes and (chunk := decoder.read(min(STEP, max_bytes - size))):
+                    chunks.append(chunk)
+                    size += len(chunk)
+                if size >= max_bytes or decoder.done:
                     break
-            body = b"".join(chunks)[:max_bytes]
+            truncated = size >= max_bytes
+            body = b"".join(chunks)
+            del chunks
+            if len(body) > max_bytes:
+                body = body[:max_bytes]
             budget.bytes_read += len(body)
             return Response(str(r.url), r.status_code, r.headers, body, truncated, r.charset_encoding)
 
