@@ -2,6 +2,13 @@
 
 Dates are office time without a zone (spreadsheets have none) and the zone is named in the header;
 an unmeasured figure is an empty cell, never 0.
+
+Every text cell is text. Much of it came from a monitored site or the config (an OPD name, a finding
+quoting a site's header, a page title), and a spreadsheet reads `=HYPERLINK(...)` as a formula:
+openpyxl writes a string that starts with "=" as one, and "#N/A" as an error. So a string is always
+written as a string, one that Excel would take for a formula when it is edited (=, +, -, @, tab, CR:
+OWASP's list) also carries the quote-prefix style, characters a workbook cannot hold are dropped,
+and a cell is never longer than Excel's 32,767 characters. Numbers and dates stay what they are.
 """
 
 from __future__ import annotations
@@ -10,8 +17,10 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from . import texts
 from .data import WeeklyReport
@@ -22,18 +31,39 @@ _HEAD = Font(bold=True)
 _FILL = PatternFill("solid", fgColor="E3F2FD")
 _DATE = "dd/mm/yyyy hh:mm"
 _DAY = "dd/mm/yyyy"
+_FORMULA_LEAD = ("=", "+", "-", "@", "\t", "\r")
+_MAX_CELL_CHARS = 32_767  # Excel's limit: a longer cell makes it "repair" (empty) the workbook
+
+
+def _clean(value: Any) -> Any:
+    if not isinstance(value, str):
+        return value
+    return ILLEGAL_CHARACTERS_RE.sub("", value)[:_MAX_CELL_CHARS]
+
+
+def _append(sheet: Worksheet, row: Iterable[Any]) -> None:
+    """One row, its strings written as strings (never a formula, an error or a crash)."""
+    values = [_clean(value) for value in row]
+    sheet.append(values)
+    line = sheet.max_row
+    for column, value in enumerate(values, start=1):
+        if isinstance(value, str):
+            cell = sheet.cell(row=line, column=column)
+            cell.data_type = "s"
+            if value.startswith(_FORMULA_LEAD):
+                cell.quotePrefix = True
 
 
 def _sheet(
     book: Workbook, title: str, headers: list[str], rows: Iterable[list[Any]], formats: dict[int, str]
 ) -> None:
     sheet = book.create_sheet(title[:31])
-    sheet.append(headers)
+    _append(sheet, headers)
     for cell in sheet[1]:
         cell.font, cell.fill = _HEAD, _FILL
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for line, row in enumerate(rows, start=2):
-        sheet.append(row)
+        _append(sheet, row)
         for col, number_format in formats.items():
             sheet.cell(row=line, column=col + 1).number_format = number_format
     for i, header in enumerate(headers, start=1):
@@ -59,11 +89,11 @@ def workbook(
         (t["period"], f.range(report.week.monday, report.week.sunday)),
         (t["generated"] + zone, local(report.generated_at)),
     ]:
-        summary.append([label, value])
+        _append(summary, [label, value])
     summary["B4"].number_format = _DATE
     summary.append([])
     for tile in tiles(report, f, t):
-        summary.append([tile["label"], tile["value"]])
+        _append(summary, [tile["label"], tile["value"]])
     summary.column_dimensions["A"].width = 36
     summary.column_dimensions["B"].width = 40
 

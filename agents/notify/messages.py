@@ -3,10 +3,17 @@
 A technician reads it on a phone: what failed and the measured value against the limit (the
 finding's own sentence carries both), the SOP and the step that must happen now, who must act, by
 when in office time, and how to acknowledge.
+
+The texts are plain text, never markup: what a site said (a Content-Type header, a page title, a
+maintenance notice) and what the config says (an OPD name) go in as the words they are, one line
+each, bounded in size. `BODY_FORMAT` names that format for the sender: told nothing, apprise puts
+the body verbatim into an e-mail's text/html part, where `<script>` from a site is markup; told
+"text", it escapes wherever a channel wants HTML (mailto `?format=html`, Telegram) or Markdown.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +25,23 @@ from sop_registry.ledger.models import Case, CaseDeadline
 from sop_registry.schema import Sop
 
 from ..config import Office
+
+BODY_FORMAT = "text"  # apprise.NotifyFormat.TEXT: what compose() writes, for the sender to pass on
+
+# Untrusted text on a phone: a sentence, not a page. A site's header or title can be kilobytes.
+MAX_TITLE_CHARS = 200
+MAX_TARGET_CHARS = 300
+MAX_FINDING_CHARS = 500
+# Line breaks, tabs and other control characters in a site's text would make lines of their own
+# (a forged "Tanggapi: ..." line) or break a mail header; they become one space.
+_CONTROL = re.compile(r"[\x00-\x20\x7f-\x9f\u2028\u2029]+")
+
+
+def one_line(text: str | None, limit: int) -> str:
+    """Text from a site or the config as one bounded line: control characters folded, cut with '…'."""
+    line = _CONTROL.sub(" ", text or "").strip()
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"
+
 
 _DAYS = {
     "id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
@@ -133,10 +157,17 @@ class CaseLine:
             opened_at=case.opened_at,
         )
 
+    @property
+    def title_text(self) -> str:
+        return one_line(self.title, MAX_TITLE_CHARS)
+
+    @property
+    def target_text(self) -> str:
+        return one_line(self.target, MAX_TARGET_CHARS)
+
     def finding_text(self, lang: str) -> str:
-        if not self.finding:
-            return self.title
-        return self.finding.message(lang) or self.title
+        said = self.finding.message(lang) if self.finding else None
+        return one_line(said, MAX_FINDING_CHARS) if said else self.title_text
 
 
 def compose(
@@ -160,17 +191,16 @@ def compose(
     due_text = _due_text(first, office, lang, kind)
     body: list[str] = []
     if len(lines) == 1:
-        title = f"[Sigap] {head}: {first.title}"
-        body.append(f"{words['case']} #{first.id} - {first.title}")
-        body.append(f"{words['target']}: {first.target}")
+        title = f"[Sigap] {head}: {first.title_text}"
+        body.append(f"{words['case']} #{first.id} - {first.title_text}")
+        body.append(f"{words['target']}: {first.target_text}")
         if kind != "resolved":
             body.append(f"{words['finding']}: {first.finding_text(lang)}")
     else:
         title = f"[Sigap] {head}: {len(lines)} {words['cases']} - {first.sop.id} {words['step']} {step.no}"
         for line in lines[:max_listed]:
-            body.append(
-                f"#{line.id} {line.target}: {line.finding_text(lang) if kind != 'resolved' else line.title}"
-            )
+            said = line.finding_text(lang) if kind != "resolved" else line.title_text
+            body.append(f"#{line.id} {line.target_text}: {said}")
         if len(lines) > max_listed:
             body.append(words["more"].format(n=len(lines) - max_listed))
     if kind == "resolved":

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from sop_registry.ledger.models import Notification, NotificationAttempt
 
 from ..config import Config, NotifyChannel
+from .messages import BODY_FORMAT
 
 log = logging.getLogger("sigap.notify")
 
@@ -53,7 +54,10 @@ class AppriseSender:
             raise DeliveryError(f"channel {channel.id}: apprise does not understand its url")
         with apprise.LogCapture(level=logging.WARNING) as captured:
             try:
-                ok = await asyncio.wait_for(target.async_notify(body=body, title=title), self.timeout_s)
+                # Plain text, said so: apprise otherwise takes the body for HTML and puts a site's
+                # words into a mail's text/html part as live markup.
+                sending = target.async_notify(body=body, title=title, body_format=BODY_FORMAT)
+                ok = await asyncio.wait_for(sending, self.timeout_s)
             except TimeoutError:
                 raise DeliveryError(f"channel {channel.id}: no answer in {self.timeout_s:g} s") from None
             text = captured.getvalue()
