@@ -33,10 +33,13 @@ def lock_key(name: str = LOCK_NAME) -> int:
 class Leadership:
     """`poll()` returns whether this instance leads now, taking the lead when it is free."""
 
-    def __init__(self, engine: Engine, lock_dir: Path) -> None:
+    def __init__(
+        self, engine: Engine, lock_dir: Path, *, name: str = LOCK_NAME, file_name: str = "sigap.leader.lock"
+    ) -> None:
         self._url = engine.url
         self._postgres = engine.url.get_backend_name() == "postgresql"
-        self._lock_path = lock_dir / "sigap.leader.lock"
+        self._lock_path = lock_dir / file_name
+        self._key = lock_key(name)
         self._conn: Any = None
         self._pg_engine: Engine | None = None
         self._fd: int | None = None
@@ -65,7 +68,7 @@ class Leadership:
             # else returns to a pool or recycles.
             self._pg_engine = create_engine(self._url, poolclass=NullPool)
         conn = self._pg_engine.connect()
-        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": lock_key()}).scalar()
+        got = conn.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": self._key}).scalar()
         conn.commit()
         if got:
             self._conn = conn
@@ -100,9 +103,18 @@ class Leadership:
     def release(self) -> None:
         if self._conn is not None and self.leading:
             with contextlib.suppress(Exception):
-                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key()})
+                self._conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": self._key})
                 self._conn.commit()
         self._drop()
         if self._pg_engine is not None:
             self._pg_engine.dispose()
         self.leading = False
+
+
+def instance_lock(engine: Engine, lock_dir: Path, probe: str | None) -> Leadership:
+    """One `sigap serve` per ledger and probe label, held for the life of the service: a second one
+    is refused before it touches anything (it used to mark the live one's runs as interrupted)."""
+    label = probe or "-"
+    return Leadership(
+        engine, lock_dir, name=f"sigap:instance:{label}", file_name=f"sigap.instance.{label}.lock"
+    )

@@ -60,7 +60,7 @@ from .jobs import (
     last_accounted,
     plan_catch_up,
 )
-from .leader import Leadership
+from .leader import Leadership, instance_lock
 from .metrics import ServiceMetrics
 
 log = logging.getLogger("sigap.service")
@@ -90,6 +90,7 @@ class Service:
         self.zone = config.office.zone
         self.metrics = ServiceMetrics(engine)
         self.leadership = Leadership(engine, config.resolved_state_dir)
+        self.instance = instance_lock(engine, config.resolved_state_dir, config.probe)
         self.stop_event = asyncio.Event()
         self.scheduler: AsyncIOScheduler | None = None
         self.specs: dict[str, JobSpec] = {}  # the jobs that run: enabled or not, with targets
@@ -424,6 +425,11 @@ class Service:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.stop_event.set)
         now = self.clock()
+        if not self.instance.poll():
+            raise InputError(
+                f"another sigap serve already runs on this ledger for probe {self.config.probe or '(none)'}: "
+                "stop it first, or give this instance a probe label of its own"
+            )
         self.prepare()
         self.mark_interrupted(now)
         self.plan(now)
@@ -434,6 +440,7 @@ class Service:
                 self.http = HttpEndpoint(self.config.http.address(), app)
             except OSError as exc:
                 self.leadership.release()
+                self.instance.release()
                 raise InputError(
                     f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"
                 ) from None
@@ -488,6 +495,7 @@ class Service:
         if self.scheduler is not None:
             self.scheduler.shutdown(wait=False)
         self.leadership.release()
+        self.instance.release()
         if self.http is not None:
             self.http.stop()
         for check in {spec.check for spec in self.specs.values()}:
