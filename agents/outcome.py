@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
 from checks.finding import Finding, render
 from sop_registry.ledger.store import FindingRecord
+
+from .config import Office
+from .notify.messages import local_time
 
 
 @dataclass(frozen=True)
@@ -51,21 +54,32 @@ def finding_records(
     findings: Iterable[Finding],
     target: str,
     details: dict[str, Any],
+    office: Office | None = None,
 ) -> list[FindingRecord]:
-    """The network checks' findings as ledger rows, with the message in Indonesian and English."""
+    """The network checks' findings as ledger rows, with the message in Indonesian and English. A
+    time among a finding's params is said in the office's zone and the reader's words ("sejak Senin,
+    30 Nov 2026 14.05 WITA"), never as a raw UTC timestamp, when the office is given."""
     return [
         FindingRecord(
             target=target,
             status=f.status,
             code=f.code,
-            message_id=render(templates, f, "id"),
-            message_en=render(templates, f, "en"),
+            message_id=render(templates, _local(f, office, "id"), "id"),
+            message_en=render(templates, _local(f, office, "en"), "en"),
             observed=_as_json_object(f.observed),
             limit=_as_json_object(f.limit),
             details=details,
         )
         for f in findings
     ]
+
+
+def _local(finding: Finding, office: Office | None, lang: str) -> Finding:
+    times = {k: v for k, v in finding.params.items() if isinstance(v, datetime)}
+    if office is None or not times:
+        return finding
+    said = {k: local_time(v, office, lang) for k, v in times.items()}
+    return replace(finding, params={**finding.params, **said})
 
 
 def count_by(values: Iterable[str], keys: Iterable[str]) -> dict[str, int]:

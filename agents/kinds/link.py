@@ -3,6 +3,7 @@ opens Polewali Mandar 15 ("Pemeliharaan Jaringan TIK") from step 1, whose clock 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ from sop_registry.ledger import records
 from sop_registry.ledger.store import FindingRecord
 
 from ..clikit import bad_input_exits, emit
-from ..config import Config, Link, runs_here
+from ..config import Config, Link, Office, runs_here
 from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from .spec import Column, KindSpec, RunContext, status_column, table, target_column
 
@@ -32,11 +33,18 @@ def link_targets(config: Config) -> list[tuple[Link, LinkTarget]]:
     return out
 
 
-def to_findings(result: LinkResult, link: Link) -> list[FindingRecord]:
+def to_findings(result: LinkResult, link: Link, office: Office | None = None) -> list[FindingRecord]:
     details = records.LinkFindingDetails(
         opd=link.opd, host=link.host, state=result.state, provider=link.provider
     )
-    return finding_records(TEMPLATES, result.findings, link.id, details.as_json())
+    # The check keeps the state's change as UTC ISO text; a person reads it in office time.
+    findings = [
+        replace(f, params={**f.params, "since": datetime.fromisoformat(f.params["since"])})
+        if isinstance(f.params.get("since"), str)
+        else f
+        for f in result.findings
+    ]
+    return finding_records(TEMPLATES, findings, link.id, details.as_json(), office)
 
 
 def _case(result: LinkResult, link: Link) -> CaseIntent | None:
@@ -86,7 +94,11 @@ async def run(ctx: RunContext) -> AgentOutcome:
         samples.append((records.link_loss_pct(r.target), now, r.loss_pct))
     intents = [_case(r, link) for (link, _), r in zip(pairs, results, strict=True)]
     return AgentOutcome(
-        findings=[rec for (link, _), r in zip(pairs, results, strict=True) for rec in to_findings(r, link)],
+        findings=[
+            rec
+            for (link, _), r in zip(pairs, results, strict=True)
+            for rec in to_findings(r, link, config.office)
+        ],
         summary=summary,
         output_kind="status_tautan",
         details={

@@ -16,6 +16,7 @@ from helpers.netservers import Nsd, free_port
 from helpers.tlsserver import Issuer, TlsServer, pem
 from helpers.websites import news_page, write_config
 from helpers.websrv import Site, ThreadedWebServer
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents.config import load_config
@@ -23,7 +24,7 @@ from agents.runner import run_step
 from reports import data, render
 from reports.period import Week
 from sop_registry.ledger import connect, records, upgrade
-from sop_registry.ledger.models import StepRun
+from sop_registry.ledger.models import Finding, StepRun
 from sop_registry.loader import load_registry
 
 NAME = "sso.pemda.test"
@@ -127,6 +128,11 @@ def test_link_samples_are_the_series_the_report_reads(tmp_path: Path) -> None:
         [row] = data.link_rows(s, config, week, start, start_at + timedelta(minutes=10))
     assert (row.link_id, row.samples) == ("opd-a", 3)  # written as link_up(...), read as the same
     assert row.uptime_pct == 0.0  # refused on a closed port every time: down
+    with Session(engine) as s:
+        down = s.scalars(select(Finding).where(Finding.code == "link_down")).first()
+    # Said in office time, in the reader's words, not as the state's raw UTC ISO text.
+    assert "WITA" in down.message_id and "+00:00" not in down.message_id, down.message_id
+    assert "Tautan putus" in down.message_id and "since" in down.message_en and "WITA" in down.message_en
     engine.dispose()
 
 
