@@ -33,6 +33,8 @@ _CASE_CODES = {
     "site_timeout",
     "site_unreachable",
     "redirect_loop",
+    "redirect_invalid",
+    "redirect_refused",
     "site_http_error",
     "site_not_html",
     "site_maintenance",

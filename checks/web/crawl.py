@@ -24,6 +24,7 @@ from .parse import HtmlPage, Listed, kind_of, parse_feed, parse_html, parse_site
 from .urls import bounded, clean_url, url_problem
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
+_REFUSED = {"redirect_refused", "address_refused"}
 
 
 @dataclass
@@ -76,7 +77,10 @@ class _Crawl:
         try:
             response = await self.fetcher.get(url, self.budget, robots=self.robots)
         except FetchError as exc:
-            self.ev.problems.append(f"{what}: {exc.code} ({bounded(url)})")
+            if exc.code in _REFUSED:  # name the address class, not the path the site pointed at
+                self.ev.problems.append(f"{what}: {exc.code} ({exc.detail})")
+            else:
+                self.ev.problems.append(f"{what}: {exc.code} ({bounded(url)})")
             return None
         self.statuses[url] = response.status
         if response.status >= 400:

@@ -22,7 +22,9 @@ _FATAL_CODES = {
     "bad_encoding": "site_unreachable",
     "redirect_loop": "redirect_loop",
     "too_many_redirects": "redirect_loop",
-    "redirect_invalid": "redirect_loop",
+    "redirect_invalid": "redirect_invalid",  # file://, javascript: ...: not a loop
+    "redirect_refused": "redirect_refused",  # to an address class the site is not in (SSRF)
+    "address_refused": "redirect_refused",
     "http_error": "site_http_error",
     "not_html": "site_not_html",
     "robots_disallowed": "robots_disallowed",
@@ -86,7 +88,12 @@ def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
     if ev.fatal is not None:
         code = _FATAL_CODES.get(ev.fatal.code, "site_unreachable")
         result.findings.append(
-            Finding(code, "unknown", {"detail": ev.fatal.detail, "status": ev.fatal.status}, url=ev.fatal.url)
+            Finding(
+                code,
+                "unknown",
+                {"detail": ev.fatal.detail, "status": ev.fatal.status, "target": ev.fatal.target},
+                url=ev.fatal.url,
+            )
         )
         return result
     if ev.maintenance:

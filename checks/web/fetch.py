@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import ipaddress
 import random
+import socket
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -13,6 +15,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
+from .addresses import AddressClass, allowed, classify
 from .decode import ACCEPT_ENCODING, STEP, Decoder, Undecodable
 from .model import CrawlSettings
 from .urls import bounded, joined, url_problem
@@ -38,12 +41,21 @@ class Response:
 class FetchError(Exception):
     """Why a URL could not be read. `code` is a finding code."""
 
-    def __init__(self, code: str, detail: str, url: str, status: int | None = None) -> None:
+    def __init__(
+        self, code: str, detail: str, url: str, status: int | None = None, target: str | None = None
+    ) -> None:
         super().__init__(f"{code}: {detail}")
         self.code = code
         self.detail = detail
         self.url = url
         self.status = status
+        self.target = None if target is None else _short(target)  # where a refused redirect led
+
+
+def _short(url: str) -> str:
+    """A site-given address as a finding's parameter: one line, at most 300 characters."""
+    url = url.replace("\r", " ").replace("\n", " ")
+    return url if len(url) <= 300 else url[:299] + "…"
 
 
 class BudgetExceeded(Exception):
@@ -58,6 +70,12 @@ class SiteBudget:
     requests_left: int
     requests: int = 0
     bytes_read: int = 0
+    # The site's own host and the class of its first resolved address: what it may redirect to.
+    site_host: str | None = None
+    site_class: AddressClass | None = None
+    # host -> the address checked and connected to, resolved once per site: no second lookup may
+    # answer differently (DNS rebinding) between the check and the connection.
+    pinned: dict[str, str] = field(default_factory=dict)
 
     def remaining_s(self) -> float:
         return self.deadline - time.monotonic()
@@ -99,10 +117,14 @@ class Fetcher:
             raise FetchError("invalid_url", problem, bounded(url))
         seen = {url}
         current = url
+        previous: str | None = None
         for _hop in range(self.settings.max_redirects + 1):
             if robots is not None and not robots.can_fetch(self.settings.user_agent, current):
                 raise FetchError("robots_disallowed", "robots.txt melarang", current)
-            response = await self._get_retrying(current, budget, max_bytes or self.settings.max_page_bytes)
+            address = await self._address(current, budget, previous)
+            response = await self._get_retrying(
+                current, address, budget, max_bytes or self.settings.max_page_bytes
+            )
             if response.status not in _REDIRECTS:
                 return response
             location = response.headers.get("location")
@@ -110,18 +132,62 @@ class Fetcher:
                 return response
             nxt = joined(current, location)
             if nxt is None or url_problem(nxt):
-                raise FetchError("redirect_invalid", f"redirect to {location[:200]!r}", current)
+                raise FetchError(
+                    "redirect_invalid", f"redirect to {location[:200]!r}", current, target=location
+                )
             if nxt in seen:
                 raise FetchError("redirect_loop", f"{current} -> {nxt}", url)
             seen.add(nxt)
-            current = nxt
+            previous, current = current, nxt
         raise FetchError("too_many_redirects", f"more than {self.settings.max_redirects} redirects", url)
 
-    async def _get_retrying(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _address(self, url: str, budget: SiteBudget, referrer: str | None) -> str:
+        """The address to connect to for `url`, checked against the site's own address class.
+
+        The first host a site's crawl resolves is the site's own (the operator configured it: any
+        class is allowed, an OPD server may sit on the office LAN); every other host must be of a
+        class `allowed` for the site. `referrer` is the URL that redirected here, if any."""
+        host = urlsplit(url).hostname or ""
+        address = budget.pinned.get(host)
+        if address is None:
+            address = await self._resolve(host, url, budget)
+            budget.pinned[host] = address
+        target = classify(address)
+        if budget.site_class is None:
+            budget.site_host, budget.site_class = host, target
+        elif host != budget.site_host and not allowed(budget.site_class, target):
+            detail = f"{target.replace('_', '-')} address {address} (site is {budget.site_class})"
+            if referrer is not None:
+                raise FetchError("redirect_refused", detail, referrer, target=url)
+            raise FetchError("address_refused", detail, bounded(url), target=url)
+        return address
+
+    async def _resolve(self, host: str, url: str, budget: SiteBudget) -> str:
+        """The first address of `host`; an IP literal is its own address, without a lookup."""
+        try:
+            return str(ipaddress.ip_address(host.split("%", 1)[0]))
+        except ValueError:
+            pass
+        timeout = min(self.settings.timeout_s, budget.remaining_s())
+        if timeout <= 0:
+            raise BudgetExceeded
+        port = urlsplit(url).port or (443 if url.startswith("https:") else 80)
+        try:
+            async with asyncio.timeout(timeout):
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as exc:
+            raise FetchError("dns_failed", f"no DNS answer for {host[:100]} in {timeout:.0f} s", url) from exc
+        except (OSError, UnicodeError) as exc:
+            raise FetchError("dns_failed", f"{host[:100]}: {exc}", url) from exc
+        if not infos:
+            raise FetchError("dns_failed", f"{host[:100]}: no address", url)
+        return str(infos[0][4][0])
+
+    async def _get_retrying(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
         attempt = 0
         while True:
             try:
-                response = await self._get_once(url, budget, max_bytes)
+                response = await self._get_once(url, address, budget, max_bytes)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 if attempt >= self.settings.retries:
                     raise _classify(exc, url) from exc
@@ -139,7 +205,7 @@ class Fetcher:
         base = self.settings.backoff_s * (2**attempt)
         return base * (0.5 + random.random())  # jitter: many sites of one host do not retry in step
 
-    async def _get_once(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _get_once(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
         budget.take()
         host = urlsplit(url).hostname or ""
         timeout = min(self.settings.timeout_s, budget.remaining_s())
@@ -151,7 +217,7 @@ class Fetcher:
                 # httpx's timeouts are per read; this one bounds the whole request, so a server that
                 # trickles a byte a second cannot hold a slot for minutes.
                 async with asyncio.timeout(timeout):
-                    return await self._stream(url, budget, max_bytes)
+                    return await self._stream(url, address, budget, max_bytes)
             except TimeoutError as exc:
                 raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
@@ -163,9 +229,22 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise _classify(exc, url) from exc
 
-    async def _stream(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _stream(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
+        # Connect to the address that was checked, not to the name (httpcore would look it up again):
+        # the name goes in the Host header and, for https, in the TLS SNI.
+        logical = httpx.URL(url)
         headers = {"Accept-Encoding": ACCEPT_ENCODING}
-        async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as r:
+        extensions: dict[str, str] = {}
+        direct = logical
+        if logical.scheme == "http" or _is_ip(logical.host):
+            headers["Host"] = logical.netloc.decode("ascii")
+            direct = logical.copy_with(host=address)
+        # https by name is connected by name (its address class was still checked above): pinned to
+        # an IP, httpx would pool one TLS connection per address, and many OPD sites share one
+        # server, whose other sites would then be asked over the first site's SNI (421 on Apache).
+        async with self.client.stream(
+            "GET", direct, headers=headers, follow_redirects=False, extensions=extensions
+        ) as r:
             # Raw bytes, decoded here step by step: httpx would decode a whole network read at once.
             decoder = Decoder(r.headers.get("content-encoding", ""))
             chunks: list[bytes] = []
@@ -183,7 +262,7 @@ class Fetcher:
             if len(body) > max_bytes:
                 body = body[:max_bytes]
             budget.bytes_read += len(body)
-            return Response(str(r.url), r.status_code, r.headers, body, truncated, r.charset_encoding)
+            return Response(url, r.status_code, r.headers, body, truncated, r.charset_encoding)
 
     async def robots(self, home: str, budget: SiteBudget) -> RobotFileParser:
         """robots.txt as RFC 9309 reads it: 4xx means no rules, a server error means stay out."""
@@ -203,6 +282,14 @@ class Fetcher:
         else:
             parser.parse(response.body.decode("utf-8", "replace").splitlines())
         return parser
+
+
+def _is_ip(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
 
 
 def _retry_after(response: Response) -> float | None:

@@ -57,6 +57,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Situs berputar dalam pengalihan (redirect) tanpa akhir: {detail}",
         "en": "Site redirects in a loop: {detail}",
     },
+    "redirect_refused": {
+        "id": "Pengalihan (redirect) situs ke alamat terlarang tidak diikuti: {target} ({detail})",
+        "en": "Site redirect to a forbidden address not followed: {target} ({detail})",
+    },
+    "redirect_invalid": {
+        "id": "Situs mengalihkan (redirect) ke alamat yang bukan http(s): {target}",
+        "en": "Site redirects to an address that is not http(s): {target}",
+    },
     "site_http_error": {
         "id": "Halaman depan menjawab galat HTTP {status}",
         "en": "Home page answered HTTP error {status}",
