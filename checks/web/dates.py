@@ -138,7 +138,8 @@ class FoundDate:
         return self.label == "event"
 
 
-def _zone(token: str | None, default: tzinfo) -> tzinfo:
+def _zone(token: str | None, default: tzinfo) -> tzinfo | None:
+    """The zone a date names; None for an offset no place has (the fuzzer's "+48:00" raised)."""
     if not token:
         return default
     t = token.lower()
@@ -148,19 +149,27 @@ def _zone(token: str | None, default: tzinfo) -> tzinfo:
         return UTC
     sign = 1 if t[0] == "+" else -1
     digits = t[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:])))
+    offset = timedelta(hours=int(digits[:2]), minutes=int(digits[2:] or 0))
+    if offset > timedelta(hours=14):  # UTC+14 (Kiribati) is the widest real offset
+        return None
+    return timezone(sign * offset)
 
 
 def _build(
-    y: int, mo: int, d: int, h: str | None, mi: str | None, s: str | None, tz: tzinfo
+    y: int, mo: int, d: int, h: str | None, mi: str | None, s: str | None, tz: tzinfo | None
 ) -> FoundDate | None:
+    if tz is None:
+        return None
     try:
         day = date(y, mo, d)
     except ValueError:
         return None  # 31/02, 13/13: not a date at all
     if h is None:
         return FoundDate(datetime.combine(day, time(0), tz), "day", "")
-    at = time(int(h), int(mi or 0), int(s or 0))
+    try:
+        at = time(int(h), int(mi or 0), int(s or 0))
+    except ValueError:
+        return None  # 25:61: not a time of day
     return FoundDate(datetime.combine(day, at, tz), "second" if s else "minute", "")
 
 

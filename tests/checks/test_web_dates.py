@@ -144,3 +144,18 @@ def test_machine_dates() -> None:
     )
     assert parse_machine_date("bukan tanggal", WITA) is None
     assert parse_date("Update: 5 Mei 2024", NOW, WITA).label == "published"
+
+
+def test_impossible_offsets_and_times_are_not_dates_and_never_raise():
+    # Found by tests/fuzz/fuzz_parsers.py (dates): "+48:00" made timezone() raise, which failed the
+    # whole site as an internal error.
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    from checks.web.dates import find_dates
+
+    now, tz = datetime(2026, 12, 1, 6, 0, tzinfo=UTC), ZoneInfo("Asia/Makassar")
+    for text in ("2026-11-20T10:00:00+48:00", "20/11/2026 25:61", "20 November 2026 10:00 +99:99"):
+        for found in find_dates(text, now, tz):
+            offset = found.when.utcoffset()
+            assert offset is not None and abs(offset.total_seconds()) <= 14 * 3600
