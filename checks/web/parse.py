@@ -141,7 +141,12 @@ class FeedResult:
 
 
 def parse_feed(body: bytes, url: str) -> FeedResult:
-    parsed = feedparser.parse(body)
+    try:
+        parsed = feedparser.parse(body)
+    except (UnicodeError, LookupError, ValueError):
+        # Found by fuzzing: feedparser itself raises on a mangled XML declaration (an encoding
+        # name that is no UTF-8). A feed it cannot read is no feed, not a failed site.
+        return FeedResult([], 0, False)
     if not parsed.entries and (parsed.bozo or not parsed.get("version")):
         return FeedResult([], 0, False)
     items: list[Dated] = []
@@ -176,12 +181,13 @@ def parse_wp_posts(body: bytes, url: str) -> list[Dated] | None:
     for post in data:
         if not isinstance(post, dict) or post.get("status", "publish") != "publish":
             continue
-        raw = post.get("date_gmt") or ""
-        when = parse_machine_date(raw, UTC) if raw else None
+        raw = post.get("date_gmt")
+        when = parse_machine_date(raw, UTC) if isinstance(raw, str) and raw else None
         if when is None:
-            continue
+            continue  # a site's JSON is untrusted: a date_gmt that is no string is no date
         title = post.get("title", {})
         title = title.get("rendered") if isinstance(title, dict) else None
+        title = title[:500] if isinstance(title, str) else None
         link = joined(url, post["link"]) if isinstance(post.get("link"), str) else None
         items.append(Dated(when, "second", "wp-json", link, "berita", title, url))
     return items
@@ -202,7 +208,7 @@ def parse_sitemap(body: bytes, tz: tzinfo) -> SitemapResult:
     # read as "no sitemap" rather than half a list.
     try:
         root = ET.fromstring(body)
-    except ET.ParseError:
+    except (ET.ParseError, LookupError, ValueError):  # LookupError: an encoding="UTF78" (fuzzing)
         return SitemapResult(ok=False)
     result = SitemapResult()
     tag = root.tag.rsplit("}", 1)[-1]

@@ -267,3 +267,18 @@ def test_every_automated_step_names_a_known_agent_and_valid_limits() -> None:
     ]:
         with pytest.raises(InputError, match=needle):
             check_binding("s", 1, Automation(**bad))
+
+
+def test_what_the_fuzzer_found_in_feeds_sitemaps_and_wp_json_is_no_data_not_a_crash():
+    # tests/fuzz/fuzz_parsers.py: each of these raised out of the parser, failing the whole site.
+    from datetime import UTC
+
+    from checks.web.parse import parse_feed, parse_sitemap, parse_wp_posts
+
+    feed = b'<?xml version="1.0" encoding="\x92utf"?><rss version="2.0"><channel></channel></rss>'
+    assert parse_feed(feed, "http://127.0.0.1/feed").ok is False
+    sitemap = b'<?xml version="1.0" encoding="UTF78"?><urlset><url><loc>http://127.0.0.1/a</loc></url></urlset>'
+    assert parse_sitemap(sitemap, UTC).ok is False
+    posts = b'[{"id": 1, "date_gmt": {"rendered": "x"}}, {"id": 2, "date_gmt": "2026-11-20T03:00:00"}]'
+    [only] = parse_wp_posts(posts, "http://127.0.0.1/wp-json/wp/v2/posts")
+    assert only.when.isoformat() == "2026-11-20T03:00:00+00:00"
