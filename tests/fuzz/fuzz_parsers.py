@@ -4,7 +4,7 @@ Indonesian date reader, the HTML list/article parser, and the feed, sitemap and 
 A script, not part of the default suite:
 
     .venv/bin/pip install 'atheris>=2.3'
-    .venv/bin/python tests/fuzz/fuzz_parsers.py TARGET [--seconds 60] [--corpus DIR]
+    .venv/bin/python tests/fuzz/fuzz_parsers.py TARGET [--seconds 60] [--corpus DIR] [--runs N --seed S]
 
 TARGET is one of dates, html, feed, sitemap, wpjson, or `all` (each for --seconds). The seed corpus
 is the CMS fixture pages in tests/fixtures/web. A crash prints the input and exits non-zero; every
@@ -60,7 +60,7 @@ def _seed(corpus: Path) -> None:
         (corpus / page.name).write_bytes(page.read_bytes()[:64 * 1024])
 
 
-def run_one(name: str, seconds: int, corpus: Path) -> int:
+def run_one(name: str, seconds: int, corpus: Path, runs: int | None = None, seed: int | None = None) -> int:
     """Fuzz one target in this process (atheris owns the process) for `seconds`."""
     import atheris
 
@@ -73,10 +73,10 @@ def run_one(name: str, seconds: int, corpus: Path) -> int:
         target(data)
 
     _seed(corpus)
-    atheris.Setup(
-        [sys.argv[0], str(corpus), f"-max_total_time={seconds}", "-max_len=65536", "-rss_limit_mb=1024"],
-        one,
-    )
+    flags = [f"-max_total_time={seconds}", "-max_len=65536", "-rss_limit_mb=1024"]
+    if runs is not None:  # a fixed number of inputs from a fixed seed: the same inputs every time (CI)
+        flags += [f"-runs={runs}", f"-seed={seed or 1}"]
+    atheris.Setup([sys.argv[0], str(corpus), *flags], one)
     atheris.Fuzz()
     return 0
 
@@ -88,17 +88,20 @@ def main() -> int:
     parser.add_argument("target", choices=["dates", "html", "feed", "sitemap", "wpjson", "all"])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--corpus", type=Path, help="corpus directory (default: a temporary one per target)")
+    parser.add_argument("--runs", type=int, help="stop after this many inputs (with --seed: reproducible)")
+    parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # a child run
     args = parser.parse_args()
     if args.one:
-        return run_one(args.target, args.seconds, args.corpus)
+        return run_one(args.target, args.seconds, args.corpus, args.runs, args.seed)
     names = list(_names()) if args.target == "all" else [args.target]
     worst = 0
     for name in names:
         corpus = args.corpus or Path(tempfile.mkdtemp(prefix=f"sigap-fuzz-{name}-"))
         # Each target in its own process: libFuzzer exits the process when its time is up.
         result = subprocess.run(
-            [sys.executable, __file__, name, "--one", "--seconds", str(args.seconds), "--corpus", corpus],
+            [sys.executable, __file__, name, "--one", "--seconds", str(args.seconds), "--corpus", corpus]
+            + (["--runs", str(args.runs), "--seed", str(args.seed)] if args.runs else []),
             capture_output=True,
             text=True,
             env={**os.environ, "PYTHONPATH": str(REPO)},
