@@ -5,8 +5,10 @@ import os
 from collections.abc import Iterator
 
 import pytest
+from aiosmtpd.controller import Controller
+from helpers.netservers import free_port
 from helpers.pgserver import PostgresServer, PostgresUnavailable
-from helpers.receivers import Webhook
+from helpers.receivers import Mailbox, Webhook
 
 _db_counter = itertools.count(1)
 
@@ -43,3 +45,13 @@ def gateway() -> Iterator[Webhook]:
     hook.up = True
     yield hook
     hook.stop()
+
+
+@pytest.fixture
+def mailbox() -> Iterator[tuple[Mailbox, int]]:
+    """A real SMTP server (aiosmtpd) on loopback: (what it received, its port)."""
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, controller.port
+    controller.stop()

@@ -14,21 +14,10 @@ import time
 from pathlib import Path
 
 import pytest
-from aiosmtpd.controller import Controller
 from helpers.cli import REPO, wait_for
 from helpers.cli import clean_env as _env
 from helpers.cli import sigap_with as sigap
-from helpers.netservers import free_port
-from helpers.receivers import Mailbox, Webhook
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield box, controller.port
-    controller.stop()
+from helpers.receivers import Webhook
 
 
 @pytest.fixture

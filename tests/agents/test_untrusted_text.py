@@ -11,26 +11,13 @@ from __future__ import annotations
 from html import unescape
 from pathlib import Path
 
-import pytest
-from aiosmtpd.controller import Controller
 from helpers.cli import sigap_with as sigap
-from helpers.netservers import free_port
-from helpers.receivers import Mailbox
 from helpers.websrv import Site, ThreadedWebServer
 
 from agents.notify.messages import CaseLine, compose
 
 HOSTILE_TYPE = "text/x-<script>alert(1)</script>"
 OPD = 'Dinas <b onmouseover="x()">Uji</b> & Co'
-
-
-@pytest.fixture
-def mailbox():
-    box = Mailbox()
-    controller = Controller(box, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    yield box, controller.port
-    controller.stop()
 
 
 def _config(tmp_path: Path, site_url: str, smtp_port: int) -> Path:
