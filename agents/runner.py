@@ -179,7 +179,6 @@ async def run_step(
             output_path=output_path(config, sop.id, step_no, started),
             memory=load_memory(engine, automation.check),
             resources=resources or {},
-            automation=automation,
         )
         outcome = await spec.run(ctx)
     except asyncio.CancelledError:

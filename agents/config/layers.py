@@ -77,6 +77,11 @@ def section_layer(name: str, section: BaseModel | None, model: type[BaseModel]) 
     return Layer(name, {k: v for k, v in written.items() if k in model.model_fields}, name)
 
 
+def operator_defaults(model: type[BaseModel], name: str, section: BaseModel | None) -> Layered:
+    """Defaults < the operator's section, for a check run outside any SOP step (`sigap check`)."""
+    return defaults(model).over([section_layer(name, section, model)])
+
+
 def layered(
     model: type[BaseModel],
     *,

@@ -43,11 +43,10 @@ def check_config(config: Config, registry: Registry) -> None:
             automation = sop.step(no).automation
             if automation is None:
                 raise InputError(f"{where}: agents.{key}.thresholds: {sop_id} step {no} is a human step")
-            model = get(automation.check).settings
-            for name in entry.thresholds:
-                if name not in model.model_fields:
-                    known = ", ".join(model.model_fields)
-                    raise InputError(f"{where}: agents.{key}.thresholds.{name}: unknown key (known: {known})")
+            try:  # layering refuses a key the step's kind does not have (also for SOPs not selected)
+                get(automation.check).layered(config, sop, no)
+            except InputError as exc:
+                raise InputError(f"{where}: {exc}") from None
     for sop in config.selected_sops(registry):
         for no in automated_steps(sop):
             spec = get(sop.step(no).automation.check, f"{sop.id} step {no}: automation.check")

@@ -22,7 +22,7 @@ from ..config.layers import Layer, Layered, layered
 from ..outcome import AgentOutcome
 
 if TYPE_CHECKING:
-    from sop_registry.schema import Automation, Sop
+    from sop_registry.schema import Sop
 
 
 @dataclass(frozen=True)
@@ -36,11 +36,6 @@ class RunContext:
     output_path: Path
     memory: dict[str, dict[str, Any]] = field(default_factory=dict)  # check_states of this kind
     resources: Mapping[str, Any] = field(default_factory=dict)  # what the service lends (SNMP engine)
-    automation: Automation | None = None
-
-    @property
-    def lang(self) -> str:
-        return self.config.office.language
 
 
 @dataclass(frozen=True)
@@ -100,9 +95,6 @@ class KindSpec:
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_id
-
-    def table(self, rows: list[dict[str, Any]], lang: str) -> str:
-        return table(self.check_columns, rows, lang)
 
     def has_work(self, config: Config) -> bool:
         """Anything to check on this instance? The service never schedules an empty job."""

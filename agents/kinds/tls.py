@@ -18,7 +18,7 @@ from sop_registry.ledger.store import FindingRecord
 
 from ..clikit import bad_input_exits, emit
 from ..config import Config, runs_here
-from ..config.layers import Layer, Layered, defaults, section_layer
+from ..config.layers import Layer, Layered, operator_defaults
 from ..outcome import AgentOutcome, CaseIntent, count_by, finding_records
 from ..outputs import write_csv
 from .spec import Column, KindSpec, RunContext, status_column, table, target_column
@@ -53,7 +53,7 @@ def endpoint_layers(config: Config) -> list[tuple[str, list[Layer]]]:
 def targets(config: Config, base: Layered | None = None) -> list[tuple[TlsTarget, TlsThresholds, str | None]]:
     """(target, limits, OPD): https websites first, then the configured endpoints; this probe's only."""
     if base is None:
-        base = defaults(TlsThresholds).over([section_layer("tls", config.tls, TlsThresholds)])
+        base = operator_defaults(TlsThresholds, "tls", config.tls)
     step_limits = base.settings()
     own = dict(endpoint_layers(config))
     out = []

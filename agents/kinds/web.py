@@ -21,7 +21,7 @@ from sop_registry.ledger.store import FindingRecord
 
 from ..clikit import bad_input_exits
 from ..config import Config, FreshnessLimits, Website, runs_here
-from ..config.layers import Layer, Layered, defaults, section_layer
+from ..config.layers import Layer, Layered, operator_defaults
 from ..outcome import AgentOutcome, CaseIntent, count_by
 from ..outputs import write_csv
 from .spec import Column, KindSpec, RunContext, status_column, table, target_column
@@ -56,7 +56,7 @@ def site_layers(config: Config, site: Website) -> list[Layer]:
 def thresholds_for(site: Website, config: Config, base: Layered | None = None) -> Thresholds:
     """The step's layered limits (or the web section's over the defaults), then the OPD, then the site."""
     if base is None:
-        base = defaults(Thresholds).over([section_layer("web", config.web, Thresholds)])
+        base = operator_defaults(Thresholds, "web", config.web)
     return base.over(site_layers(config, site)).settings()
 
 

@@ -102,7 +102,7 @@ class Service:
         self.state = HealthState(probe=config.probe)
         self.http: HttpEndpoint | None = None
         self.resources: dict[str, Any] = {}  # what kinds borrow for the service's life (by name)
-        self.ledger_file = LedgerFile.of(config.database_url())
+        self.ledger_file: LedgerFile | None = None  # known once prepare() has made the ledger
         self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
 
     # --- start ------------------------------------------------------------------------------
