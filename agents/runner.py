@@ -8,6 +8,8 @@ crash leaves evidence that the step started.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -16,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.exc import InternalError, OperationalError
 from sqlalchemy.orm import Session
 
 from checks.finding import INTERNAL_ERROR, worst
@@ -44,6 +47,30 @@ def check_binding(sop_id: str, step_no: int, automation: Automation) -> None:
     defaults(spec.settings).over(
         [Layer(SOP, dict(automation.thresholds), f"{where}.thresholds")]
     ).settings(f"{where}.thresholds")
+
+
+# What a ledger that cannot be written raises: SQLite's "database or disk is full" and "attempt to
+# write a readonly database", PostgreSQL's DiskFull (OperationalError) and read-only transactions
+# (InternalError). Not IntegrityError and the like: those are bugs, and retrying would not help.
+WRITE_FAILURES = (OperationalError, InternalError)
+
+
+def write_failure_reason(exc: BaseException) -> str:
+    """The database's own words, one line: 'database or disk is full'."""
+    cause = getattr(exc, "orig", None) or exc
+    text = (str(cause).strip().splitlines() or [type(cause).__name__])[0]
+    return text[:300]
+
+
+class LedgerWriteFailed(Exception):
+    """The ledger refused a write (disk full, read-only). `retry` records what was measured, once
+    writes work again; None when nothing was measured (the run could not even be begun)."""
+
+    def __init__(self, reason: str, run_ids: Sequence[int], retry: Callable[[], StepResult] | None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.run_ids = list(run_ids)
+        self.retry = retry
 
 
 @dataclass(frozen=True)
@@ -132,34 +159,12 @@ async def run_step(
     settings = layered.settings()
     started = clock()
     steps = [(sop, step_no), *shared]
-    with Session(engine) as session:
-        runs = [
-            begin_step_run(
-                session,
-                s,
-                no,
-                started_at=started,
-                agent=automation.check,
-                target_group=automation.targets,
-                probe=config.probe,
-                trigger=trigger,
-                due_at=due_at,
-            )
-            for s, no in steps
-        ]
-        if not override.enabled:
-            for run in runs:
-                finish_step_run(
-                    session,
-                    run,
-                    finished_at=started,
-                    status="skipped",
-                    reason=f"disabled in config (agents.{sop.id})",
-                )
-            session.commit()
-            return StepResult(sop.id, step_no, runs[0].id, "skipped", None, None, 0, 0, 0)
-        session.commit()
-        run_ids = [run.id for run in runs]
+    try:
+        run_ids = _begin(engine, config, steps, automation, started, trigger, due_at, override.enabled)
+    except WRITE_FAILURES as exc:
+        raise LedgerWriteFailed(write_failure_reason(exc), [], None) from exc
+    if not override.enabled:
+        return StepResult(sop.id, step_no, run_ids[0], "skipped", None, None, 0, 0, 0)
     run_id = run_ids[0]
     log.info(
         "step started sop=%s step=%s target=%s run=%s trigger=%s shared=%s",
@@ -185,18 +190,82 @@ async def run_step(
         # The service is stopping and the run did not finish in time: record that, so the step is
         # not taken as done (the next start runs it again) and no `running` row is left behind.
         log.info("step cancelled sop=%s step=%s run=%s", sop.id, step_no, run_id)
-        _fail(engine, run_ids, clock(), "cancelled: service stopping before the run finished")
+        with contextlib.suppress(*WRITE_FAILURES):  # nothing to keep: the next start runs it again
+            _fail(engine, run_ids, clock(), "cancelled: service stopping before the run finished")
         raise
     except Exception as exc:
         log.exception("step failed sop=%s step=%s run=%s", sop.id, step_no, run_id)
-        _fail(engine, run_ids, clock(), f"{type(exc).__name__}: {exc}")
-        return StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
+        failed = StepResult(sop.id, step_no, run_id, "error", None, None, 0, 0, 0)
+        reason, at = f"{type(exc).__name__}: {exc}", clock()
+
+        def record_failure() -> StepResult:
+            _fail(engine, run_ids, at, reason)
+            return failed
+
+        return _kept(record_failure, run_ids)
+    if outcome.output_ref == str(ctx.output_path) and not ctx.output_path.exists():
+        outcome = dataclasses.replace(outcome, output_ref=None)  # not written (logged): point at nothing
     if observe is not None:
         observe(automation.check, outcome)
     case_sops = _case_sops(outcome, sop, registry, config)
     evidence = list(zip(steps[1:], run_ids[1:], strict=True))
     at = clock()
-    return _record(engine, config, sop, step_no, run_id, outcome, at, automation.check, case_sops, evidence)
+    return _kept(
+        lambda: _record(
+            engine, config, sop, step_no, run_id, outcome, at, automation.check, case_sops, evidence
+        ),
+        run_ids,
+    )
+
+
+def _kept(record: Callable[[], StepResult], run_ids: list[int]) -> StepResult:
+    """Record now; if the ledger refuses the write, hand what was measured to the caller, who keeps
+    it and calls it again once writes work (a disk full on Monday morning must not lose the crawl).
+    Everything is written in one transaction, so a retry never writes half of it twice."""
+    try:
+        return record()
+    except WRITE_FAILURES as exc:
+        raise LedgerWriteFailed(write_failure_reason(exc), run_ids, record) from exc
+
+
+def _begin(
+    engine: Engine,
+    config: Config,
+    steps: Sequence[tuple[Sop, int]],
+    automation: Automation,
+    started: datetime,
+    trigger: str,
+    due_at: datetime | None,
+    enabled: bool,
+) -> list[int]:
+    """The step runs, committed as `running` (or `skipped` when the step is disabled in config)."""
+    sop = steps[0][0]
+    with Session(engine) as session:
+        runs = [
+            begin_step_run(
+                session,
+                s,
+                no,
+                started_at=started,
+                agent=automation.check,
+                target_group=automation.targets,
+                probe=config.probe,
+                trigger=trigger,
+                due_at=due_at,
+            )
+            for s, no in steps
+        ]
+        if not enabled:
+            for run in runs:
+                finish_step_run(
+                    session,
+                    run,
+                    finished_at=started,
+                    status="skipped",
+                    reason=f"disabled in config (agents.{sop.id})",
+                )
+        session.commit()
+        return [run.id for run in runs]
 
 
 def _fail(engine: Engine, run_ids: list[int], at: datetime, reason: str) -> None:

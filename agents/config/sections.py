@@ -228,5 +228,7 @@ class ServiceSettings(Strict):
     stop_timeout_s: float = Field(default=7, gt=0)  # SIGTERM: in-flight checks get this long to finish
     sla_every_s: float = Field(default=30, gt=0)  # the SLA sweep (on the leader instance)
     leader_retry_s: float = Field(default=5, gt=0)  # a standby instance tries to take over this often
+    # The ledger refused a write (disk full): what was measured is kept and written again this often.
+    write_retry_s: float = Field(default=30, gt=0)
 
 

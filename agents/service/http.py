@@ -37,6 +37,7 @@ class HealthState:
     probe: str | None = None
     jobs: list[dict[str, Any]] = field(default_factory=list)
     ledger_problem: str | None = None  # the SQLite file was deleted or replaced under the service
+    write_problem: str | None = None  # the ledger refuses writes (disk full): runs wait in memory
 
 
 class _Server(ThreadingMixIn, WSGIServer):
@@ -66,6 +67,8 @@ def health_report(state: HealthState, engine: Engine, now: float) -> tuple[bool,
     db_ok, db_error = db_reachable(engine)
     if state.ledger_problem:  # the connection still answers, from a file nobody will ever read again
         db_ok, db_error = False, state.ledger_problem
+    elif state.write_problem:  # reads still work; nothing measured can be recorded
+        db_ok, db_error = False, state.write_problem
     age = now - state.heartbeat if state.heartbeat else None
     alive = state.scheduler_running and age is not None and age < STALE_AFTER_S
     report = {

@@ -20,6 +20,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.pool import NullPool
 
+from sop_registry.files import private_dir
+
 log = logging.getLogger("sigap.leader")
 
 LOCK_NAME = "sigap:run-once-jobs"
@@ -34,8 +36,15 @@ class Leadership:
     """`poll()` returns whether this instance leads now, taking the lead when it is free."""
 
     def __init__(
-        self, engine: Engine, lock_dir: Path, *, name: str = LOCK_NAME, file_name: str = "sigap.leader.lock"
+        self,
+        engine: Engine,
+        lock_dir: Path,
+        *,
+        name: str = LOCK_NAME,
+        file_name: str = "sigap.leader.lock",
+        quiet: bool = False,
     ) -> None:
+        self._quiet = quiet  # failures are the caller's to say (the instance lock refuses the start)
         self._url = engine.url
         self._postgres = engine.url.get_backend_name() == "postgresql"
         self._lock_path = lock_dir / file_name
@@ -44,18 +53,24 @@ class Leadership:
         self._pg_engine: Engine | None = None
         self._fd: int | None = None
         self.leading = False
+        self.error: str | None = None  # why the last poll could not ask at all (not "someone else has it")
+
+    @property
+    def where(self) -> str:
+        return self._url.render_as_string(hide_password=True) if self._postgres else str(self._lock_path)
 
     def poll(self) -> bool:
         was = self.leading
         try:
             self.leading = self._poll_postgres() if self._postgres else self._poll_file()
+            self.error = None
         except Exception as exc:  # a lost connection is not a crash: stand by and ask again
-            log.warning(
-                "leader check failed: %s", str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            )
+            self.error = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            if not self._quiet:
+                log.warning("leader check failed: %s", self.error)
             self._drop()
             self.leading = False
-        if self.leading != was:
+        if self.leading != was and not self._quiet:
             log.info("leader %s", "acquired" if self.leading else "lost")
         return self.leading
 
@@ -79,7 +94,7 @@ class Leadership:
     def _poll_file(self) -> bool:
         if self._fd is not None:
             return True
-        self._lock_path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(self._lock_path.parent)
         fd = os.open(self._lock_path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -116,5 +131,9 @@ def instance_lock(engine: Engine, lock_dir: Path, probe: str | None) -> Leadersh
     is refused before it touches anything (it used to mark the live one's runs as interrupted)."""
     label = probe or "-"
     return Leadership(
-        engine, lock_dir, name=f"sigap:instance:{label}", file_name=f"sigap.instance.{label}.lock"
+        engine,
+        lock_dir,
+        name=f"sigap:instance:{label}",
+        file_name=f"sigap.instance.{label}.lock",
+        quiet=True,
     )

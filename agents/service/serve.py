@@ -31,7 +31,7 @@ from apscheduler.events import (
 )
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import Engine, update
+from sqlalchemy import Engine, text, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -45,7 +45,7 @@ from .. import kinds
 from ..config import Config
 from ..notify.service import drain
 from ..notify.worker import AppriseSender, Send
-from ..runner import run_step
+from ..runner import WRITE_FAILURES, LedgerWriteFailed, run_step, write_failure_reason
 from ..sla import log_result, sweep
 from ..weekly_report import make_and_send_in_child, owed_week
 from . import sdnotify
@@ -66,6 +66,8 @@ from .metrics import ServiceMetrics
 log = logging.getLogger("sigap.service")
 
 Clock = Callable[[], datetime]
+
+MAX_UNRECORDED_PER_JOB = 3  # measured runs kept per job while the ledger refuses writes
 
 
 def _utc_now() -> datetime:
@@ -104,6 +106,13 @@ class Service:
         self.resources: dict[str, Any] = {}  # what kinds borrow for the service's life (by name)
         self.ledger_file: LedgerFile | None = None  # known once prepare() has made the ledger
         self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
+        # The ledger refusing writes (disk full): why, the runs measured but not yet recorded (kept
+        # in memory and written again every service.write_retry_s), and the calendar jobs that could
+        # not even begin their run, which run again once writes work.
+        self.write_problem: str | None = None
+        self.unrecorded: list[tuple[str, LedgerWriteFailed]] = []
+        self.rerun: set[str] = set()
+        self.write_tried = 0.0
 
     # --- start ------------------------------------------------------------------------------
 
@@ -248,6 +257,9 @@ class Service:
                 "finished_at": self.clock().isoformat(),
                 "trigger": trigger,
             }
+        except LedgerWriteFailed as exc:
+            status = "unrecorded"
+            self._write_failed(spec, exc)
         except asyncio.CancelledError:
             # The service is stopping and the runner has recorded the run as cancelled: one INFO
             # line, not the scheduler's ERROR traceback of a re-raised CancelledError (65 lines).
@@ -263,6 +275,79 @@ class Service:
                 spec.sop_id, spec.step_no, spec.check, status, time.perf_counter() - started
             )
             self.metrics.last_run.labels(job_id).set(time.time())
+
+    # --- a ledger that refuses writes -------------------------------------------------------
+
+    def _write_failed(self, spec: JobSpec, exc: LedgerWriteFailed) -> None:
+        """Keep what the run measured, say so once, and report unhealthy until writes work again."""
+        if exc.retry is not None:
+            self.unrecorded.append((spec.id, exc))
+            # Bounded: a minutely link check on a disk full for a day must not grow the heap; the
+            # oldest kept run of the same job goes first (its row stays `running`, said in the log).
+            mine = [i for i, (job_id, _) in enumerate(self.unrecorded) if job_id == spec.id]
+            if len(mine) > MAX_UNRECORDED_PER_JOB:
+                _job, dropped = self.unrecorded.pop(mine[0])
+                log.error(
+                    "unrecorded run dropped sop=%s step=%s runs=%s",
+                    spec.sop_id,
+                    spec.step_no,
+                    dropped.run_ids,
+                )
+        elif spec.interval_s is None:
+            self.rerun.add(spec.id)  # a calendar run (the Monday crawl) that could not begin
+        first = self.write_problem is None
+        self.write_problem = f"ledger write failed: {exc.reason}"
+        self.write_tried = time.monotonic()
+        if first:
+            log.error(
+                "ledger write failed sop=%s step=%s runs=%s reason=%s: measurements kept in memory, "
+                "written again every %g s",
+                spec.sop_id,
+                spec.step_no,
+                ",".join(map(str, exc.run_ids)) or "-",
+                exc.reason,
+                self.config.service.write_retry_s,
+            )
+        else:
+            log.debug(
+                "ledger write failed again sop=%s step=%s reason=%s", spec.sop_id, spec.step_no, exc.reason
+            )
+
+    def _retry_writes(self) -> None:
+        """Write the kept runs, oldest first; when all are in (or none was kept), writes work again."""
+        self.write_tried = time.monotonic()
+        while self.unrecorded:
+            job_id, failed = self.unrecorded[0]
+            try:
+                result = failed.retry()
+            except WRITE_FAILURES as exc:
+                self.write_problem = f"ledger write failed: {write_failure_reason(exc)}"
+                return
+            except Exception:
+                # Not the disk: a bug in recording this outcome. Said, and not tried forever.
+                log.exception("kept run could not be recorded runs=%s", failed.run_ids)
+                result = None
+            self.unrecorded.pop(0)
+            if result is not None:
+                log.info("kept run recorded run=%s status=%s job=%s", result.run_id, result.status, job_id)
+        if not self._probe_write():
+            return
+        log.warning("ledger writes work again after: %s", self.write_problem)
+        self.write_problem = None
+        for job_id in sorted(self.rerun):
+            if self.scheduler is not None and self.scheduler.get_job(job_id) is not None:
+                self.scheduler.modify_job(job_id, next_run_time=datetime.now(self.zone))
+                log.info("run again job=%s reason=its run could not be recorded", job_id)
+        self.rerun.clear()
+
+    def _probe_write(self) -> bool:
+        try:
+            with self.engine.begin() as conn:
+                conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+        except WRITE_FAILURES as exc:
+            self.write_problem = f"ledger write failed: {write_failure_reason(exc)}"
+            return False
+        return True
 
     def _resources(self, check: str) -> dict[str, Any]:
         """What the kind asks the service to lend: made once, kept for the life of the service (one
@@ -287,10 +372,19 @@ class Service:
         else:
             reason = "terlewat: terlambat lebih dari batas toleransi jadwal"
         times = getattr(event, "scheduled_run_times", None) or [event.scheduled_run_time]
-        with Session(self.engine) as session, session.begin():
-            for when in times[-MAX_SKIPPED_ROWS:]:
-                due = when.astimezone(UTC)
-                self._skipped(session, spec, at=self.clock(), due=due, reason=reason, trigger="scheduled")
+        try:
+            with Session(self.engine) as session, session.begin():
+                for when in times[-MAX_SKIPPED_ROWS:]:
+                    due = when.astimezone(UTC)
+                    self._skipped(session, spec, at=self.clock(), due=due, reason=reason, trigger="scheduled")
+        except WRITE_FAILURES as exc:
+            self.write_problem = f"ledger write failed: {write_failure_reason(exc)}"
+            log.error(
+                "skipped run not recorded sop=%s step=%s reason=%s",
+                spec.sop_id,
+                spec.step_no,
+                self.write_problem,
+            )
 
     def _skipped(
         self, session: Session, spec: JobSpec, *, at: datetime, due: datetime, reason: str, trigger: str
@@ -324,8 +418,9 @@ class Service:
 
     async def _every(self, seconds: float, work: Callable[[], Any], name: str) -> None:
         while not self.stop_event.is_set():
-            if self.state.ledger_problem and work != self._heartbeat:
+            if (self.state.ledger_problem or self.write_problem) and work != self._heartbeat:
                 # The ledger is gone: no sweep, send or report would land anywhere anyone reads.
+                # It refuses writes: a message sent could not be marked sent, and would go twice.
                 await asyncio.sleep(min(seconds, 1.0))
                 continue
             try:
@@ -355,6 +450,12 @@ class Service:
                 }
             )
         problem = self.state.ledger_problem or self._ledger_gone()
+        if (
+            problem is None
+            and self.write_problem
+            and time.monotonic() - self.write_tried >= self.config.service.write_retry_s
+        ):
+            self._retry_writes()
         self.state = HealthState(
             started_at=self.state.started_at,
             heartbeat=time.time(),
@@ -363,6 +464,7 @@ class Service:
             probe=self.config.probe,
             jobs=jobs,
             ledger_problem=problem,
+            write_problem=self.write_problem,
         )
 
     def _ledger_gone(self) -> str | None:
@@ -426,6 +528,9 @@ class Service:
                 loop.add_signal_handler(sig, self.stop_event.set)
         now = self.clock()
         if not self.instance.poll():
+            if self.instance.error is not None:  # e.g. a read-only state directory: not a second serve
+                where, error = self.instance.where, self.instance.error
+                raise InputError(f"{where}: cannot take the instance lock: {error}")
             raise InputError(
                 f"another sigap serve already runs on this ledger for probe {self.config.probe or '(none)'}: "
                 "stop it first, or give this instance a probe label of its own"
@@ -488,6 +593,11 @@ class Service:
                 task.cancel()  # the runner records the run as cancelled
             if pending:
                 await asyncio.wait(pending, timeout=2)
+        if self.unrecorded:
+            self._retry_writes()
+        for _job, failed in self.unrecorded:
+            # Their rows stay `running`; the next start marks them interrupted (this log says why).
+            log.error("run not recorded runs=%s reason=%s", failed.run_ids, self.write_problem)
         # The outbox loop finishes the attempt in hand (its lease covers a kill here anyway).
         await asyncio.wait(loops, timeout=2)
         for task in loops:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -10,14 +11,35 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from ..errors import InputError
+from ..files import private_dir, private_file
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+
+
+def _owned_like_the_ledger(path: Path) -> None:
+    """A command run as root (`sudo sigap case list`) makes the ledger's -wal and -shm as root, 0640:
+    the service, as user sigap, could then no longer write its own ledger and crash-looped even after
+    the database file's mode was fixed. They are given to the ledger file's owner."""
+    if os.geteuid() != 0:
+        return
+    try:
+        owner = path.stat()
+    except OSError:
+        return
+    for suffix in ("-wal", "-shm"):
+        side = path.with_name(path.name + suffix)
+        try:
+            st = side.stat()
+            if (st.st_uid, st.st_gid) != (owner.st_uid, owner.st_gid):
+                os.chown(side, owner.st_uid, owner.st_gid)
+        except OSError:
+            continue  # not there (yet), or a read-only file system: nothing to hand over
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -29,7 +51,11 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("SELECT count(*) FROM sqlite_master")  # a read: the -wal and -shm exist from here
     cursor.close()
+    database = dbapi_connection.execute("PRAGMA database_list").fetchone()[2]
+    if database:
+        _owned_like_the_ledger(Path(database))
 
 
 def connect(url: str, *, echo: bool = False, create: bool = True) -> Engine:
@@ -48,7 +74,8 @@ def connect(url: str, *, echo: bool = False, create: bool = True) -> Engine:
                     f"{path}: no ledger here (run 'sigap db upgrade' to create it, or check database.url "
                     "and state_dir)"
                 )
-            path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(path.parent)
+            private_file(path)  # 0640 whatever the umask; SQLite gives its -wal and -shm the same mode
         engine = create_engine(parsed, echo=echo, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -86,7 +113,7 @@ def _database_errors(engine: Engine) -> Iterator[None]:
     except SQLAlchemyError as exc:
         cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         url = engine.url.render_as_string(hide_password=True)
-        raise InputError(f"database: {url}: {exc.__class__.__name__}: {cause}") from None
+        raise InputError(f"database: {url}: {exc.__class__.__name__}: {cause}{_why(engine)}") from None
 
 
 def current_revision(engine: Engine) -> str | None:
@@ -95,8 +122,57 @@ def current_revision(engine: Engine) -> str | None:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> tuple[str | None, str | None]:
-    """Apply migrations; returns (revision before, revision after)."""
+    """Apply migrations, then make sure the ledger takes writes; returns (revision before, after)."""
     before = current_revision(engine)
     with _database_errors(engine):
         command.upgrade(_alembic_config(engine), revision)
+    check_writable(engine)
     return before, current_revision(engine)
+
+
+def check_writable(engine: Engine) -> None:
+    """One real write, so a ledger that cannot take one is a clear line at start (exit 2), not a
+    traceback from the first run: a read-only file system, a -shm left by another user, a full disk."""
+    try:
+        with engine.begin() as conn:
+            conn.execute(text("UPDATE alembic_version SET version_num = version_num"))
+    except SQLAlchemyError as exc:
+        cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        raise InputError(f"{_where(engine)}: the ledger takes no writes: {cause}{_why(engine)}") from None
+
+
+def _where(engine: Engine) -> str:
+    path = sqlite_path(engine)
+    return str(path) if path else engine.url.render_as_string(hide_password=True)
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    url = engine.url
+    if url.get_backend_name() != "sqlite" or not url.database or url.database == ":memory:":
+        return None
+    return Path(url.database).expanduser()
+
+
+def _why(engine: Engine) -> str:
+    """Which of the ledger's files this process may not write, and who owns them: what to fix."""
+    path = sqlite_path(engine)
+    if path is None:
+        return ""
+    blocked = []
+    for item in (path.parent, path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        if item.exists() and not os.access(item, os.W_OK):
+            st = item.stat()
+            blocked.append(f"{item.name or item} (owner uid {st.st_uid}, mode {st.st_mode & 0o777:04o})")
+    if not blocked:
+        return ""
+    try:
+        read_only = bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    if read_only:
+        return f" ({path.parent} is on a read-only file system)"
+    return (
+        f"; not writable by uid {os.geteuid()}: "
+        + ", ".join(blocked)
+        + " - give them to the service's user (chown) or, with the service stopped, remove a stray -shm"
+    )
