@@ -18,6 +18,7 @@ import httpx
 from .addresses import AddressClass, allowed, classify
 from .decode import ACCEPT_ENCODING, STEP, Decoder, Undecodable
 from .model import CrawlSettings
+from .pinning import pinned, pinned_transport
 from .urls import bounded, joined, url_problem
 
 _TRANSIENT_STATUS = {429, 502, 503, 504}
@@ -121,10 +122,8 @@ class Fetcher:
         for _hop in range(self.settings.max_redirects + 1):
             if robots is not None and not robots.can_fetch(self.settings.user_agent, current):
                 raise FetchError("robots_disallowed", "robots.txt melarang", current)
-            address = await self._address(current, budget, previous)
-            response = await self._get_retrying(
-                current, address, budget, max_bytes or self.settings.max_page_bytes
-            )
+            await self._address(current, budget, previous)  # checked and pinned for the connection
+            response = await self._get_retrying(current, budget, max_bytes or self.settings.max_page_bytes)
             if response.status not in _REDIRECTS:
                 return response
             location = response.headers.get("location")
@@ -183,11 +182,11 @@ class Fetcher:
             raise FetchError("dns_failed", f"{host[:100]}: no address", url)
         return str(infos[0][4][0])
 
-    async def _get_retrying(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _get_retrying(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
         attempt = 0
         while True:
             try:
-                response = await self._get_once(url, address, budget, max_bytes)
+                response = await self._get_once(url, budget, max_bytes)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 if attempt >= self.settings.retries:
                     raise _classify(exc, url) from exc
@@ -205,7 +204,7 @@ class Fetcher:
         base = self.settings.backoff_s * (2**attempt)
         return base * (0.5 + random.random())  # jitter: many sites of one host do not retry in step
 
-    async def _get_once(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _get_once(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
         budget.take()
         host = urlsplit(url).hostname or ""
         timeout = min(self.settings.timeout_s, budget.remaining_s())
@@ -217,7 +216,7 @@ class Fetcher:
                 # httpx's timeouts are per read; this one bounds the whole request, so a server that
                 # trickles a byte a second cannot hold a slot for minutes.
                 async with asyncio.timeout(timeout):
-                    return await self._stream(url, address, budget, max_bytes)
+                    return await self._stream(url, budget, max_bytes)
             except TimeoutError as exc:
                 raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
@@ -229,40 +228,33 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise _classify(exc, url) from exc
 
-    async def _stream(self, url: str, address: str, budget: SiteBudget, max_bytes: int) -> Response:
-        # Connect to the address that was checked, not to the name (httpcore would look it up again):
-        # the name goes in the Host header and, for https, in the TLS SNI.
-        logical = httpx.URL(url)
+    async def _stream(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+        # By name (Host header, TLS SNI and the connection pool are the name's), connected to the
+        # address that was checked: the pinning backend never lets httpcore look the name up again.
         headers = {"Accept-Encoding": ACCEPT_ENCODING}
-        extensions: dict[str, str] = {}
-        direct = logical
-        if logical.scheme == "http" or _is_ip(logical.host):
-            headers["Host"] = logical.netloc.decode("ascii")
-            direct = logical.copy_with(host=address)
-        # https by name is connected by name (its address class was still checked above): pinned to
-        # an IP, httpx would pool one TLS connection per address, and many OPD sites share one
-        # server, whose other sites would then be asked over the first site's SNI (421 on Apache).
-        async with self.client.stream(
-            "GET", direct, headers=headers, follow_redirects=False, extensions=extensions
-        ) as r:
-            # Raw bytes, decoded here step by step: httpx would decode a whole network read at once.
-            decoder = Decoder(r.headers.get("content-encoding", ""))
-            chunks: list[bytes] = []
-            size = 0
-            async for raw in r.aiter_raw():
-                decoder.feed(raw)
-                while size < max_bytes and (chunk := decoder.read(min(STEP, max_bytes - size))):
-                    chunks.append(chunk)
-                    size += len(chunk)
-                if size >= max_bytes or decoder.done:
-                    break
-            truncated = size >= max_bytes
-            body = b"".join(chunks)
-            del chunks
-            if len(body) > max_bytes:
-                body = body[:max_bytes]
-            budget.bytes_read += len(body)
-            return Response(url, r.status_code, r.headers, body, truncated, r.charset_encoding)
+        with pinned(budget.pinned):
+            async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as r:
+                return await self._read(url, r, budget, max_bytes)
+
+    async def _read(self, url: str, r: httpx.Response, budget: SiteBudget, max_bytes: int) -> Response:
+        # Raw bytes, decoded here step by step: httpx would decode a whole network read at once.
+        decoder = Decoder(r.headers.get("content-encoding", ""))
+        chunks: list[bytes] = []
+        size = 0
+        async for raw in r.aiter_raw():
+            decoder.feed(raw)
+            while size < max_bytes and (chunk := decoder.read(min(STEP, max_bytes - size))):
+                chunks.append(chunk)
+                size += len(chunk)
+            if size >= max_bytes or decoder.done:
+                break
+        truncated = size >= max_bytes
+        body = b"".join(chunks)
+        del chunks
+        if len(body) > max_bytes:
+            body = body[:max_bytes]
+        budget.bytes_read += len(body)
+        return Response(url, r.status_code, r.headers, body, truncated, r.charset_encoding)
 
     async def robots(self, home: str, budget: SiteBudget) -> RobotFileParser:
         """robots.txt as RFC 9309 reads it: 4xx means no rules, a server error means stay out."""
@@ -282,14 +274,6 @@ class Fetcher:
         else:
             parser.parse(response.body.decode("utf-8", "replace").splitlines())
         return parser
-
-
-def _is_ip(host: str) -> bool:
-    try:
-        ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return True
 
 
 def _retry_after(response: Response) -> float | None:
@@ -330,9 +314,8 @@ def make_client(settings: CrawlSettings) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         headers={"User-Agent": settings.user_agent, "Accept-Language": "id,en;q=0.5"},
         timeout=httpx.Timeout(settings.timeout_s),
-        limits=limits,
         follow_redirects=False,
         # Government sites commonly serve expired or self-signed certificates; freshness is still
         # measurable, and certificate expiry is the TLS check's job.
-        verify=False,
+        transport=pinned_transport(limits=limits, verify=False),
     )

@@ -144,7 +144,8 @@ def test_discovered_feed_on_link_local_is_skipped_and_counted(dialled) -> None:
 
 
 def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(dialled) -> None:
-    """No second lookup: httpx is handed the pinned address; the site's name travels as Host."""
+    """No second lookup: the request is made by name (Host, SNI, the pool's key) and the socket is
+    connected to the pinned address by the crawl's network backend."""
     site = Site().add("/", "ok", content_type="text/plain")
     seen: list[httpx.Request] = []
 
@@ -159,7 +160,7 @@ def test_the_connection_goes_to_the_checked_address_with_the_name_as_host(dialle
     with ThreadedWebServer({"127.0.26.6": site}) as srv:
         response = asyncio.run(go(srv.url("127.0.26.6")))
     assert response.status == 200 and response.url == srv.url("opd.example.test")
-    assert seen[0].url.host == "127.0.26.6"
+    assert seen[0].url.host == "opd.example.test"
     assert seen[0].headers["host"] == f"opd.example.test:{srv.port}"
     assert "127.0.26.6" in dialled
 
@@ -176,3 +177,45 @@ def test_refused_redirect_renders_in_both_languages() -> None:
     assert render(f, "en").startswith("Site redirect to a forbidden address not followed")
     assert isinstance(FetchError("redirect_refused", "x", "u", target="t" * 1000).target, str)
     assert len(FetchError("redirect_refused", "x", "u", target="t" * 1000).target) == 300
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_name_that_rebinds_after_the_check_is_still_connected_to_the_checked_address(
+    scheme, dialled, monkeypatch
+) -> None:
+    """DNS rebinding: the name answers a loopback address to the check and the metadata address to
+    any later lookup. The connection goes to the address that was checked, by http and by https (for
+    https the connection was made by name before, and so looked the name up a second time)."""
+    import ssl
+
+    from helpers.tlsserver import self_signed
+
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if host == "opd.rebind.test":
+            lookups.append(host)
+            answer = "127.0.26.21" if len(lookups) == 1 else "169.254.169.254"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answer, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    tls = None
+    if scheme == "https":
+        cert, key = self_signed("opd.rebind.test")
+        from helpers.tlsserver import TlsServer
+
+        holder = TlsServer([cert], key)  # writes the PEM files; its own socket is not used
+        tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        tls.load_cert_chain(holder.dir / "chain.pem", holder.dir / "key.pem")
+        holder.sock.close()
+    target = Site().add("/", FRESH.format(head=""))
+    with ThreadedWebServer({"127.0.26.21": target}, tls=tls) as srv:
+        url = f"{scheme}://opd.rebind.test:{srv.port}/"
+        spec = SiteSpec(url=url, timezone=TZ, respect_robots=False)
+        out = result_as_dict(asyncio.run(crawl_sites([spec], FAST, NOW))[0])
+    assert (out["status"], out["findings"][0]["code"]) == ("ok", "content_fresh"), out
+    assert target.hits and target.hits[0] == "/"
+    assert not any(str(a).startswith("169.254.") for a in dialled), dialled
+    assert lookups == ["opd.rebind.test"]  # looked up once, by the check

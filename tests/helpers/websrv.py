@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import ssl
 import threading
 from dataclasses import dataclass, field
 
@@ -58,9 +59,10 @@ _REASONS = {
 class WebServer:
     """Serve `sites` (address -> Site) on one port across many loopback addresses."""
 
-    def __init__(self, sites: dict[str, Site], port: int = 0) -> None:
+    def __init__(self, sites: dict[str, Site], port: int = 0, tls: ssl.SSLContext | None = None) -> None:
         self.sites = sites
         self.port = port
+        self.tls = tls  # serve https with this context
         self._server: asyncio.base_events.Server | None = None
         self.requests = 0
         self.missing_delay_s = lambda: 0.0  # how long a 404 takes (the benchmark makes them slow too)
@@ -73,7 +75,9 @@ class WebServer:
             port = self.port or _free_port(hosts[0])
             try:
                 # One port on every site's address: URLs differ only by host, as real sites do.
-                self._server = await asyncio.start_server(self._handle, host=hosts, port=port, backlog=4096)
+                self._server = await asyncio.start_server(
+                    self._handle, host=hosts, port=port, backlog=4096, ssl=self.tls
+                )
             except OSError:
                 if self.port:
                     raise
@@ -87,7 +91,7 @@ class WebServer:
             self._server.close()
 
     def url(self, host: str, path: str = "/") -> str:
-        return f"http://{host}:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://{host}:{self.port}{path}"
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         host = writer.get_extra_info("sockname")[0]
@@ -168,8 +172,8 @@ class WebServer:
 class ThreadedWebServer:
     """The server on its own event loop in a thread, for tests whose crawler runs in asyncio.run."""
 
-    def __init__(self, sites: dict[str, Site]) -> None:
-        self.server = WebServer(sites)
+    def __init__(self, sites: dict[str, Site], tls: ssl.SSLContext | None = None) -> None:
+        self.server = WebServer(sites, tls=tls)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
