@@ -97,10 +97,12 @@ class Fetcher:
     settings: CrawlSettings
     _global: asyncio.Semaphore = field(init=False)
     _hosts: defaultdict[str, asyncio.Semaphore] = field(init=False)
+    _servers: defaultdict[str, asyncio.Semaphore] = field(init=False)
 
     def __post_init__(self) -> None:
         self._global = asyncio.Semaphore(self.settings.concurrency)
         self._hosts = defaultdict(lambda: asyncio.Semaphore(self.settings.per_host))
+        self._servers = defaultdict(lambda: asyncio.Semaphore(self.settings.per_server))
 
     def budget(self) -> SiteBudget:
         return SiteBudget(time.monotonic() + self.settings.site_budget_s, self.settings.max_requests_per_site)
@@ -210,8 +212,9 @@ class Fetcher:
         timeout = min(self.settings.timeout_s, budget.remaining_s())
         if timeout <= 0:
             raise BudgetExceeded
-        # Host slot first: a request queued behind its host must not hold one of the global slots.
-        async with self._hosts[host], self._global:
+        # Host slot, then the server's, then a global one: a request queued behind its host or its
+        # server (shared hosting: forty OPD subdomains on one address) holds no slot others could use.
+        async with self._hosts[host], self._servers[budget.pinned.get(host, host)], self._global:
             try:
                 # httpx's timeouts are per read; this one bounds the whole request, so a server that
                 # trickles a byte a second cannot hold a slot for minutes.

@@ -30,6 +30,8 @@ class CrawlSettings(BaseModel):
     user_agent: str = "Sigap/0.1 (+monitoring website OPD oleh Diskominfo; pemantauan mingguan)"
     concurrency: int = Field(default=32, ge=1, le=1024)  # requests in flight over all sites
     per_host: int = Field(default=2, ge=1, le=8)  # requests in flight per host
+    # ...and per server address: forty OPD subdomains on one pemda server share these four.
+    per_server: int = Field(default=4, ge=1, le=64)
     timeout_s: float = Field(default=20.0, gt=0)  # one request, from connect to last byte read
     site_budget_s: float = Field(default=120.0, gt=0)  # everything for one site
     max_requests_per_site: int = Field(default=12, ge=1, le=100)

@@ -1,6 +1,6 @@
 """Benchmark: crawl N simulated OPD sites on loopback, then curl the very same URLs, in one run.
 
-    .venv/bin/python tests/bench/bench_web.py [--sites 1000] [--concurrency 64]
+    .venv/bin/python tests/bench/bench_web.py [--sites 1000] [--concurrency 64] [--bombs 20]
 
 Each site has its own 127.1.x.y address; every response waits 100-300 ms (seeded), as government
 sites are slow. The site server runs in a separate process so the figures are the crawler's own:
@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import zlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -73,6 +74,20 @@ def _worker_usage(_: int) -> tuple[int, float, float]:
     return os.getpid(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss
 
 
+def bomb_hosts(n: int, bombs: int) -> set[str]:
+    """Which sites serve a compression bomb instead of their home page: spread over the crawl."""
+    return {host(i * n // bombs) for i in range(bombs)} if bombs else set()
+
+
+def double_gzip_bomb(decoded_bytes: int = 1 << 30) -> bytes:
+    """`Content-Encoding: gzip, gzip` over 1 GiB of zeros: ~2 KB on the wire (issue 17's page)."""
+    inner = zlib.compressobj(9, zlib.DEFLATED, 31)
+    zero = b"\0" * (1 << 20)
+    gz = b"".join(inner.compress(zero) for _ in range(decoded_bytes // len(zero))) + inner.flush()
+    outer = zlib.compressobj(9, zlib.DEFLATED, 31)
+    return outer.compress(gz) + outer.flush()
+
+
 def build_sites(n: int, seed: int) -> dict[str, Site]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
@@ -90,6 +105,10 @@ def serve(args: argparse.Namespace) -> None:
     for site in sites.values():
         for route in site.routes.values():
             route.delay_s = rng.uniform(args.delay_min, args.delay_max)
+    if args.bombs:
+        bomb = double_gzip_bomb()
+        for name in bomb_hosts(args.sites, args.bombs):
+            sites[name] = Site().add("/", bomb, headers={"Content-Encoding": "gzip, gzip"})
     # Unknown paths (404s the crawler probes) are slow too.
     server = WebServer(sites)
     server.missing_delay_s = lambda: rng.uniform(args.delay_min, args.delay_max)
@@ -197,6 +216,7 @@ def main() -> None:
     parser.add_argument("--delay-min", type=float, default=0.1)
     parser.add_argument("--delay-max", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--bombs", type=int, default=0, help="sites serving a 1 GiB double-gzip bomb")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -208,13 +228,16 @@ def main() -> None:
     try:
         port = int(child.stdout.readline())
         c = crawl(args, port)
-        curl_wall = curl(c["urls"], args.concurrency)
+        # curl would inflate each bomb to its whole GiB: it fetches the other sites' URLs.
+        bombed = {f"//{h}:{port}/" for h in bomb_hosts(args.sites, args.bombs)}
+        curl_wall = curl([u for u in c["urls"] if not any(b in u for b in bombed)], args.concurrency)
     finally:
         child.terminate()
         child.wait(10)
     n = args.sites
     report = {
         "sites": n,
+        "bomb_sites": args.bombs,
         "concurrency": args.concurrency,
         "delay_ms": [int(args.delay_min * 1000), int(args.delay_max * 1000)],
         "requests": c["requests"],

@@ -163,3 +163,35 @@ def test_many_sites_share_one_client_and_stay_polite(n_sites: int) -> None:
     assert [r["status"] for r in out] == ["ok"] * n_sites
     assert [r["target"] for r in out] == [srv.url(h) for h in sites]  # input order
     assert max(srv.max_in_flight.values()) <= 2
+
+
+def test_forty_subdomains_on_one_server_share_per_server_requests_in_flight(monkeypatch) -> None:
+    """Shared hosting: forty OPD subdomains resolve to one pemda server. The crawl never has more
+    than `per_server` requests in flight to that address (the server counts), however many hosts."""
+    import socket
+
+    server_address = "127.0.27.1"
+    real = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):
+        if isinstance(host, str) and host.endswith(".pemda.test"):  # the pemda's DNS: one A record
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (server_address, port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    page = (
+        "<html><body><div class='post'><a href='/berita/rapat-koordinasi'>Rapat koordinasi perangkat "
+        "daerah bersama Diskominfo</a> <span>20 November 2026</span></div></body></html>"
+    )
+    site = Site().add("/", page, delay_s=0.1).add("/berita/rapat-koordinasi", page, delay_s=0.1)
+    settings = CrawlSettings(timeout_s=5, backoff_s=0.05, site_budget_s=60, concurrency=32, per_server=4)
+    with ThreadedWebServer({server_address: site}) as srv:
+        srv.missing_delay_s = lambda: 0.1
+        specs = [
+            SiteSpec(url=f"http://opd{i}.pemda.test:{srv.port}/", timezone=TZ, respect_robots=False)
+            for i in range(40)
+        ]
+        results = asyncio.run(crawl_sites(specs, settings, NOW))
+        peak = srv.max_in_flight[server_address]
+    assert all(r.status == "ok" for r in results), [r.status for r in results]
+    assert 2 <= peak <= 4, peak  # shared, and never more: before, up to the crawl's 32
