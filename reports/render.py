@@ -48,8 +48,10 @@ def html(
     lang: str = "id",
     sop_titles: Mapping[str, str] | None = None,
     agent_titles: Mapping[str, str] | None = None,
+    revision: int = 1,
 ) -> str:
-    """`agent_titles`: the check kinds' titles in `lang` (the agents layer knows its kinds)."""
+    """`agent_titles`: the check kinds' titles in `lang` (the agents layer knows its kinds); `revision`:
+    the archive's revision this rendering becomes (named in the heading from the second on)."""
     t = texts.get(lang)
     f = formatter(config, lang)
     office = config.office
@@ -71,6 +73,16 @@ def html(
     if report.generated_at < report.end:
         partial = t["partial"].format(when=f.when(report.generated_at, True))
     approval = report.approval
+    approval_line = ""
+    if approval:
+        approval_line = t["approved_by"].format(
+            by=approval["by"], when=f.when(datetime.fromisoformat(approval["at"]))
+        )
+        if approval.get("revision", revision) != revision:  # the approval was of an earlier revision
+            approval_line = (
+                approval_line.rstrip(".") + t["approved_revision"].format(n=approval["revision"]) + "."
+            )
+    week_label = t["week"].format(n=report.week.number, year=report.week.year)
     context = {
         "lang": lang,
         "t": t,
@@ -78,7 +90,7 @@ def html(
         "office": office,
         "logo": _logo(office.logo),
         "week_id": str(report.week),
-        "week_label": t["week"].format(n=report.week.number, year=report.week.year),
+        "week_label": week_label + (", " + t["revision"].format(n=revision) if revision > 1 else ""),
         "period": f.range(report.week.monday, report.week.sunday),
         "zone_label": office.zone_label,
         "generated": f.when(report.generated_at, True),
@@ -113,11 +125,7 @@ def html(
         "msg": _message(lang),
         "approval": approval,
         "approval_text": t["approval_text"].format(sop=config.report.sop),
-        "approval_line": t["approved_by"].format(
-            by=approval["by"], when=f.when(datetime.fromisoformat(approval["at"]))
-        )
-        if approval
-        else "",
+        "approval_line": approval_line,
         "approval_date": f.day(datetime.fromisoformat(approval["at"]), False)
         if approval
         else f.day(report.generated_at, False),

@@ -40,6 +40,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval": "Persetujuan",
         "approval_text": "Telah menerima laporan ini dan menyetujui (SOP {sop} langkah 3, Disposisi).",
         "approved_by": "Disetujui oleh {by} pada {when}.",
+        "approved_revision": " (revisi {n} laporan ini)",
+        "revision": "revisi {n}",
         "kepala_bidang": "Kepala Bidang",
         "sign_place": "Tanda tangan",
         "page": "Halaman",
@@ -147,6 +149,8 @@ TEXTS: dict[str, dict[str, str]] = {
         "approval": "Approval",
         "approval_text": "Received this report and approve it (SOP {sop} step 3, Disposition).",
         "approved_by": "Approved by {by} on {when}.",
+        "approved_revision": " (revision {n} of this report)",
+        "revision": "revision {n}",
         "kepala_bidang": "Head of Division",
         "sign_place": "Signature",
         "page": "Page",
@@ -256,6 +260,27 @@ CASE_STATE = {
         "waiting_provider": "waiting for provider",
         "resolved": "resolved",
         "closed": "closed",
+    },
+}
+# `sigap report list`: the archive, a line per revision.
+ARCHIVE = {
+    "id": {
+        "latest": "terbaru",
+        "sent": "dikirim {n}x",
+        "not_sent": "belum dikirim",
+        "approved": "disetujui {by}",
+        "not_approved": "belum disetujui",
+        "none": "belum ada laporan",
+        "sent_to": "terkirim ke",
+    },
+    "en": {
+        "latest": "latest",
+        "sent": "sent {n}x",
+        "not_sent": "not sent",
+        "approved": "approved by {by}",
+        "not_approved": "not approved",
+        "none": "no reports yet",
+        "sent_to": "sent to",
     },
 }
 # The report's own steps; the check kinds' titles come from the agents layer (agents/kinds), which

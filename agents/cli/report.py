@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import smtplib
 import sys
 from datetime import UTC, datetime
@@ -10,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from reports import texts as report_texts
 from reports.period import Week
 from reports.render import FORMATS
 from sop_registry.errors import InputError
@@ -50,11 +50,25 @@ def report() -> None:
     """The weekly monitoring report (SOP kaltim-monitoring-website steps 2-4)."""
 
 
+def _revision(text: str | None) -> int | None:
+    if text is None:
+        return None
+    if not text.strip().isdigit() or int(text) < 1:
+        raise InputError(f"--revision: {text!r} is not a revision number (1, 2, ...)")
+    return int(text)
+
+
+_REVISION_HELP = "The archive's revision (default: the latest; see 'sigap report list')."
+
+
 @report.command("weekly")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the week that ended last).")
 @click.option("--format", "format_text", default=",".join(FORMATS), show_default=True, help="Comma list.")
 @click.option(
-    "--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), help="Copy the files here too."
+    "--out",
+    "out_dir",
+    type=click.Path(path_type=Path),
+    help="Copy the files into this existing directory too.",
 )
 @click.option("--send", is_flag=True, help="E-mail it to report.recipients (PDF and XLSX attached).")
 @click.option("--json", "as_json", is_flag=True)
@@ -63,7 +77,10 @@ def report() -> None:
 def report_weekly(
     obj: Context, week_text: str | None, format_text: str, out_dir: Path | None, send: bool, as_json: bool
 ) -> None:
-    """Make the week's report from the ledger and store it under the state directory."""
+    """Make the week's report from the ledger and store it under the state directory.
+
+    A report already sent or approved is kept as it was: this one is stored beside it as its next
+    revision (laporan-mingguan-WEEK-r2.pdf ...)."""
     formats = _formats(format_text)
     with _ledger(obj) as (config, engine):
         now = _now()
@@ -75,19 +92,23 @@ def report_weekly(
             if config.report.smtp is None:
                 raise InputError("--send: no report.smtp in the config")
         produced = weekly_report.produce(
-            config, registry, engine, week, now, formats=needed, lang=obj.lang_option
+            config,
+            registry,
+            engine,
+            week,
+            now,
+            formats=needed,
+            lang=obj.lang_option,
+            out=out_dir,
+            out_formats=formats,
         )
-        files = {k: v for k, v in produced.files.items() if k in formats}
-        if out_dir is not None:
-            try:
-                out_dir.mkdir(parents=True, exist_ok=True)
-                files = {k: Path(shutil.copy2(v, out_dir / v.name)) for k, v in files.items()}
-            except OSError as exc:
-                raise InputError(f"--out: {out_dir}: {exc.strerror or exc}") from None
+        files = {k: v for k, v in (produced.copies or produced.files).items() if k in formats}
         sent = None
         if send:
             try:
-                sent = weekly_report.deliver(config, registry, engine, week, _now())
+                sent = weekly_report.deliver(
+                    config, registry, engine, week, _now(), revision=produced.revision
+                )
             except (OSError, smtplib.SMTPException) as exc:
                 click.echo(f"sigap: error: report {week} not sent: {exc}", err=True)
                 sys.exit(EXIT_SEND_FAILED)
@@ -95,6 +116,7 @@ def report_weekly(
         _json_out(
             {
                 "week": str(week),
+                "revision": produced.revision,
                 "files": {k: str(v) for k, v in files.items()},
                 "archive": str(produced.directory),
                 "sent_to": sent.recipients if sent else [],
@@ -105,23 +127,26 @@ def report_weekly(
     for path in files.values():
         click.echo(str(path))
     if sent is not None:
-        id_text = "terkirim ke" if produced.lang == "id" else "sent to"
-        click.echo(f"{id_text}: {', '.join(sent.recipients)}")
+        click.echo(f"{report_texts.ARCHIVE[_lang(produced.lang)]['sent_to']}: {', '.join(sent.recipients)}")
         for rcpt, answer in sent.refused.items():
             click.echo(f"sigap: warning: {rcpt} refused: {answer}", err=True)
 
 
 @report.command("send")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the week that ended last).")
+@click.option("--revision", "revision_text", metavar="N", help=_REVISION_HELP)
 @click.option("--to", "to", multiple=True, help="Send to this address instead of report.recipients.")
 @click.pass_obj
 @bad_input_exits
-def report_send(obj: Context, week_text: str | None, to: tuple[str, ...]) -> None:
+def report_send(obj: Context, week_text: str | None, revision_text: str | None, to: tuple[str, ...]) -> None:
     """Send a stored report again (as it was made; nothing is recomputed)."""
+    revision = _revision(revision_text)
     with _ledger(obj) as (config, engine):
         week = _week(week_text, config, _now())
         try:
-            sent = weekly_report.deliver(config, obj.registry(), engine, week, _now(), to=list(to) or None)
+            sent = weekly_report.deliver(
+                config, obj.registry(), engine, week, _now(), to=list(to) or None, revision=revision
+            )
         except (OSError, smtplib.SMTPException) as exc:
             click.echo(f"sigap: error: report {week} not sent: {exc}", err=True)
             sys.exit(EXIT_SEND_FAILED)
@@ -130,20 +155,28 @@ def report_send(obj: Context, week_text: str | None, to: tuple[str, ...]) -> Non
 
 @report.command("approve")
 @click.option("--week", "week_text", metavar="YYYY-Www", required=True)
+@click.option("--revision", "revision_text", metavar="N", help=_REVISION_HELP)
 @click.option("--by", "by", required=True, help="Who approves (the Kepala Bidang).")
 @click.option("--note", help="The disposition, if any.")
 @click.pass_obj
 @bad_input_exits
-def report_approve(obj: Context, week_text: str, by: str, note: str | None) -> None:
+def report_approve(
+    obj: Context, week_text: str, revision_text: str | None, by: str, note: str | None
+) -> None:
     """Record the Kepala Bidang's approval of a week's report (SOP step 3, "Disposisi")."""
+    revision = _revision(revision_text)
     if not by.strip():
         raise InputError("--by: empty name")
     with _ledger(obj) as (config, engine):
         week = _week(week_text, config, _now())
         run_id, summary = weekly_report.approve(
-            config, obj.registry(), engine, week, by.strip(), _now(), note
+            config, obj.registry(), engine, week, by.strip(), _now(), note, revision
         )
         click.echo(f"{summary} (step run #{run_id})")
+
+
+def _lang(lang: str) -> str:
+    return lang if lang in report_texts.ARCHIVE else "id"
 
 
 @report.command("list")
@@ -151,27 +184,22 @@ def report_approve(obj: Context, week_text: str, by: str, note: str | None) -> N
 @click.pass_obj
 @bad_input_exits
 def report_list(obj: Context, as_json: bool) -> None:
-    """The stored reports, newest first: when made, sent to whom, approved by whom."""
+    """The stored reports, newest first, a line per revision: when made, how often sent, approved by whom."""
     config = obj.config()
-    rows = weekly_report.archived(config)
+    records = weekly_report.archived(config)
     if as_json:
-        _json_out(rows)
+        _json_out([r.to_json() | {"directory": str(r.directory)} for r in records])
         return
-    lang = obj.lang
-    for meta in rows:
-        sends = [s for s in meta.get("sends", []) if s.get("ok")]
-        approval = meta.get("approval")
-        sent = (
-            f"{'dikirim' if lang == 'id' else 'sent'} {len(sends)}x"
-            if sends
-            else ("belum dikirim" if lang == "id" else "not sent")
-        )
-        approved = (
-            f"{'disetujui' if lang == 'id' else 'approved by'} {approval['by']}"
-            if approval
-            else ("belum disetujui" if lang == "id" else "not approved")
-        )
-        made = config.office.local_text(datetime.fromisoformat(meta["generated_at"]))
-        click.echo(f"{meta['week']}\t{made}\t{sent}\t{approved}\t{meta['directory']}")
-    if not rows:
-        click.echo("belum ada laporan" if lang == "id" else "no reports yet")
+    t = report_texts.ARCHIVE[_lang(obj.lang)]
+    for record in records:
+        latest = record.latest
+        for rev in reversed(record.revisions):
+            sends = record.sent(rev.number)
+            approval = record.approval if record.approval and record.approval.revision == rev.number else None
+            label = f"r{rev.number}" + (f" ({t['latest']})" if rev is latest else "")
+            sent = t["sent"].format(n=len(sends)) if sends else t["not_sent"]
+            approved = t["approved"].format(by=approval.by) if approval else t["not_approved"]
+            made = config.office.local_text(rev.generated_at)
+            click.echo(f"{record.week}\t{label}\t{made}\t{sent}\t{approved}\t{record.directory}")
+    if not records:
+        click.echo(t["none"])

@@ -314,6 +314,7 @@ def test_report_commands_make_send_approve_list_and_resend(smtp, tmp_path):
     config = _write_config(tmp_path, smtp)
     week = str(Week.previous_of(datetime.now(UTC), WITA))
     out = tmp_path / "out"
+    out.mkdir()  # --out names an existing directory
     made = sigap(config, "report", "weekly", "--format", "pdf,xlsx", "--out", str(out), "--send", "--json")
     assert made.returncode == 0, made.stderr
     result = json.loads(made.stdout)
