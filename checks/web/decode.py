@@ -113,6 +113,12 @@ class Decoder:
         """Nothing more can come out: a layer has ended and everything after it is drained."""
         return any(layer.done for layer in self.layers)
 
+    @property
+    def unused(self) -> int:
+        """Bytes fed that the outermost layer has not taken yet: what came off the wire minus this is
+        what the output so far was made from (brotli keeps input of its own, so this errs low)."""
+        return len(self.layers[0].pending) if self.layers else len(self.raw)
+
     def feed(self, data: bytes) -> None:
         if self.layers:
             self.layers[0].feed(data)

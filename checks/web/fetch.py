@@ -22,6 +22,12 @@ from .pinning import pinned, pinned_transport
 from .urls import bounded, joined, url_problem
 
 _TRANSIENT_STATUS = {429, 502, 503, 504}
+# A body that inflates more than BOMB_RATIO times its bytes on the wire is a compression bomb, not a
+# page (real HTML gzips 3-10x, very repetitive markup 30x): read BOMB_CHECK_BYTES of it, not the whole
+# max_page_bytes. With 20 bombs among 1,000 sites, reading each to its 2 MiB cap and parsing it raised
+# the crawl's peak RSS from 102 to 145 MiB and a parse worker's from 52 to 239 MiB.
+BOMB_RATIO = 100
+BOMB_CHECK_BYTES = 256 * 1024
 _REDIRECTS = {301, 302, 303, 307, 308}
 
 
@@ -243,15 +249,20 @@ class Fetcher:
         # Raw bytes, decoded here step by step: httpx would decode a whole network read at once.
         decoder = Decoder(r.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
-        size = 0
+        size = wire = 0
+        bomb = False
         async for raw in r.aiter_raw():
             decoder.feed(raw)
+            wire += len(raw)
             while size < max_bytes and (chunk := decoder.read(min(STEP, max_bytes - size))):
                 chunks.append(chunk)
                 size += len(chunk)
-            if size >= max_bytes or decoder.done:
+                if size >= BOMB_CHECK_BYTES and size > BOMB_RATIO * max(wire - decoder.unused, 1):
+                    bomb = True
+                    break
+            if size >= max_bytes or decoder.done or bomb:
                 break
-        truncated = size >= max_bytes
+        truncated = size >= max_bytes or bomb
         body = b"".join(chunks)
         del chunks
         if len(body) > max_bytes:
