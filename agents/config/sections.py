@@ -27,6 +27,25 @@ class NotifyChannel(Strict):
     language: Literal["id", "en"] | None = None
     enabled: bool = True
 
+    @property
+    def is_mail(self) -> bool:
+        from ..notify.mail import is_mail_url
+
+        return is_mail_url(self.url.get_secret_value())
+
+    @model_validator(mode="after")
+    def _mail_url(self) -> NotifyChannel:
+        # Sigap sends e-mail itself (agents/notify/mail.py): a URL it cannot send through, or one that
+        # would log in without TLS, fails at start-up rather than at the first alert.
+        if self.is_mail:
+            from ..notify.mail import MailServer
+
+            try:
+                MailServer.from_url(self.url.get_secret_value())
+            except ValueError as exc:
+                raise ValueError(f"url: {exc}") from None
+        return self
+
 
 class NotifyRetry(Strict):
     """How hard the worker tries: a Telegram outage during an ISP failover must not lose an alert."""
@@ -45,10 +64,24 @@ class Notify(Strict):
     max_targets_listed: int = Field(default=15, ge=1)  # a grouped message lists this many, then "+N"
     poll_s: float = Field(default=5, gt=0)  # the worker looks at the outbox this often
     send_timeout_s: float = Field(default=30, gt=0)  # one attempt through one channel
+    # The e-mail channel (mailto/mailtos) through which a target's own contacts are told (a site's
+    # `admin.email`), its recipients replaced by the contact's address. Unset: recorded, not sent.
+    contacts_channel: Identifier | None = None
 
     @model_validator(mode="after")
     def _ids(self) -> Notify:
         _unique([c.id for c in self.channels], "channels", "id")
+        if self.contacts_channel is not None:
+            channel = next((c for c in self.channels if c.id == self.contacts_channel), None)
+            if channel is None:
+                raise ValueError(
+                    f"contacts_channel: no channel with id {self.contacts_channel!r} in notify.channels"
+                )
+            if not channel.is_mail:
+                raise ValueError(
+                    f"contacts_channel: channel {channel.id!r} is not an e-mail channel "
+                    "(its url must be mailto:// or mailtos://)"
+                )
         return self
 
     def channels_for(self, role: str | None) -> list[str]:

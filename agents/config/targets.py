@@ -21,9 +21,10 @@ from .base import Identifier, Secret, Strict, _unique
 
 class Contact(Strict):
     name: str | None = None
-    email: str | None = None
+    email: str | None = None  # told of the target's cases through notify.contacts_channel
     phone: str | None = None
     telegram: str | None = None
+    language: Literal["id", "en"] | None = None  # what the contact reads; default Indonesian
 
 
 class Website(Strict):

@@ -4,6 +4,10 @@ Grouping: the changes of one run (or one SLA sweep) that share kind, SOP step an
 one message; 50 OPD links going down in one minute give one message listing them, not 50. A
 recovery is held `resolve_hold_minutes` before it goes out; a failure in that time cancels it and
 says nothing, so a link that drops for a moment does not send "down, up, down".
+
+A target's own contact (an OPD's site admin) is told beside the roles, once per batch: one admin
+with three stale sites gets one message listing the three, an address two sites share is mailed
+once. The same maintenance windows and held recoveries apply.
 """
 
 from __future__ import annotations
@@ -21,8 +25,11 @@ from sop_registry.ledger.models import Case, Notification
 from sop_registry.schema import Sop
 
 from ..config import Config
+from ..config.targets import Contact
+from .contacts import CONTACT_KINDS, Directory
+from .htmlpart import html_part
 from .maintenance import current_windows, window_for
-from .messages import CaseLine, compose
+from .messages import CaseLine, draft
 
 log = logging.getLogger("sigap.notify")
 
@@ -48,7 +55,12 @@ def roles_for(case: Case) -> tuple[str, ...]:
 
 
 def _cancel_held_recovery(
-    session: Session, case_id: int, at: datetime, config: Config, registry: Mapping[str, Sop]
+    session: Session,
+    case_id: int,
+    at: datetime,
+    config: Config,
+    registry: Mapping[str, Sop],
+    book: Directory,
 ) -> bool:
     """A held 'resolved' message about this case that has not gone out is cancelled."""
     cancelled = False
@@ -62,7 +74,10 @@ def _cancel_held_recovery(
             remaining = [c for c in note.case_ids if c != case_id]
             if remaining:  # the others did recover: the message now names only them
                 note.case_ids = remaining
-                note.message = render("resolved", [session.get(Case, c) for c in remaining], config, registry)
+                cases = [session.get(Case, c) for c in remaining]
+                note.message = render(
+                    "resolved", cases, config, registry, at=note.created_at, book=book, contact=note.recipient
+                )
             else:
                 note.status, note.last_error = "cancelled", "gagal lagi sebelum kabar pulih terkirim"
             cancelled = True
@@ -76,21 +91,36 @@ def enqueue(
     if not alerts:
         return []
     windows = current_windows(session)
+    book = Directory.of(config)
     zone = config.office.zone
-    groups: dict[tuple, list[Alert]] = {}
-    quiet: dict[tuple, list[Alert]] = {}
+    # (pending | suppressed) -> group key -> its alerts; contact groups carry the contact's address
+    groups: dict[str, dict[tuple, list[Alert]]] = {"pending": {}, "suppressed": {}}
+    contacts: dict[str, Contact] = {}
     for alert in alerts:
         case = alert.case
-        if alert.kind == "reopened" and _cancel_held_recovery(session, case.id, at, config, registry):
+        if alert.kind == "reopened" and _cancel_held_recovery(session, case.id, at, config, registry, book):
             continue  # nobody was told it recovered: the case simply goes on
         in_window = window_for(windows, case.target, case.sop_id, at, zone)
+        bucket = groups["suppressed" if in_window else "pending"]
         for chain, roles in _chains(config, alert.roles).items():
-            key = (alert.kind, case.sop_id, case.current_step_no, chain, roles)
-            (quiet if in_window else groups).setdefault(key, []).append(alert)
+            key = (alert.kind, case.sop_id, case.current_step_no, chain, roles, None)
+            bucket.setdefault(key, []).append(alert)
+        if alert.kind not in CONTACT_KINDS:
+            continue
+        for contact in book.contacts(case):
+            address = (contact.email or "").strip()
+            contacts.setdefault(address.lower(), contact)
+            key = (alert.kind, case.sop_id, case.current_step_no, None, None, address.lower())
+            bucket.setdefault(key, []).append(alert)
     out = []
-    for bucket, status in ((groups, "pending"), (quiet, "suppressed")):
-        for (kind, _sop, _step, chain, roles), members in bucket.items():
-            out.append(_write(session, kind, members, chain, roles, status, at, config, registry))
+    for status, bucket in groups.items():
+        for (kind, _sop, _step, chain, roles, address), members in bucket.items():
+            if address is None:
+                note = _write(session, kind, members, chain, roles, status, at, config, registry, book)
+            else:
+                contact = contacts[address]
+                note = _write_contact(session, kind, members, contact, status, at, config, registry, book)
+            out.append(note)
     return out
 
 
@@ -109,14 +139,59 @@ def render(
     config: Config,
     registry: Mapping[str, Sop],
     data: dict[str, Any] | None = None,
+    *,
+    at: datetime | None = None,
+    book: Directory | None = None,
+    contact: dict[str, Any] | None = None,
 ) -> dict[str, dict[str, str]]:
-    lines = [CaseLine.of(c, registry[c.sop_id]) for c in cases]
-    return {
-        lang: compose(
-            kind, lines, config.office, lang, max_listed=config.notify.max_targets_listed, extra=data
+    """The message in both languages: {"id": {"title", "subject", "body", "html"}, "en": {...}}."""
+    book = book or Directory.of(config)
+    lines = [CaseLine.of(c, registry[c.sop_id], opd=book.opd(c)) for c in cases]
+    listed = config.notify.max_targets_listed
+    out = {}
+    for lang in ("id", "en"):
+        text = draft(
+            kind,
+            lines,
+            config.office,
+            lang,
+            max_listed=listed,
+            extra=data,
+            at=at,
+            for_contact=contact is not None,
         )
-        for lang in ("id", "en")
-    }
+        html = html_part(kind, lines, config.office, lang, text, max_listed=listed)
+        out[lang] = {**text.as_json(), "html": html}
+    return out
+
+
+def _write_contact(
+    session: Session,
+    kind: str,
+    members: list[Alert],
+    contact: Contact,
+    status: str,
+    at: datetime,
+    config: Config,
+    registry: Mapping[str, Sop],
+    book: Directory,
+) -> Notification:
+    """A message to a target's own contact, through the office's contacts channel (mail)."""
+    recipient = {"email": contact.email, "name": contact.name, "language": contact.language or "id"}
+    channel = config.notify.contacts_channel
+    enabled = {c.id for c in config.notify.channels if c.enabled}
+    chain = (channel,) if channel in enabled else ()
+    if status == "pending" and not chain:
+        log.warning(
+            "no notify.contacts_channel to tell a target's contact: kind=%s contact=%s cases=%s",
+            kind,
+            contact.email,
+            [a.case.id for a in members],
+        )
+    label = f"kontak: {contact.email}"[:128]
+    return _write(
+        session, kind, members, chain, label, status, at, config, registry, book, recipient=recipient
+    )
 
 
 def _write(
@@ -129,20 +204,27 @@ def _write(
     at: datetime,
     config: Config,
     registry: Mapping[str, Sop],
+    book: Directory,
+    *,
+    recipient: dict[str, Any] | None = None,
 ) -> Notification:
     cases = [a.case for a in members]
     hold = timedelta(minutes=config.notify.resolve_hold_minutes) if kind == "resolved" else timedelta()
     if status == "pending" and not chain:
         status = "no_channel"
-        log.warning(
-            "no notification channel for role=%s kind=%s cases=%s", roles, kind, [c.id for c in cases]
-        )
+        if recipient is None:  # a contact's missing channel is logged by _write_contact
+            log.warning(
+                "no notification channel for role=%s kind=%s cases=%s", roles, kind, [c.id for c in cases]
+            )
     note = Notification(
         created_at=at,
         kind=kind,
         role=roles,
         case_ids=[c.id for c in cases],
-        message=render(kind, cases, config, registry, members[0].data),
+        message=render(
+            kind, cases, config, registry, members[0].data, at=at, book=book, contact=recipient
+        ),
+        recipient=recipient,
         channels=list(chain),
         channel_pos=0,
         status=status,
@@ -151,7 +233,7 @@ def _write(
         not_before=at + hold,
         next_attempt_at=at + hold,
         revision=0,
-        last_error="dalam jendela pemeliharaan" if status == "suppressed" else None,
+        last_error=_why_not(status, recipient),
     )
     session.add(note)
     if status == "pending":
@@ -159,3 +241,11 @@ def _write(
             case.last_notified_at = at
     session.flush()
     return note
+
+
+def _why_not(status: str, recipient: dict[str, Any] | None) -> str | None:
+    if status == "suppressed":
+        return "dalam jendela pemeliharaan"
+    if status == "no_channel" and recipient is not None:
+        return "notify.contacts_channel tidak diatur: kontak target tidak dikirimi"
+    return None

@@ -5,6 +5,10 @@ that dies mid-send leaves a row that is taken up again when the lease runs out. 
 retried with a doubling backoff; after `attempts_per_channel` failures the next channel serving the
 role is tried at once (Telegram down during an ISP failover: the e-mail goes). A row that is `sent`
 is never sent again.
+
+E-mail channels (mailto://, mailtos://) get a multipart mail of Sigap's own (text and HTML, see
+mail.py), and the server's answer in the attempt's error; a row for a target's contact goes only
+through e-mail, to the contact's address. Other channels go through apprise, as plain text.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from sqlalchemy.orm import Session
 from sop_registry.ledger.models import Notification, NotificationAttempt
 
 from ..config import Config, NotifyChannel
+from .mail import MailError, MailServer, build, send_mail_async
 from .messages import BODY_FORMAT
 
 log = logging.getLogger("sigap.notify")
@@ -38,16 +43,61 @@ class DeliveryError(Exception):
     """A channel did not take the message; the text says why (without the channel's secrets)."""
 
 
-Send = Callable[[NotifyChannel, str, str], Awaitable[None]]
+# send(channel, title, body) -> None, or a note on recipients the server refused while it took the
+# message for the others. E-mail channels are also given `html=` (the text/html part) and `to=` (a
+# target's contact, instead of the channel's own recipients).
+Send = Callable[..., Awaitable[str | None]]
 
 
 class AppriseSender:
-    """Telegram, e-mail, WhatsApp gateways, JSON/form webhooks: whatever apprise URL the channel has."""
+    """Telegram, e-mail, WhatsApp gateways, JSON/form webhooks: whatever apprise URL the channel has.
+    E-mail is composed and sent by Sigap itself (mail.py), the URL read by apprise's parser."""
 
     def __init__(self, timeout_s: float) -> None:
         self.timeout_s = timeout_s
+        self._servers: dict[str, MailServer] = {}
 
-    async def __call__(self, channel: NotifyChannel, title: str, body: str) -> None:
+    async def __call__(
+        self,
+        channel: NotifyChannel,
+        title: str,
+        body: str,
+        *,
+        html: str | None = None,
+        to: list[str] | None = None,
+    ) -> str | None:
+        if channel.is_mail:
+            return await self._mail(channel, title, body, html, to)
+        if to:
+            raise DeliveryError(f"channel {channel.id}: not an e-mail channel, cannot address {len(to)}")
+        await self._apprise(channel, title, body)
+        return None
+
+    async def _mail(
+        self, channel: NotifyChannel, subject: str, text: str, html: str | None, to: list[str] | None
+    ) -> str | None:
+        secret = channel.url.get_secret_value()
+        server = self._servers.get(secret)
+        if server is None:
+            try:
+                server = self._servers[secret] = MailServer.from_url(secret)
+            except ValueError as exc:
+                raise DeliveryError(f"channel {channel.id}: {exc}".replace(secret, "***")) from None
+        if to:  # a contact's message goes to the contact alone, not to the role's people the URL names
+            header_to, cc, envelope = list(to), [], list(to)
+        else:
+            header_to, cc = [address for _name, address in server.to], list(server.cc)
+            envelope = header_to + cc + list(server.bcc)
+        message = build(server, subject, text, html, header_to, cc)
+        try:
+            refused = await send_mail_async(server, message, envelope, self.timeout_s, secrets=(secret,))
+        except MailError as exc:
+            raise DeliveryError(f"channel {channel.id}: {exc}"[:500]) from None
+        if not refused:
+            return None
+        return f"channel {channel.id}: refused " + "; ".join(f"{r}: {said}" for r, said in refused.items())
+
+    async def _apprise(self, channel: NotifyChannel, title: str, body: str) -> None:
         secret = channel.url.get_secret_value()
         target = apprise.Apprise()
         if not target.add(secret):
@@ -138,19 +188,29 @@ async def _attempt(
     send: Send,
     clock: Callable[[], datetime],
 ) -> DeliveryStats:
-    known = [c for c in note.channels if c in channels]
+    recipient = note.recipient
+    # A contact's message may only go where it can be addressed to the contact: an e-mail channel.
+    known = [c for c in note.channels if c in channels and (recipient is None or channels[c].is_mail)]
     started = clock()
     values: dict
+    said: str | None = None
     if not known:
         values = {"status": "no_channel", "last_error": "none of its channels is configured any more"}
+        if recipient is not None and note.channels:
+            values["last_error"] = "notify.contacts_channel is no e-mail channel any more"
         channel_id, error, elapsed = "-", values["last_error"], 0.0
     else:
         channel = channels[known[note.channel_pos % len(known)]]
-        lang = channel.language or config.office.language
+        lang = (recipient or {}).get("language") or channel.language or config.office.language
         text = note.message.get(lang) or note.message["id"]
         t0 = time.perf_counter()
         try:
-            await send(channel, text["title"], text["body"])
+            if channel.is_mail:
+                to = [recipient["email"]] if recipient else None
+                subject = text.get("subject") or text["title"]
+                said = await send(channel, subject, text["body"], html=text.get("html"), to=to)
+            else:
+                said = await send(channel, text["title"], text["body"])
             error = None
         except DeliveryError as exc:
             error = str(exc)
@@ -162,7 +222,8 @@ async def _attempt(
         channel_id = channel.id
         now = clock()
         if error is None:
-            values = {"status": "sent", "sent_at": now, "sent_via": channel.id, "last_error": None}
+            said = said if isinstance(said, str) else None  # some recipients refused, the rest took it
+            values = {"status": "sent", "sent_at": now, "sent_via": channel.id, "last_error": said}
         else:
             values = _after_failure(note, len(known), error, now, config)
     session.add(
@@ -171,7 +232,7 @@ async def _attempt(
             at=started,
             channel_id=channel_id,
             ok=error is None,
-            error=error,
+            error=error or said,
             duration_ms=round(elapsed, 1),
         )
     )

@@ -188,10 +188,13 @@ class CaseEvent(Base):
 
 
 class Notification(Base):
-    """The outbox: one message for one recipient role, written in the case change's transaction.
+    """The outbox: one message for one recipient role (or one target contact), written in the case
+    change's transaction.
 
     A worker sends it through the role's channels in order, retrying with backoff and moving to the
-    next channel when one keeps failing; `sent` rows are never sent again.
+    next channel when one keeps failing; `sent` rows are never sent again. A message to a target's
+    own contact (an OPD's site admin) carries its `recipient` and goes through the office's
+    contacts channel, addressed to that contact instead of the channel's own recipients.
     """
 
     __tablename__ = "notifications"
@@ -201,7 +204,10 @@ class Notification(Base):
     kind: Mapped[str] = mapped_column(String(24))  # opened, reopened, resolved, breached, escalated, ...
     role: Mapped[str | None] = mapped_column(String(128))
     case_ids: Mapped[list[int]] = mapped_column(JSONType)  # grouped: one message for many cases
-    message: Mapped[dict[str, Any]]  # {"id": {"title", "body"}, "en": {...}}
+    message: Mapped[dict[str, Any]]  # {"id": {"title", "subject", "body", "html"}, "en": {...}}
+    # A target's contact: {"email": "admin@opd.example.go.id", "name": ..., "language": "id"}; None:
+    # the channels' own recipients (a role's).
+    recipient: Mapped[dict[str, Any] | None]
     channels: Mapped[list[str]] = mapped_column(JSONType)  # channel ids, in fallback order
     channel_pos: Mapped[int] = mapped_column(Integer, default=0)
     # pending | sent | suppressed (maintenance) | cancelled (superseded) | dead (gave up) | no_channel
