@@ -34,11 +34,12 @@ def _now() -> datetime:
 def _ledger(obj: Context, *, read_only: bool = False) -> Iterator[tuple[Config, Engine]]:
     """The ledger for a command; one that only reads (`read_only`) never creates a ledger."""
     from sop_registry.ledger import connect, upgrade
+    from sop_registry.ledger.db import ready_to_read
 
     config = obj.config()
     engine = connect(config.database_url(), create=not read_only)
     try:
-        upgrade(engine)
+        (ready_to_read if read_only else upgrade)(engine)
         yield config, engine
     finally:
         engine.dispose()

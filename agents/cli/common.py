@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sop_registry.errors import InputError
-from sop_registry.loader import Registry, load_registry
 
-from .. import kinds
 from ..clikit import EXIT_BAD_INPUT, _json_out, bad_input_exits, emit
-from ..config import Config, config_path_from, load_config
+
+if TYPE_CHECKING:  # imported when a command asks for them: `sigap --help` needs neither
+    from sop_registry.loader import Registry
+
+    from ..config import Config
 
 
 class Context:
@@ -21,12 +24,16 @@ class Context:
 
     def config(self) -> Config:
         if self._config is None:
+            from ..config import config_path_from, load_config
+
             path, _ = config_path_from(self._config_arg)
             self._config = load_config(path)
         return self._config
 
     def optional_config(self) -> Config | None:
         """The config if one is given or installed; SOP commands work without one."""
+        from ..config import config_path_from
+
         path, explicit = config_path_from(self._config_arg)
         if not explicit and not path.exists():
             return None
@@ -34,6 +41,10 @@ class Context:
 
     def registry(self) -> Registry:
         if self._registry is None:
+            from sop_registry.loader import load_registry
+
+            from .. import kinds
+
             config = self.optional_config()
             self._registry = load_registry(config.sop_dirs if config else ())
             if config is not None:

@@ -51,6 +51,7 @@ def notify_list(obj: Context, as_json: bool, status: str | None) -> None:
                 "created_at": n.created_at.isoformat(),
                 "kind": n.kind,
                 "role": n.role,
+                "recipient": (n.recipient or {}).get("email"),  # a target's own contact, if it is one
                 "cases": n.case_ids,
                 "status": n.status,
                 "attempts": n.attempts,

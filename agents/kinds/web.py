@@ -262,11 +262,13 @@ CHECK_COLUMNS = (
 
 
 def _web_url(value: str) -> str:
-    from urllib.parse import urlsplit
+    """A URL the operator typed: one the crawler could not fetch (a port over 65535, no host) is bad
+    input, said in one line, not a site measured as UNKNOWN."""
+    from checks.web.urls import url_problem
 
-    parts = urlsplit(value)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise InputError(f"argument URL: {value!r} is not an http(s) URL")
+    problem = url_problem(value)
+    if problem is not None:
+        raise InputError(f"argument URL: {value[:200]!r}: {problem}")
     return value
 
 

@@ -3,7 +3,7 @@
 import json
 
 import pytest
-from helpers.cli import EXAMPLE, sigap
+from helpers.cli import EXAMPLE, REPO, sigap
 
 from sop_registry.ledger import head_revision
 
@@ -135,3 +135,41 @@ def test_unreachable_database_is_one_line_and_exit_2(tmp_path, command):
     assert len(lines) == 1 and lines[0].startswith(
         "sigap: error: database: postgresql+psycopg://u@127.0.0.1:1/db: "
     )
+
+
+def test_a_config_that_is_a_directory_is_one_line_and_exit_2(tmp_path) -> None:
+    """Before: click's four-line usage block."""
+    done = sigap("--config", str(tmp_path), "case", "list")
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [f"sigap: error: {tmp_path}: cannot read: Is a directory"]
+
+
+def test_check_web_of_a_url_with_an_impossible_port_is_one_line_and_exit_2() -> None:
+    """Before: a 134-line traceback and exit 1 (later: a site measured UNKNOWN, exit 0)."""
+    done = sigap("check", "web", "http://127.0.0.1:99999/")
+    assert done.returncode == 2, done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and "argument URL" in lines[0] and "99999" in lines[0], lines
+
+
+def test_help_and_version_import_no_command_module() -> None:
+    """`sigap --help` lists every command from the static table: no command's module is imported
+    (they pull in SQLAlchemy, the crawler, pysnmp, WeasyPrint), and each help line is the command's own."""
+    import importlib
+    import subprocess
+    import sys
+
+    from agents.cli import COMMANDS
+
+    probe = (
+        "import sys; from agents.cli import cli\n"
+        "try:\n    cli(['--help'], prog_name='sigap')\nexcept SystemExit:\n    pass\n"
+        "heavy = [m for m in ('sqlalchemy', 'pydantic', 'httpx', 'pysnmp', 'weasyprint', 'apprise',"
+        " 'agents.config', 'agents.kinds') if m in sys.modules]\nprint('HEAVY', heavy)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=REPO, timeout=60)
+    assert "HEAVY []" in done.stdout, done.stdout[-500:] + done.stderr[-2000:]
+    for name, (module, attr, line) in COMMANDS.items():
+        assert name in done.stdout
+        command = getattr(importlib.import_module(f"agents.cli.{module}"), attr)
+        assert (command.help or "").strip().splitlines()[0] == line, name

@@ -118,6 +118,7 @@ def test_one_admin_with_three_stale_sites_gets_one_mail_listing_the_three(tmp_pa
         "kontak: Sari@Dinkes.localhost",
     }, listed
     assert {n["status"] for n in listed} == {"sent"}
+    assert sorted(n["recipient"] or "-" for n in listed) == ["-", "Sari@Dinkes.localhost", ADMIN]
     engine = connect(f"sqlite:///{tmp_path / 'ledger.db'}")
     with Session(engine) as s:
         recipients = sorted(

@@ -124,3 +124,22 @@ def test_a_ledger_on_a_read_only_file_system_is_one_line_and_exit_2(tmp_path):
             assert done.returncode == 2, done.stderr[-2000:]
             assert len(lines) == 1, done.stderr
             assert str(state) in lines[0] and "read-only" in lines[0].lower(), lines[0]
+
+
+def test_the_read_commands_head_is_alembics_head() -> None:
+    """Read commands find the newest schema from the migration files' names, without Alembic."""
+    from sop_registry.ledger.db import _newest_file_revision, head_revision
+
+    assert _newest_file_revision() == head_revision()
+
+
+def test_a_read_command_writes_nothing_to_a_current_ledger(tmp_path) -> None:
+    """`case list` on a ledger this user may only read: before, every command ran the migrations."""
+    state = tmp_path / "state"
+    config = _config(tmp_path, state)
+    assert sigap_with(config, "db", "upgrade").returncode == 0
+    ledger = state / "sigap.db"
+    before = ledger.read_bytes()
+    done = sigap_with(config, "case", "list")
+    assert done.returncode == 0, done.stderr
+    assert ledger.read_bytes() == before and not (state / "sigap.db-wal").exists()
