@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import csv
+import io
 import ipaddress
+import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -17,6 +19,8 @@ from pydantic import (
 from sop_registry.errors import InputError
 
 from .base import Identifier, Secret, Strict, _unique
+
+log = logging.getLogger("sigap.config")
 
 
 class Contact(Strict):
@@ -182,41 +186,61 @@ def runs_here(target_probe: str | None, instance_probe: str | None) -> bool:
 
 
 
+def _csv_text(path: Path, raw: bytes) -> str:
+    """UTF-8, with or without the BOM Excel writes; else Windows-1252, which is what Excel's "CSV" saves
+    on an Indonesian Windows ("Dinas Perhubungan é" as byte 0xE9), said in the log. A byte neither can
+    read is a one-line error naming its line."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = raw.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        raise InputError(
+            f"{path}: line {line}: byte 0x{raw[exc.start]:02x} is neither UTF-8 nor Windows-1252; "
+            "save the file as CSV UTF-8"
+        ) from None
+    log.warning("%s: not UTF-8, read as Windows-1252 (Excel's default CSV); save as CSV UTF-8", path)
+    return text
+
+
 def read_servers_csv(path: Path) -> list[dict[str, Any]]:
     """The IP-allocation list as CSV: header hostname,ip,opd,purpose (extra columns ignored).
 
     A host listed on several rows gets all its addresses.
     """
     try:
-        handle = path.open(newline="", encoding="utf-8-sig")  # Excel writes a BOM
+        raw = path.read_bytes()
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    with handle:
-        reader = csv.DictReader(handle)
-        header = [h.strip().lower() for h in (reader.fieldnames or [])]
-        missing = {"hostname", "ip"} - set(header)
-        if missing:
-            raise InputError(
-                f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)"
-            )
-        reader.fieldnames = header
-        hosts: dict[str, dict[str, Any]] = {}
-        for row in reader:
-            line = reader.line_num
-            name = (row.get("hostname") or "").strip().rstrip(".")
-            ip_text = (row.get("ip") or "").strip()
-            if not name and not ip_text:
-                continue
-            if not name or not ip_text:
-                raise InputError(f"{path}: line {line}: hostname and ip are both required")
-            try:
-                ipaddress.ip_address(ip_text)
-            except ValueError:
-                raise InputError(f"{path}: line {line}: ip: not an IP address: {ip_text!r}") from None
-            entry = hosts.setdefault(name.lower(), {"name": name, "ips": [], "opd": None, "purpose": None})
-            if ip_text not in entry["ips"]:
-                entry["ips"].append(ip_text)
-            entry["opd"] = entry["opd"] or (row.get("opd") or "").strip() or None
-            entry["purpose"] = entry["purpose"] or (row.get("purpose") or "").strip() or None
+    text = _csv_text(path, raw)
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [h.strip().lower() for h in (reader.fieldnames or [])]
+    missing = {"hostname", "ip"} - set(header)
+    if missing:
+        raise InputError(
+            f"{path}: line 1: header lacks {', '.join(sorted(missing))} (want hostname,ip,opd,purpose)"
+        )
+    reader.fieldnames = header
+    hosts: dict[str, dict[str, Any]] = {}
+    for row in reader:
+        line = reader.line_num
+        name = (row.get("hostname") or "").strip().rstrip(".")
+        ip_text = (row.get("ip") or "").strip()
+        if not name and not ip_text:
+            continue
+        if not name or not ip_text:
+            raise InputError(f"{path}: line {line}: hostname and ip are both required")
+        try:
+            ipaddress.ip_address(ip_text)
+        except ValueError:
+            raise InputError(f"{path}: line {line}: ip: not an IP address: {ip_text!r}") from None
+        entry = hosts.setdefault(name.lower(), {"name": name, "ips": [], "opd": None, "purpose": None})
+        if ip_text not in entry["ips"]:
+            entry["ips"].append(ip_text)
+        entry["opd"] = entry["opd"] or (row.get("opd") or "").strip() or None
+        entry["purpose"] = entry["purpose"] or (row.get("purpose") or "").strip() or None
     return list(hosts.values())
 

@@ -169,6 +169,26 @@ def test_servers_csv_errors_name_the_line(tmp_path):
         read_servers_csv(path)
 
 
+def test_servers_csv_saved_by_excel_as_windows_1252_is_read_and_said(tmp_path, caplog):
+    """Excel's plain "CSV" on Windows is Windows-1252: before, a 50-line UnicodeDecodeError, exit 1."""
+    path = tmp_path / "ip.csv"
+    path.write_bytes("hostname,ip,opd\nportal.test,127.0.0.10,Dinas Perhubungan é\n".encode("cp1252"))
+    with caplog.at_level("WARNING", logger="sigap.config"):
+        [host] = read_servers_csv(path)
+    assert host["opd"] == "Dinas Perhubungan é"
+    assert "read as Windows-1252" in caplog.text and str(path) in caplog.text
+
+
+def test_servers_csv_with_a_byte_no_encoding_reads_is_one_line_naming_it(tmp_path):
+    path = tmp_path / "ip.csv"
+    path.write_bytes(b"hostname,ip,opd\nportal.test,127.0.0.10,Dinas \xe9\nsimpeg.test,127.0.0.11,X \x81\n")
+    with pytest.raises(InputError) as err:
+        read_servers_csv(path)
+    assert str(err.value) == (
+        f"{path}: line 3: byte 0x81 is neither UTF-8 nor Windows-1252; save the file as CSV UTF-8"
+    )
+
+
 def test_holiday_calendar_has_cuti_bersama_and_local_days(tmp_path):
     text = MINIMAL + ""
     text = text.replace(
