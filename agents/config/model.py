@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 
 from sop_registry.errors import InputError
 from sop_registry.ledger.cases import CasePolicy
+from sop_registry.ledger.db import redacted
 from sop_registry.loader import Registry
 from sop_registry.schema import Sop
 
@@ -53,7 +54,7 @@ class Database(Strict):
         try:
             parsed = make_url(value)
         except Exception:
-            raise ValueError(f"cannot parse database URL {value!r}") from None
+            raise ValueError(f"cannot parse database URL {redacted(value)!r}") from None
         if parsed.get_backend_name() not in {"sqlite", "postgresql"}:
             raise ValueError(f"unsupported database {parsed.get_backend_name()!r} (use sqlite or postgresql)")
         if parsed.password is not None:

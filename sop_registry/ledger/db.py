@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -54,6 +55,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
         _owned_like_the_ledger(Path(database))
 
 
+_USERINFO_PASSWORD = re.compile(r"(://[^/@:\s]*:)[^/]*@")
+
+
+def redacted(url: str) -> str:
+    """A database URL as it may be shown: a password in it (user:PASSWORD@) becomes ***, even in a
+    URL too broken to parse (the config refuses such passwords, but the error must not echo one)."""
+    return _USERINFO_PASSWORD.sub(r"\1***@", url)
+
+
 def connect(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     """An engine for the ledger. Creates the parent directory of a SQLite file, unless `create` is
     False: a command that only reads never makes a new, empty ledger where the real one should be
@@ -61,7 +71,7 @@ def connect(url: str, *, echo: bool = False, create: bool = True) -> Engine:
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise InputError(f"database.url: cannot parse {url!r}") from None
+        raise InputError(f"database.url: cannot parse {redacted(url)!r}") from None
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             path = Path(parsed.database).expanduser()

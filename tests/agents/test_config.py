@@ -202,3 +202,13 @@ def test_holiday_calendar_has_cuti_bersama_and_local_days(tmp_path):
     assert calendar[date(2026, 7, 7)] == "Hari Jadi Kabupaten"
     without = load_config(write(tmp_path, text.replace("    extra:", "    cuti_bersama: false\n    extra:")))
     assert date(2026, 12, 24) not in without.office.holiday_calendar([2026])
+
+
+def test_an_unparseable_database_url_does_not_echo_its_password(tmp_path):
+    """Before: `cannot parse database URL 'post gres://sigap:rahasia@db/sigap'`, password and all."""
+    text = MINIMAL.replace("sqlite:///sigap.db", "post gres://sigap:rah@sia@db.pemda.test/sigap")
+    assert text != MINIMAL
+    with pytest.raises(InputError) as err:
+        load_config(write(tmp_path, text))
+    assert "rah" not in str(err.value) and "sia" not in str(err.value)
+    assert "sigap:***@db.pemda.test" in str(err.value)
