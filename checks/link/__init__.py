@@ -9,7 +9,6 @@ from ..finding import as_dicts
 from .evaluate import evaluate, evaluate_once
 from .messages import TEMPLATES
 from .model import LinkResult, LinkSettings, LinkState, LinkTarget, ProbeResult
-from .probe import probe_all
 
 __all__ = [
     "LinkResult",
@@ -41,3 +40,13 @@ def result_as_dict(result: LinkResult, lang: str = "id") -> dict[str, Any]:
 
 # The operator's `link:` section of the config file: agents/config picks it up from here.
 OPERATOR_SECTION = ("link", LinkSettings)
+
+
+def __getattr__(name: str) -> Any:
+    # The probes (httpx, raw sockets) load when a check runs: the config reads only the settings
+    # model above, and every `sigap` command reads the config.
+    if name == "probe_all":
+        from .probe import probe_all
+
+        return probe_all
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -9,7 +9,6 @@ from typing import Any
 
 from ..finding import as_dicts, internal_error
 from .evaluate import evaluate
-from .fetch import probe, verifying_context
 from .messages import TEMPLATES
 from .model import TlsResult, TlsSettings, TlsTarget, TlsThresholds
 
@@ -22,6 +21,8 @@ async def check_tls(
     targets: list[TlsTarget], settings: TlsSettings, now: datetime, limits: list[TlsThresholds]
 ) -> list[TlsResult]:
     """One result per target, in order; `limits` pairs with `targets`."""
+    from .fetch import probe, verifying_context  # cryptography: loaded when a check runs
+
     context = verifying_context(settings)  # one context: the CA store is loaded once per run
     gate = asyncio.Semaphore(settings.concurrency)
 
