@@ -123,6 +123,9 @@ class Link(Strict):
     # Which counter carries the OPD's download: "in" on the OPD router's uplink, "out" on a port of the
     # data-centre switch that faces the OPD.
     download: Literal["in", "out"] = "in"
+    # The interface's real line rate, where the device reports a placeholder (a Sangfor says 10 Mbps on
+    # every port): the SNMP check uses it over ifSpeed/ifHighSpeed, as the ceiling of a plausible rate.
+    speed_mbps: float | None = Field(default=None, gt=0)
     parent: str | None = None  # upstream link: its outage explains this one's
     provider: str | None = None  # ISP, for escalation records
     probe: str | None = None

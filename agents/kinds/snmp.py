@@ -106,6 +106,7 @@ def devices(config: Config) -> list[Device]:
                 Contract(link.id, link.contracted_down_mbps, link.contracted_up_mbps, link.download),
                 link.if_index,
                 link.if_name,
+                link.speed_mbps,
             )
             for link in links_by_device.get(entry.id, [])
         )
@@ -189,6 +190,18 @@ def _cases(result: DeviceResult, links: dict[str, Link]) -> list[CaseIntent]:
                     step_no=FAULT_STEP,
                 )
             )
+    return out
+
+
+def check_lines(results: list[DeviceResult], lang: str) -> list[dict[str, Any]]:
+    """`sigap check snmp`: one line per interface, and the device's own line before them whenever it
+    has something to say of itself (rebooted, silent, no interface table) -- not only when it has no
+    interfaces, or a reboot between the two polls was never shown."""
+    out = []
+    for r in results:
+        if not r.interfaces or any(f.code != "device_ok" for f in r.findings):
+            out.append(device_as_dict(r, lang))
+        out += [interface_as_dict(i, lang) for i in r.interfaces]
     return out
 
 
@@ -339,7 +352,7 @@ def check_snmp_cmd(
     """Bits/s, port state and speed of every interface: two polls --interval apart."""
     import asyncio
 
-    from checks.snmp import Credentials, Device, SnmpSettings, device_as_dict, interface_as_dict, sample_twice
+    from checks.snmp import Credentials, Device, SnmpSettings, sample_twice
 
     from ..config import parse_host_port
 
@@ -364,10 +377,7 @@ def check_snmp_cmd(
         settings = SnmpSettings(**{**settings.model_dump(), "timeout_s": timeout_s})
     results = asyncio.run(sample_twice(devices, settings, interval_s))
     lang = obj.lang
-    dicts = []
-    for r in results:
-        dicts += [interface_as_dict(i, lang) for i in r.interfaces] or [device_as_dict(r, lang)]
-    emit(dicts, as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
+    emit(check_lines(results, lang), as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
 
 
 SPEC = KindSpec(

@@ -297,6 +297,7 @@ def evaluate_zone(data: ZoneData) -> DnsResult:
                 observed=quantity(numbers, "serial"),
             )
         )
+    findings += _transfer_findings(data)
     return DnsResult(
         target=data.name,
         status=worst(f.status for f in findings),
@@ -308,8 +309,32 @@ def evaluate_zone(data: ZoneData) -> DnsResult:
             "zone_transfer": "ok" if data.records is not None else data.transfer_error,
             "transfer_from": data.transfer_from,
             "records": len(data.records or {}),
+            "skipped_records": data.skipped,
         },
     )
+
+
+def _transfer_findings(data: ZoneData) -> list[Finding]:
+    """A zone transfer that was asked and did not come is said, not left silent: without it no record
+    of the zone is searched for an allocation. Records it could not read are said too."""
+    out = []
+    if data.transfer_tried and data.records is None:
+        code = "zone_transfer_refused" if data.transfer_refused else "zone_transfer_failed"
+        reason = data.transfer_error or ""
+        out.append(
+            Finding(code, "warn", {"zone": data.name, "reason": reason}, observed=quantity(reason, "reason"))
+        )
+    if data.skipped:
+        detail = "; ".join(data.skipped_detail)
+        out.append(
+            Finding(
+                "zone_records_skipped",
+                "warn",
+                {"zone": data.name, "count": data.skipped, "detail": detail},
+                observed=quantity(data.skipped, "record", detail=detail),
+            )
+        )
+    return out
 
 
 def _failed_host(host: InventoryHost, finding: Finding) -> DnsResult:

@@ -7,7 +7,6 @@ recursion-desired bit cleared: we want what the zone says, not what a cache reme
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import itertools
 import logging
 import random
@@ -21,21 +20,16 @@ import dns.flags
 import dns.message
 import dns.name
 import dns.rcode
+import dns.rdatatype
 import dns.reversename
-import dns.xfr
-import dns.zone
 
 from ..finding import internal_error
+from .axfr import AxfrReader, Transfer, TransferFailed, TransferRefused
 from .model import Answer, DnsSettings, InventoryHost, Nameserver, Observation, ZoneData
+from .wire import Reply, query_wire
 
 _ADDRESS_TYPES = ("A", "AAAA")
 log = logging.getLogger("sigap.checks.dns")
-
-
-def _normalise(rdtype: str, text: str) -> str:
-    if rdtype in _ADDRESS_TYPES:
-        return str(ipaddress.ip_address(text))
-    return text.rstrip(".").lower()
 
 
 class _Mux(asyncio.DatagramProtocol):
@@ -116,19 +110,19 @@ class Asker:
                 del mux.waiting[qid]
 
     async def ask(self, server: Nameserver, name: str, rdtype: str) -> Answer:
-        question = _question(name, rdtype)
+        question = query_wire(name, rdtype)
         detail = None
         for _attempt in range(self.settings.retries + 1):
             self.queries += 1
             try:
-                reply = _Reply(await self._udp(server, question), question, rdtype)
+                reply = Reply(await self._udp(server, question), question, rdtype)
                 if reply.truncated:  # too big for UDP: ask again over TCP (rare for these questions)
                     query = dns.message.make_query(name, rdtype)
                     query.flags &= ~dns.flags.RD
                     response = await dns.asyncquery.tcp(
                         query, server.host, timeout=self.settings.timeout_s, port=server.port
                     )
-                    reply = _Reply(response.to_wire(), b"", rdtype, check=False)
+                    reply = Reply(response.to_wire(), b"", rdtype, check=False)
             except TimeoutError:
                 detail = f"no answer in {self.settings.timeout_s:g} s"
                 continue
@@ -138,86 +132,44 @@ class Asker:
         return Answer("TIMEOUT", detail=detail)
 
 
-_TYPES = {"A": 1, "CNAME": 5, "SOA": 6, "PTR": 12, "AAAA": 28}
+async def transfer(server: Nameserver, zone_name: str, settings: DnsSettings) -> Transfer:
+    """The zone by AXFR over TCP: its address records and CNAMEs, read leniently (axfr.AxfrReader).
+    Each read waits `timeout_s`; the whole transfer at most ten times that."""
+    zone = dns.name.from_text(zone_name)
+    query = dns.message.make_query(zone, dns.rdatatype.AXFR)
+    query.flags &= ~dns.flags.RD
+    wire = query.to_wire()
+    reader = AxfrReader(query, zone)
+    try:
+        async with asyncio.timeout(settings.timeout_s * 10):
+            stream, writer = await asyncio.wait_for(
+                asyncio.open_connection(server.host, server.port), settings.timeout_s
+            )
+            try:
+                writer.write(struct.pack(">H", len(wire)) + wire)
+                await writer.drain()
+                while True:
+                    head = await asyncio.wait_for(stream.readexactly(2), settings.timeout_s)
+                    length = struct.unpack(">H", head)[0]
+                    body = await asyncio.wait_for(stream.readexactly(length), settings.timeout_s)
+                    if reader.feed(body):
+                        return reader.result
+            finally:
+                writer.close()
+    except TimeoutError:
+        # A firewall that passes DNS over UDP and drops TCP 53 looks like this, from the first byte.
+        if not reader.messages:
+            raise TransferFailed(f"no answer in {settings.timeout_s:g} s (TCP)") from None
+        raise TransferFailed(f"incomplete: {reader.messages} message(s), then no answer in time") from None
+    except asyncio.IncompleteReadError:
+        raise TransferFailed("connection closed before the closing SOA") from None
 
 
-def _question(name: str, rdtype: str) -> bytes:
-    """A query's wire form after the 2-byte id: RD clear (we ask the zone, not a cache), one question."""
-    header = struct.pack(">HHHHH", 0, 1, 0, 0, 0)
-    return header + dns.name.from_text(name).to_wire() + struct.pack(">HH", _TYPES[rdtype], 1)
-
-
-def _skip_name(wire: bytes, at: int) -> int:
-    while True:
-        length = wire[at]
-        if length == 0:
-            return at + 1
-        if length & 0xC0 == 0xC0:  # compression pointer: two bytes end the name here
-            return at + 2
-        at += 1 + length
-
-
-class _Reply:
-    """Just enough of a DNS answer: rcode, AA, TC and the records of the type asked for.
-
-    dnspython's full message parser cost ~0.3 ms per answer (authority and glue included), most of
-    the CPU of a large run; the answer section alone is all the check reads.
-    """
-
-    def __init__(self, wire: bytes, question: bytes, rdtype: str, *, check: bool = True) -> None:
-        if len(wire) < 12:
-            raise ValueError("short DNS answer")
-        flags, qdcount, self.ancount = struct.unpack(">HHH", wire[2:8])
-        end_question = _skip_name(wire, 12) + 4 if qdcount else 12
-        if check and (not flags & 0x8000 or wire[12:end_question].lower() != question[10:].lower()):
-            raise ValueError("answer does not match the question")
-        self.wire, self.flags, self.rdtype, self.offset = wire, flags, rdtype, end_question
-        self.truncated = bool(flags & 0x0200)
-
-    def answer(self) -> Answer:
-        rcode = dns.rcode.to_text(self.flags & 0x000F)
-        if rcode == "NOERROR" and not self.flags & 0x0400:
-            # A referral or an answer from a server that does not hold the zone is not the zone's word.
-            return Answer("NOTAUTH", detail="jawaban tidak otoritatif")
-        wire, at, wanted = self.wire, self.offset, _TYPES[self.rdtype]
-        values = set()
-        for _ in range(self.ancount):
-            at = _skip_name(wire, at)
-            rtype, _rclass, _ttl, rdlength = struct.unpack(">HHIH", wire[at : at + 10])
-            at += 10
-            if rtype == wanted:  # CNAME chains inside the zone end in the records we want
-                values.add(self._value(rtype, wire[at : at + rdlength], at))
-            at += rdlength
-        return Answer(rcode, frozenset(values))
-
-    def _value(self, rtype: int, rdata: bytes, at: int) -> str:
-        if rtype in (1, 28):
-            return str(ipaddress.ip_address(rdata))
-        if rtype == 6:  # SOA: mname, rname, then the serial
-            at = _skip_name(self.wire, _skip_name(self.wire, at))
-            return str(struct.unpack(">I", self.wire[at : at + 4])[0])
-        name, _ = dns.name.from_wire(self.wire, at)
-        return name.to_text().rstrip(".").lower()
-
-
-async def transfer(
-    server: Nameserver, zone_name: str, settings: DnsSettings
-) -> tuple[dict[str, set[str]], dict[str, str]]:
-    """The zone's address records by AXFR (owner name, no dot, lower case -> addresses) and its CNAMEs."""
-    zone = dns.zone.Zone(dns.name.from_text(zone_name), relativize=False)
-    await dns.asyncquery.inbound_xfr(
-        server.host, zone, port=server.port, timeout=settings.timeout_s, lifetime=settings.timeout_s * 10
-    )
-    records: dict[str, set[str]] = {}
-    for rdtype in _ADDRESS_TYPES:
-        for owner, _ttl, rdata in zone.iterate_rdatas(rdtype):
-            key = owner.to_text().rstrip(".").lower()
-            records.setdefault(key, set()).add(_normalise(rdtype, rdata.to_text()))
-    aliases = {
-        owner.to_text().rstrip(".").lower(): rdata.target.to_text().rstrip(".").lower()
-        for owner, _ttl, rdata in zone.iterate_rdatas("CNAME")
-    }
-    return records, aliases
+def _why(exc: BaseException) -> str:
+    """A failed transfer's reason, short enough for a finding."""
+    if isinstance(exc, TransferFailed):
+        return str(exc)
+    return (f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__)[:200]
 
 
 async def _zone_data(
@@ -228,20 +180,25 @@ async def _zone_data(
     data.soa = {s.label: a for s, a in zip(servers, answers, strict=True)}
     if not settings.zone_transfer:
         return data
-    errors = []
+    refused, failed = [], []
     for server, answer in zip(servers, answers, strict=True):
         if answer.rcode != "NOERROR":
             continue
+        data.transfer_tried = True
         try:
-            data.records, data.aliases = await transfer(server, zone_name, settings)
-            data.transfer_from = server.label
-            data.transfer_error = None
-            return data
-        except dns.xfr.TransferError as exc:
-            errors.append(f"{server.label}: {dns.rcode.to_text(exc.rcode)}")
-        except (OSError, dns.exception.DNSException, EOFError) as exc:
-            errors.append(f"{server.label}: {type(exc).__name__}")
-    data.transfer_error = "; ".join(errors) or "tidak ada server yang menjawab SOA"
+            got = await transfer(server, zone_name, settings)
+        except TransferRefused as exc:
+            refused.append(f"{server.label}: {exc}")
+            continue
+        except (TransferFailed, OSError, EOFError, TimeoutError, dns.exception.DNSException) as exc:
+            failed.append(f"{server.label}: {_why(exc)}")
+            continue
+        data.records, data.aliases = got.records, got.aliases
+        data.skipped, data.skipped_detail = got.skipped, got.skipped_detail
+        data.transfer_from = server.label
+        return data
+    data.transfer_error = "; ".join(refused + failed) or "tidak ada server yang menjawab SOA"
+    data.transfer_refused = bool(refused) and not failed
     return data
 
 

@@ -59,5 +59,22 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "SOA zona {zone} tidak bisa dibaca dari {server}: {rcode}",
         "en": "Cannot read the SOA of zone {zone} from {server}: {rcode}",
     },
+    "zone_transfer_refused": {
+        "id": "Transfer zona {zone} (AXFR) ditolak ({reason}): entri DNS tanpa alokasi tidak dicari di zona "
+        "ini; izinkan AXFR dari alamat Sigap, atau atur dns.zone_transfer: false bila memang tidak boleh",
+        "en": "Zone transfer (AXFR) of {zone} refused ({reason}): records with no allocation are not "
+        "searched for in this zone; allow AXFR from Sigap's address, or set dns.zone_transfer: false",
+    },
+    "zone_transfer_failed": {
+        "id": "Transfer zona {zone} (AXFR) gagal ({reason}): entri DNS tanpa alokasi tidak dicari di "
+        "zona ini",
+        "en": "Zone transfer (AXFR) of {zone} failed ({reason}): records with no allocation are not "
+        "searched for in this zone",
+    },
+    "zone_records_skipped": {
+        "id": "{count} entri zona {zone} tidak dapat dibaca dan dilewati saat transfer ({detail})",
+        "en": "{count} record(s) of zone {zone} could not be read and were skipped in the transfer "
+        "({detail})",
+    },
     **INTERNAL_ERROR_TEMPLATES,
 }

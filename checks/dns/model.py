@@ -69,7 +69,11 @@ class ZoneData:
     records: dict[str, set[str]] | None = None  # owner name -> addresses; None: no transfer
     aliases: dict[str, str] = field(default_factory=dict)  # CNAME owner -> target, from the transfer
     transfer_from: str | None = None
-    transfer_error: str | None = None
+    transfer_error: str | None = None  # why there are no records: each server tried, with its reason
+    transfer_tried: bool = False  # a server answered the SOA, so AXFR was asked (and failed, if error)
+    transfer_refused: bool = False  # every server asked refused (REFUSED/NOTAUTH), none failed otherwise
+    skipped: int = 0  # records of the transfer that could not be parsed, left out
+    skipped_detail: list[str] = field(default_factory=list)
     failure: Finding | None = None  # reading the zone raised (a bug): its internal_error finding
 
 

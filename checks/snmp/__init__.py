@@ -121,6 +121,7 @@ def interface_as_dict(result: InterfaceResult, lang: str = "id") -> dict[str, An
         "in_bps": None if result.in_bps is None else round(result.in_bps),
         "out_bps": None if result.out_bps is None else round(result.out_bps),
         "speed_mbps": result.speed_mbps,
+        "speed_suspect": result.speed_suspect,
         "link": result.link_id,
         "down_util_pct": result.down_util_pct,
         "up_util_pct": result.up_util_pct,
@@ -131,7 +132,7 @@ def interface_as_dict(result: InterfaceResult, lang: str = "id") -> dict[str, An
 
 
 def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
-    """A device that could not be walked: one line for it (its interfaces are unknown)."""
+    """The device's own line: what it said of itself (rebooted, silent), beside its interfaces' lines."""
     return {
         "target": result.device,
         "host": result.host,
@@ -140,6 +141,7 @@ def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
         "poll_s": result.poll_s,
         "findings": as_dicts(TEMPLATES, result.findings, lang),
     }
+
 
 # The operator's `snmp:` section of the config file: agents/config picks it up from here.
 OPERATOR_SECTION = ("snmp", SnmpSettings)

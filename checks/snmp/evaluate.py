@@ -22,13 +22,14 @@ from .model import (
 )
 from .parse import interfaces, inventory_of, normalise_index, pair_foreign_rows, routine_columns
 from .rates import CounterSample, rate
+from .speed import ceiling_bps, known_placeholder, speed_findings, track_placeholder
 
-_COVERED = 0.9
+_COVERED = 0.9  # share of the window the valid samples must cover before "sustained" is said
 # Which way the traffic goes, in the words of each language's template.
 _WORDS = {
     "down": {"arah": "unduh", "way": "Download"},
     "up": {"arah": "unggah", "way": "Upload"},
-}  # share of the window the valid samples must cover before "sustained" is said
+}
 log = logging.getLogger("sigap.checks.snmp")
 
 
@@ -173,18 +174,9 @@ def evaluate_interface(
 ) -> InterfaceResult:
     prev = prev or {}
     contract = watch.contract if watch else None
+    configured = watch.speed_mbps if watch else None
     findings = _state_findings(iface, prev, watch is not None)
-    needed = max(contract.down_mbps, contract.up_mbps) if contract else 0
-    if iface.speed_mbps and iface.speed_mbps < needed:
-        findings.append(
-            Finding(
-                "speed_below_contract",
-                "warn",
-                {"speed": iface.speed_mbps, "contract": needed},
-                observed=quantity(iface.speed_mbps, "Mbps"),
-                limit=quantity(needed, "Mbps"),
-            )
-        )
+    placeholder = known_placeholder(iface, prev, configured)
     speed_bps = iface.speed_mbps * 1e6 if iface.speed_mbps else None
     at = iface.read_at or at
     sample = CounterSample(at, uptime_ticks, iface.in_octets, iface.out_octets, iface.bits, speed_bps)
@@ -199,12 +191,21 @@ def evaluate_interface(
     else:
         if prev.get("sample"):
             previous = CounterSample.from_json(prev["sample"])
-        r = rate(previous, sample)
+        r = rate(
+            previous,
+            sample,
+            line_bps=configured * 1e6 if configured else None,
+            speed_suspect=placeholder is not None,
+            ceiling_bps=ceiling_bps(contract),
+        )
         in_bps, out_bps, reason = r.in_bps, r.out_bps, r.reason
+        placeholder = track_placeholder(placeholder, r, iface)
         if reason and reason not in ("first_sample", "reboot"):
             # No rate for this interval, on purpose: a reset or a wrap we cannot untangle is not traffic.
             gap = quantity(reason, "reason")
             findings.append(Finding("counter_discontinuity", "ok", {"reason": reason}, observed=gap))
+    speed = configured or (None if placeholder else iface.speed_mbps)
+    findings += speed_findings(iface, speed, placeholder, contract)
     if in_bps is not None and out_bps is not None and previous is not None:
         if contract:
             down, up = (in_bps, out_bps) if contract.download == "in" else (out_bps, in_bps)
@@ -238,6 +239,7 @@ def evaluate_interface(
         "sample": sample.to_json() if iface.bits else None,
         "oper": iface.oper,
         "speed_mbps": iface.speed_mbps,
+        "speed_suspect": placeholder,
         "history": history,
     }
     return InterfaceResult(
@@ -248,7 +250,7 @@ def evaluate_interface(
         if_alias=iface.alias,
         oper_status=iface.oper,
         admin_status=iface.admin,
-        speed_mbps=iface.speed_mbps,
+        speed_mbps=configured or iface.speed_mbps,
         in_bps=in_bps,
         out_bps=out_bps,
         status=worst(f.status for f in findings),
@@ -258,6 +260,7 @@ def evaluate_interface(
         up_util_pct=up_util,
         no_rate_reason=reason,
         memory=memory,
+        speed_suspect=placeholder is not None,
     )
 
 

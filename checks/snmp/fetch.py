@@ -129,9 +129,12 @@ async def walk_columns(
     (GETNEXT) as the first request's non-repeater -- sysUpTime without a round trip of its own.
 
     The "in64_at"/"in32_at" columns hold, per row, the middle of the round trip that carried its octet
-    counters: a rate needs the time the counter was read, not when the whole walk ended."""
+    counters: a rate needs the time the counter was read, not when the whole walk ended. The
+    "in64_bits"/"out64_bits" columns hold the width the device typed its ifHC counters with: a Venustech
+    VSOS firewall and a Metel PoE switch answer them as Counter32, which wrap at 2^32 like ifInOctets."""
     table: dict[str, dict[int, Any]] = {name: {} for name in columns}
     table["in64_at"], table["in32_at"] = {}, {}
+    table["in64_bits"], table["out64_bits"] = {}, {}
     prefixes = {name: _oid(oid) for name, oid in columns.items()}
     cursor = dict(prefixes)  # where each column continues
     requests = 0
@@ -187,6 +190,8 @@ async def walk_columns(
             table[name][row] = value_of(value)
             if name in ("in64", "in32"):
                 table[name + "_at"][row] = read_at
+            if name in ("in64", "out64"):
+                table[name + "_bits"][row] = 64 if isinstance(value, rfc1902.Counter64) else 32
             cursor[name] = at
         cursor = {n: oid for n, oid in cursor.items() if n not in finished}
     return table, requests, lead_value

@@ -45,6 +45,14 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Kecepatan port {speed} Mbps di bawah kontrak {contract} Mbps: kontrak tidak mungkin tercapai",
         "en": "Port speed {speed} Mbps is below the {contract} Mbps contract: it can never be reached",
     },
+    "speed_suspect": {
+        "id": "Kecepatan port {name} yang dilaporkan perangkat ({speed} Mbps) lebih rendah dari lalu lintas "
+        "terukur ({seen} Mbps): nilai itu diragukan, bukan batas, dan laju tetap dihitung; isi speed_mbps "
+        "pada tautan bila kecepatan sebenarnya diketahui",
+        "en": "The speed the device reports for port {name} ({speed} Mbps) is below the measured traffic "
+        "({seen} Mbps): it looks like a placeholder, not a limit, and the rate is kept; set speed_mbps "
+        "on the link if the real speed is known",
+    },
     "no_counters": {
         "id": "Antarmuka {name} tidak memiliki penghitung oktet (ifHCInOctets/ifInOctets)",
         "en": "Interface {name} has no octet counters (ifHCInOctets/ifInOctets)",

@@ -78,11 +78,14 @@ class Contract:
 
 @dataclass(frozen=True)
 class Watch:
-    """An interface a link is bound to: by index (RouterOS may print it negative) or by name."""
+    """An interface a link is bound to: by index (RouterOS may print it negative) or by name.
+    `speed_mbps`: the line rate the operator knows, over what the device reports (a Sangfor reports
+    10 Mbps on every port whatever the link)."""
 
     contract: Contract
     if_index: int | None = None
     if_name: str | None = None
+    speed_mbps: float | None = None
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,12 @@ class Interface:
     speed_mbps: float | None = None
     in_octets: int | None = None
     out_octets: int | None = None
-    bits: int = 0  # 64 (ifHC*), 32 (ifIn/OutOctets) or 0 (no counters)
+    # The counters' width as the device typed them: 64 (Counter64), 32 (Counter32, in ifTable or -- on
+    # some devices -- in the ifHC columns) or 0 (no counters).
+    bits: int = 0
     read_at: float | None = None  # epoch seconds the counters were read, when known
+    counters: str = ""  # which columns they came from: "hc" (ifHCIn/OutOctets), "if" (ifIn/OutOctets)
+    speed_from: str | None = None  # the column the speed came from: "high_speed" or "speed"
 
 
 @dataclass
@@ -144,6 +151,7 @@ class InterfaceResult:
     up_util_pct: float | None = None
     no_rate_reason: str | None = None
     memory: dict[str, Any] | None = None  # what the next run needs
+    speed_suspect: bool = False  # the reported speed was exceeded by consistent counters: a placeholder
 
 
 @dataclass

@@ -13,7 +13,7 @@ from .model import OPER_STATUS, Interface
 from .rates import MAX64, WRAP32
 
 _IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32", "in32_at")
-_IFXTABLE = ("name", "in64", "out64", "high_speed", "alias", "in64_at")
+_IFXTABLE = ("name", "in64", "out64", "high_speed", "alias", "in64_at", "in64_bits", "out64_bits")
 
 
 def pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
@@ -29,14 +29,16 @@ def pair_foreign_rows(table: dict[str, dict[int, Any]]) -> dict[int, int]:
     return pairs
 
 
-def _speed_mbps(if_speed: int | None, high_speed: int | None) -> float | None:
-    # ifHighSpeed (Mbps) is the only truth above 4.29 Gbps, where ifSpeed sticks at 2^32-1; either
-    # may be 0 on logical interfaces, which means "unknown", not "no capacity".
+def _speed_mbps(if_speed: int | None, high_speed: int | None) -> tuple[float | None, str | None]:
+    """The speed and the column it came from. ifHighSpeed (Mbps) is the only truth above 4.29 Gbps,
+    where ifSpeed sticks at 2^32-1; either may be 0, which means "unknown", not "no capacity" -- and
+    where ifHighSpeed is 0, ifSpeed may still know (Palo Alto and Huawei sub-interfaces, a ProCurve's
+    oobm0, a Brocade's eth0)."""
     if high_speed:
-        return float(high_speed)
+        return float(high_speed), "high_speed"
     if if_speed and if_speed != WRAP32 - 1:
-        return if_speed / 1e6
-    return None
+        return if_speed / 1e6, "speed"
+    return None, None
 
 
 def interfaces(
@@ -57,13 +59,18 @@ def interfaces(
             row.setdefault(column, value)
         in64, out64 = row.get("in64"), row.get("out64")
         in32, out32 = row.get("in32"), row.get("out32")
-        if in64 is not None and out64 is not None and MAX64 not in (in64, out64):
-            bits, in_octets, out_octets, read_at = 64, in64, out64, row.get("in64_at")
+        # The HC columns' own ASN.1 type decides their width (a row without it is from an older memory
+        # or a canned walk: Counter64, as the MIB says). Either direction typed Counter32 makes the pair
+        # 32-bit: a delta across a 32-bit wrap must wrap, never read as a reset.
+        hc_bits = 32 if 32 in (row.get("in64_bits"), row.get("out64_bits")) else 64
+        if in64 is not None and out64 is not None and (hc_bits == 32 or MAX64 not in (in64, out64)):
+            bits, counters, in_octets, out_octets, read_at = hc_bits, "hc", in64, out64, row.get("in64_at")
         elif in32 is not None and out32 is not None:
             # No ifXTable (WISP radios) or no HC counter on this row.
-            bits, in_octets, out_octets, read_at = 32, in32, out32, row.get("in32_at")
+            bits, counters, in_octets, out_octets, read_at = 32, "if", in32, out32, row.get("in32_at")
         else:
-            bits, in_octets, out_octets, read_at = 0, None, None, None
+            bits, counters, in_octets, out_octets, read_at = 0, "", None, None, None
+        speed, speed_from = _speed_mbps(row.get("speed"), row.get("high_speed"))
         descr = row.get("descr") or ""
         out.append(
             Interface(
@@ -73,11 +80,13 @@ def interfaces(
                 alias=row.get("alias") or "",
                 admin=OPER_STATUS.get(row["admin"]) if "admin" in row else None,
                 oper=OPER_STATUS.get(row["oper"]) if "oper" in row else None,
-                speed_mbps=_speed_mbps(row.get("speed"), row.get("high_speed")),
+                speed_mbps=speed,
                 in_octets=in_octets,
                 out_octets=out_octets,
                 bits=bits,
                 read_at=read_at,
+                counters=counters,
+                speed_from=speed_from,
             )
         )
     return out
@@ -93,23 +102,28 @@ def inventory_of(
 ) -> dict[str, Any]:
     """What a full walk learnt that does not change between polls: names, the ifXTable pairing, and
     which counter and speed columns the device has -- the plan for the routine polls."""
+    used = {i.speed_from for i in found if i.speed_from}
     return {
         "at": at,
         "pairs": {str(x): i for x, i in pairs.items()},
         "rows": {str(i.index): [i.name, i.descr, i.alias] for i in found},
         "bits": sorted({i.bits for i in found if i.bits}),
-        # ifHighSpeed where the device has it; ifSpeed too when some rows have no ifXTable entry.
-        "speeds": [c for c in ("high_speed", "speed") if table.get(c)]
-        if table.get("high_speed") and len(table["high_speed"]) < len(found)
-        else ["high_speed" if table.get("high_speed") else "speed"],
+        "counters": sorted({i.counters for i in found if i.counters}),
+        # Every column some row's speed came from: ifHighSpeed, and ifSpeed too where a row has
+        # ifHighSpeed 0 (or no ifXTable row) but ifSpeed set -- walked only for ifHighSpeed, a Palo Alto
+        # sub-interface lost its 1 Gbps for the 55 minutes between full walks.
+        "speeds": [c for c in ("high_speed", "speed") if c in used]
+        or ["high_speed" if table.get("high_speed") else "speed"],
     }
 
 
 def routine_columns(inventory: dict[str, Any]) -> list[str]:
-    """The columns a routine poll walks: state, counters of the widths the device has, its speed."""
+    """The columns a routine poll walks: state, the counter columns the device's rows use, its speed."""
     columns = ["admin", "oper"]
-    if 64 in inventory["bits"]:
+    # "counters" names the columns; an inventory from before it was kept has only the widths.
+    counters = inventory.get("counters") or [{64: "hc", 32: "if"}[b] for b in inventory["bits"]]
+    if "hc" in counters:
         columns += ["in64", "out64"]
-    if 32 in inventory["bits"]:
+    if "if" in counters:
         columns += ["in32", "out32"]
     return columns + inventory["speeds"]

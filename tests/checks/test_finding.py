@@ -286,6 +286,14 @@ def test_dns_findings() -> None:
     soa = _answers(ans("NOERROR", "5"), ans("NOERROR", "4"))
     obs.zones["z.test"] = ZoneData("z.test", soa=soa, records={"old.z.test": {"192.0.2.2"}})
     obs.zones["y.test"] = ZoneData("y.test", soa=_answers(ans("NOERROR", "1"), ans("TIMEOUT")))
+    one = _answers(ans("NOERROR", "3"), ans("NOERROR", "3"))
+    obs.zones["r.test"] = ZoneData(
+        "r.test", soa=one, transfer_tried=True, transfer_refused=True, transfer_error="ns1: REFUSED"
+    )
+    obs.zones["f.test"] = ZoneData("f.test", soa=one, transfer_tried=True, transfer_error="ns1: timed out")
+    obs.zones["s.test"] = ZoneData(
+        "s.test", soa=one, records={}, transfer_from="ns1", skipped=1, skipped_detail=["TLSA: bad length"]
+    )
     inventory = [InventoryHost(n, tuple(ipaddress.ip_address(i) for i in ips)) for n, ips in hosts.items()]
     results = {r.target: r for r in dns_evaluate(inventory, obs)}
     findings = [f for r in results.values() for f in r.findings]
@@ -304,6 +312,9 @@ def test_dns_findings() -> None:
         "dns_servers_disagree",
         "soa_serial_mismatch",
         "zone_unreachable",
+        "zone_transfer_refused",
+        "zone_transfer_failed",
+        "zone_records_skipped",
     }
     shapes = {(t, f.code): (f.observed, f.limit) for t, r in results.items() for f in r.findings}
     assert shapes["ok.test", "dns_ok"] == ({"value": ["192.0.2.1"], "unit": "address"}, None)

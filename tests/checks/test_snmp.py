@@ -185,7 +185,10 @@ def test_check_snmp_json_contract(snmpd: Snmpd) -> None:
         "findings",
     ):
         assert key in lo
-    assert lo["status"] == "ok" and lo["in_bps"] >= 0
+    assert lo["in_bps"] >= 0 and "speed_suspect" in lo
+    # net-snmp says 10 Mbps for lo: whatever else on this machine pushes more through loopback between
+    # the two polls makes that speed a placeholder (warn), nothing else may be said of lo
+    assert {f["code"] for f in lo["findings"] if f["status"] != "ok"} <= {"speed_suspect"}
 
 
 def test_check_snmp_bad_arguments() -> None:

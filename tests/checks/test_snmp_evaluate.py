@@ -191,3 +191,80 @@ def test_routine_polls_walk_only_the_changing_columns_and_keep_the_names():
         device, DevicePoll(at=1600, uptime_ticks=50, table=routine, full=False), memory, settings
     )
     assert plan(device_memory(third), 1900, settings) is None
+
+
+# --- right on real devices (issue 22) ------------------------------------------------------------
+
+
+def test_a_routine_poll_keeps_the_ifspeed_of_a_row_whose_ifhighspeed_is_0():
+    # A Palo Alto sub-interface (ethernet1/13.4008): ifHighSpeed 0, ifSpeed 1 Gbps. Walked only for
+    # ifHighSpeed between full walks, its speed and the check against a 2 Gbps contract were lost.
+    sub = {**port(0, 0, speed=1000, name="ethernet1/13.4008"), "high_speed": 0}
+    device = link(down=2000, up=2000)
+    settings = SnmpSettings(rediscover_minutes=60)
+    first = evaluate_device(
+        device, DevicePoll(at=1000, uptime_ticks=100, table=table({5: sub})), {}, settings
+    )
+    memory = device_memory(first)
+    columns = plan(memory, 1300, settings)
+    assert columns is not None and "speed" in columns
+    routine = {c: v for c, v in table({5: sub}).items() if c in columns}
+    second = evaluate_device(
+        device, DevicePoll(at=1300, uptime_ticks=30100, table=routine, full=False), memory, settings
+    )
+    for result in (first, second):
+        (iface,) = result.interfaces
+        assert iface.speed_mbps == 1000.0 and "speed_below_contract" in codes(iface)
+
+
+def test_counter32_in_the_hc_columns_wraps_at_2_to_the_32():
+    # A Venustech VSOS firewall types ifHCInOctets as Counter32: a value that went down wrapped.
+    def hc32(in_octets: int, out_octets: int) -> dict:
+        t = table({5: port(in_octets, out_octets)})
+        return {**t, "in64_bits": {5: 32}, "out64_bits": {5: 32}}
+
+    half = int(150 * 8 * MB)  # 150 s at 8 Mbps, either side of the wrap
+    polls = [(1000, 100, hc32(2**32 - half, 0)), (1300, 30100, hc32(half, 2 * half))]
+    results = run(link(), polls)
+    (iface,) = results[-1].interfaces
+    assert iface.no_rate_reason is None and iface.in_bps == 8_000_000 and iface.out_bps == 8_000_000
+    assert iface.memory["sample"]["bits"] == 32
+    assert "counter_discontinuity" not in codes(iface)
+    columns = plan(device_memory(results[-1]), 1600, SnmpSettings())
+    assert columns == ["admin", "oper", "in64", "out64", "high_speed"]  # still the HC columns
+
+
+def test_a_placeholder_speed_is_flagged_and_the_rate_kept():
+    # A Sangfor port that says 10 Mbps carries 50: sysUpTime steady, the same counters -> real traffic.
+    polls = steady(50 * MB, 5 * MB, 3, speed=10)
+    at, uptime, _ = polls[-1]
+    quiet = port(int(600 * 50 * MB + 300 * MB), int(600 * 5 * MB + 300 * MB), speed=10)  # 1 Mbps
+    polls.append((at + 300, uptime + 30000, table({5: quiet})))
+    results = run(link(down=100, up=100), polls)
+    first, second, _third, quiet = (r.interfaces[0] for r in results)
+    assert second.in_bps == 50_000_000 and second.down_util_pct == 50.0
+    assert "speed_below_contract" in codes(first) and not first.speed_suspect  # not known yet
+    assert second.speed_suspect and "speed_below_contract" not in codes(second)
+    suspect = next(f for f in second.findings if f.code == "speed_suspect")
+    assert (suspect.status, suspect.observed, suspect.limit) == (
+        "warn",
+        {"value": 50.0, "unit": "Mbps"},
+        {"value": 10.0, "unit": "Mbps"},
+    )
+    # 1 Mbps later: still under the placeholder, still flagged (it was exceeded, it is no limit)
+    assert quiet.in_bps == 1_000_000 and "speed_suspect" in codes(quiet)
+
+
+def test_the_contract_is_the_ceiling_over_a_placeholder_and_the_config_overrides_the_speed():
+    polls = steady(50 * MB, 5 * MB, 2, speed=10)
+    (small,) = run(link(down=20, up=20), polls)[-1].interfaces  # 50 Mbps on a 20 Mbps contract
+    assert small.in_bps is None and small.no_rate_reason == "above_contract_ceiling"
+    configured = Device(
+        "rtr", "127.0.0.1", watches=(Watch(Contract("dinkes", 100, 100), 5, speed_mbps=1000),)
+    )
+    (known,) = run(configured, polls)[-1].interfaces
+    assert (known.in_bps, known.speed_mbps, known.speed_suspect) == (50_000_000, 1000.0, False)
+    assert {"speed_suspect", "speed_below_contract"}.isdisjoint(codes(known))
+    slow = Device("rtr", "127.0.0.1", watches=(Watch(Contract("dinkes", 100, 100), 5, speed_mbps=40),))
+    (capped,) = run(slow, polls)[-1].interfaces  # the operator's 40 Mbps is a hard ceiling
+    assert capped.no_rate_reason == "above_line_rate" and "speed_below_contract" in codes(capped)

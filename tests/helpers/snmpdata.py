@@ -17,7 +17,8 @@ def table(rows: dict[int, dict], x_rows: dict[int, dict] | None = None) -> dict[
             if column in row:
                 out.setdefault(column, {})[index] = row[column]
     for index, row in (rows if x_rows is None else x_rows).items():
-        for column in ("name", "in64", "out64", "high_speed", "alias"):
+        # in64_bits/out64_bits: the width the device typed its ifHC counters with (fetch records it)
+        for column in ("name", "in64", "out64", "high_speed", "alias", "in64_bits", "out64_bits"):
             if column in row:
                 out.setdefault(column, {})[index] = row[column]
     return out
