@@ -7,7 +7,6 @@ from typing import Any
 
 from ..finding import as_dicts
 from .evaluate import evaluate
-from .fetch import observe
 from .messages import TEMPLATES
 from .model import DnsResult, DnsSettings, InventoryHost, Nameserver, Observation
 
@@ -27,6 +26,8 @@ __all__ = [
 async def check_dns(
     hosts: list[InventoryHost], servers: list[Nameserver], zones: list[str], settings: DnsSettings
 ) -> tuple[list[DnsResult], Observation]:
+    from .fetch import observe  # dnspython: loaded when a check runs, not when the config is read
+
     obs = await observe(hosts, servers, zones, settings)
     # Thousands of hosts take ~40 ms per 1,000 to compare: in a thread, so the service's loop
     # (other checks, the health endpoint) keeps its turn.
@@ -55,3 +56,11 @@ def result_as_dict(result: DnsResult, lang: str = "id") -> dict[str, Any]:
     out |= result.extra
     out["findings"] = as_dicts(TEMPLATES, result.findings, lang)
     return out
+
+
+def __getattr__(name: str) -> Any:
+    if name == "observe":
+        from .fetch import observe
+
+        return observe
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
