@@ -106,7 +106,8 @@ def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
         "target": result.target,
         "status": result.status,
         "latest_published": _iso(latest.when, result.timezone) if latest else None,
-        "source": latest.source if latest else None,
+        # through a splash page: "splash>feed", so the recap shows the hop beside the source
+        "source": (f"splash>{latest.source}" if result.entry_url else latest.source) if latest else None,
         "item_url": latest.url if latest else None,
         "age_days": result.age_days,
         "agenda_updated": _iso(agenda.when, result.timezone) if agenda else None,
@@ -117,6 +118,7 @@ def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
         "cms": result.cms,
         "checked_at": _iso(result.checked_at, result.timezone),
         "final_url": result.final_url,
+        "entry_url": result.entry_url,
         "requests": result.requests,
         "bytes_read": result.bytes_read,
         "elapsed_s": result.elapsed_s,

@@ -1,9 +1,14 @@
 """Crawl one site: fetch the sources it offers, most trustworthy first, and gather dated items.
 
 Order per site (each step only when the earlier ones left the question open, to stay polite):
-robots.txt -> home page -> WordPress REST and feeds -> a berita list page when machine sources are
-missing or stale -> sitemap when nothing is dated yet -> the agenda page -> the newest items' own
-pages, whose metadata confirms (or corrects) the date printed in a list.
+robots.txt -> home page (through a splash page's one way in, one hop) -> WordPress REST and feeds
+(the CMS's default feed paths when the advertised ones fail) -> berita list pages when machine
+sources are missing or stale (the next candidate when one gives nothing) -> sitemap (index -> its
+newest post sitemap) when nothing is dated yet -> the agenda page -> the newest items' own pages,
+whose metadata confirms (or corrects) the date printed in a list, or gives the undated headlines one.
+
+Every extra hop is bounded and paid from the site's request budget; the optional ones (a second
+list page, default feed paths, sitemap children) only while enough is left to open the newest items.
 """
 
 from __future__ import annotations
@@ -19,12 +24,37 @@ from zoneinfo import ZoneInfo
 
 from .evaluate import evaluate, usable
 from .fetch import BudgetExceeded, Fetcher, FetchError, Response
+from .machine import newest_post_sitemaps
 from .model import SOURCE_RANK, Dated, SiteResult, SiteSpec
-from .parse import HtmlPage, Listed, kind_of, parse_feed, parse_html, parse_sitemap, parse_wp_posts
+from .parse import (
+    HtmlPage,
+    Listed,
+    date_from_url,
+    kind_of,
+    looks_like_item,
+    parse_feed,
+    parse_html,
+    parse_sitemap,
+    parse_wp_posts,
+    same_site,
+)
 from .urls import bounded, clean_url, url_problem
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 _REFUSED = {"redirect_refused", "address_refused"}
+# Where each CMS serves its feed when the page does not say (or says wrong): WordPress also without
+# pretty permalinks, OpenSID, Joomla (also without SEF rewriting), Hugo, Jekyll (jekyll-feed).
+_DEFAULT_FEEDS = {
+    "wordpress": ("/feed/", "/?feed=rss2"),
+    "opensid": ("/feed",),
+    "joomla": ("/?format=feed&type=rss", "/index.php?format=feed&type=rss"),
+    "hugo": ("/index.xml",),
+    "jekyll": ("/feed.xml",),
+}
+_ANY_FEEDS = ("/feed/", "/rss", "/index.xml", "/feed.xml")  # an unknown CMS whose own feed failed
+_FEED_FALLBACKS = 2  # default paths tried after the advertised feeds failed
+_LIST_CANDIDATES = 3  # berita list pages tried, each only when the one before gave nothing
+_SITEMAP_FETCHES = 3  # the sitemap, then at most two of an index's children
 
 
 @dataclass
@@ -43,6 +73,13 @@ class Evidence:
     problems: list[str] = field(default_factory=list)  # non-fatal: a feed that 404s, a capped page
     final_url: str | None = None
     verified: set[str] = field(default_factory=set)  # item URLs whose own page gave their date
+    entry_url: str | None = None  # the splash page the crawl went through to reach the real home
+
+
+@dataclass
+class _FeedOutcome:
+    ok: bool  # read as a feed
+    refresh: str | None = None  # an HTML page in the feed's place sends the reader here
 
 
 def _listed_to_dated(item: Listed, page_url: str) -> Dated | None:
@@ -70,6 +107,7 @@ class _Crawl:
         self.robots: RobotFileParser | None = None
         self.home = spec.url
         self.statuses: dict[str, int] = {}  # URL -> HTTP status of secondary fetches
+        self.reserve = 0  # requests kept for opening the newest items and the agenda
 
     async def get(self, url: str, what: str) -> Response | None:
         """A secondary source: its failure is a note, not the site's failure."""
@@ -91,6 +129,10 @@ class _Crawl:
                 f"{what}: dibaca sebagian (> {self.fetcher.settings.max_page_bytes} byte)"
             )
         return response
+
+    def affordable(self) -> bool:
+        """Room for one optional request beyond what opening the newest items needs."""
+        return self.budget.requests_left - 1 >= self.reserve
 
     async def html(self, response: Response, *, article: bool = False) -> HtmlPage:
         args = (
@@ -119,8 +161,25 @@ class _Crawl:
             else:
                 self.ev.undated_links.append(item)
 
+    def read_page(self, page: HtmlPage, url: str, kind: str) -> bool:
+        """A list or agenda page's items, and its own date when it turns out to be one article (a menu
+        entry that links a post). True when it dated something of `kind`."""
+        before = len(self.ev.dated)
+        self.add_listed(page.listed, url, kind if kind == "agenda" else None)
+        own = [d for d in page.own_dates if not (kind == "agenda" and d.source.startswith("html:"))]
+        if own:
+            self.ev.verified.add(url)
+            self.ev.dated.extend(
+                Dated(d.when, d.precision, d.source, url, kind, page.title, url) for d in own
+            )
+        added = self.ev.dated[before:]
+        return bool(usable(added, kind, self.now, self.tz)[0])
+
     def newest(self, kind: str) -> datetime | None:
         return max((d.when for d in usable(self.ev.dated, kind, self.now, self.tz)[0]), default=None)
+
+    def warn_line(self) -> datetime:
+        return self.now - timedelta(days=self.spec.thresholds.warn_after_days)
 
     async def run(self) -> None:
         problem = url_problem(self.spec.url)
@@ -144,102 +203,180 @@ class _Crawl:
         if home.content_type not in _HTML_TYPES:
             raise FetchError("not_html", home.content_type, home.url)
         page = await self.html(home)
+        if not page.maintenance:
+            page = await self.enter(page)
         self.ev.cms = page.cms
         self.ev.sections = page.sections
         if page.maintenance:
             self.ev.maintenance = page.maintenance
             return
-        self.add_listed(page.listed, home.url)
+        settings = self.fetcher.settings
+        self.reserve = settings.article_pages + (2 if page.list_pages.get("agenda") else 0)
+        self.add_listed(page.listed, self.home)
         await self.machine_sources(page)
-        warn_line = self.now - timedelta(days=self.spec.thresholds.warn_after_days)
         newest = self.newest("berita")
-        if (newest is None or newest < warn_line) and page.list_pages.get("berita"):
+        if newest is None or newest < self.warn_line():
             # Machine sources missing or stale: a static feed must not outvote fresh pages.
-            listing = await self.get(page.list_pages["berita"][0], "html:list")
-            if listing and listing.content_type in _HTML_TYPES:
-                self.add_listed((await self.html(listing)).listed, listing.url)
+            await self.list_pages(page)
         if self.newest("berita") is None:
             await self.sitemap(page)
         if page.list_pages.get("agenda"):
             self.ev.agenda_page = page.list_pages["agenda"][0]
             listing = await self.get(self.ev.agenda_page, "html:agenda")
             if listing and listing.content_type in _HTML_TYPES:
-                self.add_listed((await self.html(listing)).listed, listing.url, kind="agenda")
-        await self.verify("berita", self.fetcher.settings.article_pages)
+                self.read_page(await self.html(listing), listing.url, "agenda")
+        await self.verify("berita", settings.article_pages)
         await self.verify("agenda", 1)
+
+    async def enter(self, page: HtmlPage) -> HtmlPage:
+        """A splash or landing page ("Masuk ke Website", "Ke Web Desa / Ke Toko Desa", a refresh to
+        the real home): one hop through its way in, which becomes the home the site is judged by."""
+        target = page.refresh or page.gate
+        if target is None or not same_site(target, self.home) or clean_url(target) == clean_url(self.home):
+            return page
+        response = await self.get(target, "splash")
+        if response is None or response.content_type not in _HTML_TYPES:
+            return page
+        self.ev.entry_url, self.home = self.home, response.url
+        self.ev.final_url = response.url
+        return await self.html(response)
 
     async def machine_sources(self, page: HtmlPage) -> None:
         jobs = []
         if page.cms == "wordpress":
             api = (page.wp_api or urljoin(self.home, "/wp-json/")).rstrip("/")
             jobs.append(self.wp_json(api + "/wp/v2/posts?per_page=10&_fields=date_gmt,link,title,status"))
-        feeds = list(dict.fromkeys(page.feeds))[:2]
-        if not feeds:
-            guess = {"wordpress": "/feed/", "opensid": "/feed", "joomla": "/?format=feed&type=rss"}
-            if page.cms in guess:
-                feeds = [urljoin(self.home, guess[page.cms])]
-        jobs.extend(self.feed(url) for url in feeds)
-        await asyncio.gather(*jobs)
+        defaults = [urljoin(self.home, path) for path in _DEFAULT_FEEDS.get(page.cms or "", ())]
+        feeds = list(dict.fromkeys(page.feeds))[:2] or defaults[:1]
+        outcomes = (await asyncio.gather(*jobs, *(self.feed(url) for url in feeds)))[len(jobs) :]
+        if not feeds or any(o.ok for o in outcomes):
+            return
+        # Every feed the page names (or the CMS's usual one) failed: a 404, a sitemap advertised as
+        # RSS (OpenSID's esensi theme), a static export's `./feed/index.html` redirect page. Try where
+        # the CMS serves its feed by default, a couple at most.
+        generic = [] if defaults else [urljoin(self.home, path) for path in _ANY_FEEDS]
+        fallbacks = [o.refresh for o in outcomes if o.refresh] + defaults + generic
+        tried = set(feeds)
+        for url in dict.fromkeys(u for u in fallbacks if u and u not in tried):
+            if len(tried) - len(feeds) >= _FEED_FALLBACKS or not self.affordable():
+                break
+            tried.add(url)
+            if (await self.feed(url)).ok:
+                break
 
-    async def wp_json(self, url: str) -> None:
+    async def wp_json(self, url: str) -> _FeedOutcome:
         response = await self.get(url, "wp-json")
         items = parse_wp_posts(response.body, response.url) if response else None
         if response and items is None:
             self.ev.problems.append(f"wp-json: bukan daftar tulisan ({url})")
         self.ev.dated.extend(items or [])
+        return _FeedOutcome(items is not None)
 
-    async def feed(self, url: str) -> None:
+    async def feed(self, url: str) -> _FeedOutcome:
         response = await self.get(url, "feed")
         if not response:
-            return
+            return _FeedOutcome(False)
         result = parse_feed(response.body, response.url)
         if not result.ok:
             self.ev.problems.append(f"feed: tidak terbaca sebagai RSS/Atom ({url})")
-        elif result.undated and not result.items:
+            if response.content_type in _HTML_TYPES or "html" in response.content_type:
+                return _FeedOutcome(False, (await self.html(response)).refresh)
+            return _FeedOutcome(False)
+        if result.undated and not result.items:
             self.ev.problems.append(f"feed: {result.undated} item tanpa tanggal ({url})")
         self.ev.dated.extend(result.items)
+        return _FeedOutcome(True)
+
+    async def list_pages(self, page: HtmlPage) -> None:
+        """The berita list pages the menu offers, in order, until one gives a date: a static export's
+        first candidate may be an empty category, an old mirror's a 404."""
+        for n, url in enumerate(page.list_pages.get("berita", [])[:_LIST_CANDIDATES]):
+            if n and not self.affordable():
+                break
+            listing = await self.get(url, "html:list")
+            if not listing or listing.content_type not in _HTML_TYPES:
+                continue
+            if self.read_page(await self.html(listing), listing.url, "berita"):
+                break
 
     async def sitemap(self, page: HtmlPage) -> None:
-        urls = list(self.robots.site_maps() or []) if self.robots else []
+        robots_url = urljoin(self.home, "/robots.txt")
+        # robots.txt may name its sitemaps relative to itself ("Sitemap: /sitemap.xml")
+        urls = (
+            [urljoin(robots_url, s.strip()) for s in (self.robots.site_maps() or [])] if self.robots else []
+        )
         if not urls:
             urls = [urljoin(self.home, "/wp-sitemap.xml" if page.cms == "wordpress" else "/sitemap.xml")]
         response = await self.get(urls[0], "sitemap")
         if not response:
             return
-        result = parse_sitemap(response.body, self.tz)
-        if result.children:
-            # Prefer the posts/berita sitemap of an index; the last one is usually the newest.
-            wanted = [
-                c
-                for c in result.children
-                if any(w in c.lower() for w in ("post", "berita", "artikel", "news"))
-            ]
-            child = (wanted or result.children)[-1]
-            response = await self.get(child, "sitemap")
-            if not response:
+        result = parse_sitemap(response.body, self.tz, response.url)
+        fetches = 1
+        while result.children:
+            # An index: its newest post sitemaps, the next one only when the first gave no entries.
+            for child in newest_post_sitemaps(result)[:2]:
+                if fetches >= _SITEMAP_FETCHES or not self.affordable():
+                    return
+                fetches += 1
+                response = await self.get(child, "sitemap")
+                sub = parse_sitemap(response.body, self.tz, response.url) if response else None
+                if sub and (sub.urls or sub.children):
+                    result = sub
+                    break
+            else:
                 return
-            result = parse_sitemap(response.body, self.tz)
         if not result.ok:
             self.ev.problems.append(f"sitemap: bukan XML sitemap ({response.url})")
-        for loc, lastmod in result.urls:
-            if lastmod is not None and clean_url(loc) != clean_url(self.home):
+        items = [(loc, lastmod) for loc, lastmod in result.urls if looks_like_item(loc, self.home)]
+        for loc, lastmod in items:
+            if lastmod is not None:
                 self.ev.dated.append(
                     Dated(lastmod, "day", "sitemap:lastmod", loc, kind_of(loc), None, response.url)
                 )
+        if items and all(lastmod is None for _, lastmod in items):
+            # WordPress core writes no lastmod and lists the oldest post first: its last entries are
+            # the newest posts, to be opened like a slider's headlines.
+            for n, (loc, _) in enumerate(reversed(items[-3:])):
+                self.ev.undated_links.append(
+                    Listed(
+                        loc,
+                        "",
+                        None,
+                        kind_of(loc),
+                        newest=True,
+                        position=n,
+                        url_date=date_from_url(loc, self.tz),
+                    )
+                )
 
-    async def verify(self, kind: str, count: int) -> None:
-        """Open the newest items of `kind` whose date came from a list or sitemap (or had none) and
-        read their own date: page metadata beats a date printed in a list."""
+    def candidates(self, kind: str) -> list[str]:
+        """The items worth opening, best first. Items whose printed date could change the answer
+        (newer than the best trusted date); when nothing trusted is dated, undated ones too. And when
+        the newest date is stale or missing, a careful reader looks at the headlines first: the
+        slider, "Berita Terbaru", the links whose address names a newer day, then the rest."""
         mine, _ = usable(self.ev.dated, kind, self.now, self.tz)
         best = max((d.when for d in mine if SOURCE_RANK[d.source] > 2), default=None)
-        # Only items that could change the answer: newer than the best trusted date, or any at all
-        # when nothing trusted is dated.
         weak = [d for d in mine if SOURCE_RANK[d.source] <= 2 and d.url and (best is None or d.when > best)]
         weak.sort(key=lambda d: d.when, reverse=True)
-        urls = [d.url for d in weak if d.url]
-        if best is None:
-            urls += [item.url for item in self.ev.undated_links if item.kind == kind]
-        urls = [u for u in dict.fromkeys(urls) if u not in self.ev.verified][:count]
+        weak_urls = [d.url for d in weak if d.url]
+        undated = [item for item in self.ev.undated_links if item.kind == kind]
+        newest = max((d.when for d in mine), default=None)
+        if kind != "berita" or (newest is not None and newest >= self.warn_line()):
+            return weak_urls + ([item.url for item in undated] if best is None else [])
+        headlines = [item for item in undated if item.newest]
+        hinted = [
+            item
+            for item in undated
+            if not item.newest and item.url_date and (newest is None or item.url_date > newest)
+        ]
+        hinted.sort(key=lambda item: item.url_date or self.now, reverse=True)
+        rest = [item for item in undated if not item.newest and item not in hinted]
+        return [i.url for i in headlines + hinted] + weak_urls + [i.url for i in rest]
+
+    async def verify(self, kind: str, count: int) -> None:
+        """Open the best candidate items of `kind` and read their own date: page metadata beats a
+        date printed in a list."""
+        urls = [u for u in dict.fromkeys(self.candidates(kind)) if u not in self.ev.verified][:count]
         responses = await asyncio.gather(*(self.get(url, f"html:{kind}-item") for url in urls))
         for url, response in zip(urls, responses, strict=True):
             if response is None:

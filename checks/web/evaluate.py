@@ -84,6 +84,7 @@ def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
         cms=ev.cms,
         final_url=ev.final_url,
         timezone=spec.timezone,
+        entry_url=ev.entry_url,
     )
     if ev.fatal is not None:
         code = _FATAL_CODES.get(ev.fatal.code, "site_unreachable")
@@ -141,6 +142,8 @@ def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
                 latest.url,
             )
         finding.params.update(source=latest.source, future_ignored=future)
+        if ev.entry_url:
+            finding.params["via"] = "splash"
         result.findings.append(finding)
 
     agenda_items, _ = usable(ev.dated, "agenda", now, tz)

@@ -97,9 +97,16 @@ TEMPLATES: dict[str, dict[str, str]] = {
 }
 
 
+# How the crawl reached the page it read, when not directly: {source_text} (id), {source} (en).
+_VIA = {"splash": ("lewat halaman pembuka", "via the splash page")}
+
+
 def render(finding: Finding, lang: str = "id") -> str:
     """The finding in words: the shared rendering, plus the date source named in Indonesian."""
     source = finding.params.get("source")
     source = "-" if source is None else str(source)
-    named = replace(finding, params={**finding.params, "source_text": _SOURCE_ID.get(source, source)})
-    return _render(TEMPLATES, named, lang)
+    params = {**finding.params, "source_text": _SOURCE_ID.get(source, source)}
+    via = _VIA.get(str(finding.params.get("via")))
+    if via:
+        params.update(source_text=f"{params['source_text']} ({via[0]})", source=f"{source} ({via[1]})")
+    return _render(TEMPLATES, replace(finding, params=params), lang)

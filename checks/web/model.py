@@ -120,3 +120,4 @@ class SiteResult:
     elapsed_s: float = 0.0
     final_url: str | None = None
     timezone: str = "Asia/Jakarta"  # the site's zone: dates are shown in it
+    entry_url: str | None = None  # a splash page the crawl passed through to reach the real home

@@ -1,50 +1,59 @@
 """Parse what a site serves into dated items. Pure: bytes, the page URL, `now` and a timezone in.
 
-One function per source kind: feeds (RSS/Atom via feedparser), WordPress REST, sitemaps, and HTML
-pages (home, list pages, article pages) read with BeautifulSoup.
+HTML pages (home, list pages, article pages) are read here with BeautifulSoup; feeds, WordPress REST
+and sitemaps in `machine`, re-exported below so callers keep one entry point.
 """
 
 from __future__ import annotations
 
-import calendar
 import json
 import re
-import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, tzinfo
+from datetime import datetime, tzinfo
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-import feedparser
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .dates import FoundDate, find_dates, is_future, parse_machine_date
+from .links import (
+    AGENDA_PAGE,
+    LIST_WORDS,
+    date_from_url,
+    kind_of,
+    looks_like_deep_item,
+    looks_like_item,
+    same_site,
+    shape,
+    slug_words,
+)
+from .machine import FeedResult, SitemapResult, parse_feed, parse_sitemap, parse_wp_posts
 from .model import Dated
+from .regions import HEADINGS, ident, in_agenda_section, in_chrome, newest_block
 from .urls import clean_url, joined
 
-_AGENDA_WORDS = re.compile(r"agenda|kegiatan|jadwal|event|kalender", re.IGNORECASE)
-_LIST_WORDS = re.compile(
-    r"berita|artikel|news|warta|kabar|indeks|index(?!\.php)|arsip|archive|post|blog|rilis|siaran-pers",
-    re.IGNORECASE,
-)
-_NOT_ARTICLE_PATH = re.compile(
-    r"^/?$|/(?:tag|tags|category|kategori|author|penulis|page|halaman|search|cari|login|wp-admin|wp-login|feed|"
-    r"rss|cdn-cgi|assets|files?|uploads?|images?|img|css|js)(?:/|$)|\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|css|js)$",
-    re.IGNORECASE,
-)
-# /2024/10/05/slug (WordPress), /artikel/2024/10/5/slug (OpenSID: not zero-padded)
-_URL_DATE = re.compile(r"/((?:19|20)\d\d)/([01]?\d)/([0-3]?\d)/[^/]")
+__all__ = [
+    "FeedResult",
+    "HtmlPage",
+    "Listed",
+    "SitemapResult",
+    "date_from_url",
+    "decode_html",
+    "kind_of",
+    "looks_like_deep_item",
+    "looks_like_item",
+    "parse_feed",
+    "parse_html",
+    "parse_sitemap",
+    "parse_wp_posts",
+    "same_site",
+]
+
 _MAINTENANCE = re.compile(
     r"maintenance|sedang\s+dalam\s+perbaikan|sedang\s+perbaikan|dalam\s+pemeliharaan|sedang\s+dalam\s+pemeliharaan|"
     r"under\s+construction|coming\s+soon|segera\s+hadir|account\s+suspended|website\s+is\s+suspended|"
     r"apache2?\s+\w*\s*default\s+page|welcome\s+to\s+nginx|it\s+works!|index\s+of\s+/",
-    re.IGNORECASE,
-)
-# Parts of a page that carry today's date or site-wide dates, not an item's.
-_CHROME = re.compile(
-    r"header|footer|topbar|top-bar|navbar|menu|clock|jam|today|hari-ini|tanggal-sekarang|"
-    r"copyright|widget-calendar|ticker|marquee",
     re.IGNORECASE,
 )
 _ARTICLE_BOX = re.compile(
@@ -76,164 +85,6 @@ def decode_html(body: bytes, declared: str | None) -> str:
     return body.decode("windows-1252", errors="replace")
 
 
-def same_site(url: str, home: str) -> bool:
-    a, b = urlsplit(url).hostname or "", urlsplit(home).hostname or ""
-    return a.removeprefix("www.") == b.removeprefix("www.")
-
-
-def looks_like_item(url: str, home: str) -> bool:
-    """An address that can be one article or agenda item (not home, a tag page, a file, ...)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not same_site(url, home):
-        return False
-    if _NOT_ARTICLE_PATH.search(parts.path) and not parts.query:
-        return False
-    if parts.query and re.search(r"(?:^|&)(?:p|id|page_id|artikel|berita)=\d+", parts.query):
-        return True  # WordPress without permalinks (?p=123), old PHP CMS
-    segments = [s for s in parts.path.split("/") if s]
-    if not segments:
-        return False
-    last = segments[-1]
-    return "-" in last or "_" in last or any(c.isdigit() for c in last) or len(segments) >= 2
-
-
-_AGENDA_SEGMENTS = {
-    "agenda",
-    "agendas",
-    "kegiatan",
-    "jadwal",
-    "event",
-    "events",
-    "kalender",
-    "semua-agenda.html",
-}
-
-
-def kind_of(url: str, title: str | None = None) -> str:
-    """berita or agenda, from the address's folders or an "Agenda ..." title. A slug that merely
-    contains "kegiatan" (a common word in news titles) is not an agenda."""
-    segments = [seg.lower() for seg in urlsplit(url).path.split("/") if seg]
-    if any(seg in _AGENDA_SEGMENTS or seg.startswith(("agenda-", "agenda_")) for seg in segments):
-        return "agenda"
-    if title and re.match(r"\s*agenda\b", title, re.IGNORECASE):
-        return "agenda"
-    return "berita"
-
-
-def date_from_url(url: str, tz: tzinfo) -> datetime | None:
-    m = _URL_DATE.search(urlsplit(url).path)
-    if not m:
-        return None
-    try:
-        return datetime(int(m.group(1)), int(m.group(2)), int(m.group(3)), tzinfo=tz)
-    except ValueError:
-        return None
-
-
-# --- feeds -----------------------------------------------------------------------------------------
-
-
-@dataclass
-class FeedResult:
-    items: list[Dated]
-    undated: int  # entries with no date: a Lokomedia static rss.xml has only these
-    ok: bool  # parsed as a feed at all
-
-
-def parse_feed(body: bytes, url: str) -> FeedResult:
-    try:
-        parsed = feedparser.parse(body)
-    except (UnicodeError, LookupError, ValueError):
-        # Found by fuzzing: feedparser itself raises on a mangled XML declaration (an encoding
-        # name that is no UTF-8). A feed it cannot read is no feed, not a failed site.
-        return FeedResult([], 0, False)
-    if not parsed.entries and (parsed.bozo or not parsed.get("version")):
-        return FeedResult([], 0, False)
-    items: list[Dated] = []
-    undated = 0
-    for entry in parsed.entries:
-        # feedparser normalises every date form to a UTC struct_time; `published` is the posting date
-        # (for Joomla the creation date), `updated` the last edit when nothing else is given.
-        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        link = joined(url, entry["link"]) if isinstance(entry.get("link"), str) else None
-        if not stamp:
-            undated += 1
-            continue
-        when = datetime.fromtimestamp(calendar.timegm(stamp), tz=UTC)
-        tags = " ".join(t.get("term", "") for t in entry.get("tags", []) if isinstance(t, dict))
-        kind = "agenda" if _AGENDA_WORDS.search(tags) else kind_of(link or "", entry.get("title"))
-        items.append(Dated(when, "second", "feed", link, kind, entry.get("title"), url))
-    return FeedResult(items, undated, True)
-
-
-# --- WordPress REST --------------------------------------------------------------------------------
-
-
-def parse_wp_posts(body: bytes, url: str) -> list[Dated] | None:
-    """`/wp-json/wp/v2/posts`: `date_gmt` is the publication time in UTC. None if not that API."""
-    try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
-        return None
-    if not isinstance(data, list):
-        return None
-    items = []
-    for post in data:
-        if not isinstance(post, dict) or post.get("status", "publish") != "publish":
-            continue
-        raw = post.get("date_gmt")
-        when = parse_machine_date(raw, UTC) if isinstance(raw, str) and raw else None
-        if when is None:
-            continue  # a site's JSON is untrusted: a date_gmt that is no string is no date
-        title = post.get("title", {})
-        title = title.get("rendered") if isinstance(title, dict) else None
-        title = title[:500] if isinstance(title, str) else None
-        link = joined(url, post["link"]) if isinstance(post.get("link"), str) else None
-        items.append(Dated(when, "second", "wp-json", link, "berita", title, url))
-    return items
-
-
-# --- sitemaps --------------------------------------------------------------------------------------
-
-
-@dataclass
-class SitemapResult:
-    urls: list[tuple[str, datetime | None]] = field(default_factory=list)
-    children: list[str] = field(default_factory=list)  # a sitemap index points to more sitemaps
-    ok: bool = True
-
-
-def parse_sitemap(body: bytes, tz: tzinfo) -> SitemapResult:
-    # Python's expat refuses entity-expansion bombs; a truncated (capped) file fails to parse and is
-    # read as "no sitemap" rather than half a list.
-    try:
-        root = ET.fromstring(body)
-    except (ET.ParseError, LookupError, ValueError):  # LookupError: an encoding="UTF78" (fuzzing)
-        return SitemapResult(ok=False)
-    result = SitemapResult()
-    tag = root.tag.rsplit("}", 1)[-1]
-    for node in root:
-        loc = lastmod = None
-        for child in node:
-            name = child.tag.rsplit("}", 1)[-1]
-            if name == "loc" and child.text:
-                loc = joined("", child.text.strip())  # None when too long or unparsable
-            elif name == "lastmod" and child.text:
-                lastmod = parse_machine_date(child.text, tz)
-        if not loc:
-            continue
-        if tag == "sitemapindex":
-            result.children.append(loc)
-        else:
-            result.urls.append((loc, lastmod))
-    if tag not in {"sitemapindex", "urlset"}:
-        result.ok = False
-    return result
-
-
-# --- HTML ------------------------------------------------------------------------------------------
-
-
 @dataclass
 class Listed:
     """A link on a list or home page, with the date printed beside it (if any)."""
@@ -242,6 +93,9 @@ class Listed:
     title: str
     date: FoundDate | None
     kind: str
+    newest: bool = False  # in a block of the newest items (slider, "Berita Terbaru", a news ticker)
+    position: int = 0  # order on the page
+    url_date: datetime | None = None  # the day its address names (/2026/11/20/slug), a hint only
 
 
 @dataclass
@@ -257,6 +111,8 @@ class HtmlPage:
     sections: dict[str, str] = field(default_factory=dict)  # section -> URL (or this page) showing it
     maintenance: str | None = None  # the words that show a maintenance / default / suspended page
     link_count: int = 0
+    refresh: str | None = None  # where a <meta http-equiv="refresh"> sends the reader
+    gate: str | None = None  # a splash page's one way in ("Masuk ke Website", "Ke Web Desa")
 
 
 def _soup(html: str) -> BeautifulSoup:
@@ -264,6 +120,7 @@ def _soup(html: str) -> BeautifulSoup:
 
 
 _INDEXED = {"a", "link", "meta", "h1", "h2", "script", "time", "article", "main"}
+_ALL_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP_TEXT = {"script", "style", "title", "noscript", "template"}
 
 
@@ -273,8 +130,16 @@ class _Index:
     def __init__(self, soup: BeautifulSoup) -> None:
         self.tags: dict[str, list[Tag]] = {name: [] for name in _INDEXED}
         self.date_texts: list[NavigableString] = []
+        # For each link, the last two headings that began before it: what `find_all_previous` would
+        # give, without walking the document backwards once per link.
+        self.headings_before: dict[int, tuple[Tag, ...]] = {}
+        recent: tuple[Tag, ...] = ()
         for node in soup.descendants:
             if isinstance(node, Tag):
+                if node.name in _ALL_HEADINGS:
+                    recent = (node, *recent[:1])
+                elif node.name == "a":
+                    self.headings_before[id(node)] = recent
                 if node.name in _INDEXED:
                     self.tags[node.name].append(node)
             elif (
@@ -284,18 +149,6 @@ class _Index:
                 and _QUICK_DATE.search(node)
             ):
                 self.date_texts.append(node)
-
-
-def _in_chrome(node: Tag) -> bool:
-    for parent in [node, *node.parents]:
-        if not isinstance(parent, Tag):
-            continue
-        if parent.name in {"header", "nav", "footer", "aside"}:
-            return True
-        ident = " ".join(parent.get("class") or []) + " " + (parent.get("id") or "")
-        if ident.strip() and _CHROME.search(ident):
-            return True
-    return False
 
 
 def _detect_cms(index: _Index, html: str) -> str | None:
@@ -314,7 +167,7 @@ def _detect_cms(index: _Index, html: str) -> str | None:
         return "codeigniter"
     if "laravel" in lowered or "csrf-token" in lowered:
         return "laravel"
-    return gen.split()[0].lower() if gen else None
+    return gen.split()[0].lower() if gen.split() else None
 
 
 _PUBLISHED_META: tuple[tuple[str, Callable[[str], bool]], ...] = (
@@ -322,17 +175,33 @@ _PUBLISHED_META: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("property", lambda v: v == "og:article:published_time"),
     ("name", lambda v: v == "article:published_time"),
     ("itemprop", lambda v: v == "datePublished"),
-    (
-        "name",
-        re.compile(r"^(?:pubdate|publish[-_]?date|publication_date|dc\.date\.issued|date)$", re.I).search,
-    ),
 )
+# Looser names some CMSes print on every page (even with today's date): trusted on an article page
+# only, where the caller already knows the page is one item.
+_LOOSE_META = (
+    "name",
+    re.compile(r"^(?:pubdate|publish[-_]?date|publication_date|dc\.date\.issued|date)$", re.I).search,
+)
+_ARTICLE_TYPES = re.compile(r"article|posting|report", re.IGNORECASE)
 
 
-def _structured_dates(index: _Index, url: str, tz: tzinfo) -> list[Dated]:
-    """The page's own publication date from metadata, strongest first."""
+def _is_modified(t: Tag) -> bool:
+    """A <time> of the last edit. WordPress themes write `entry-date published updated` on a post never
+    edited: "published" among its names makes it the publication time."""
+    names = ((t.get("itemprop") or "") + " " + ident(t)).lower()
+    return ("modified" in names or "updated" in names) and "published" not in names
+
+
+def _structured_dates(
+    index: _Index, url: str, tz: tzinfo, *, strict: bool = False, used: set[int] | None = None
+) -> list[Dated]:
+    """The page's own publication date from metadata, strongest first.
+
+    `strict` reads a page not known to be an article (a list page that may be one): only an article's
+    metadata counts (JSON-LD of an Article type, `article:published_time`), and a <time> only when it
+    dates no listed item of the page (`used`: the date texts attached to other items)."""
     out: list[Dated] = []
-    for attr, matches in _PUBLISHED_META:
+    for attr, matches in (*_PUBLISHED_META, *(() if strict else (_LOOSE_META,))):
         for meta in index.tags["meta"]:
             value = meta.get(attr)
             if not isinstance(value, str) or not matches(value):
@@ -346,15 +215,18 @@ def _structured_dates(index: _Index, url: str, tz: tzinfo) -> list[Dated]:
         except ValueError:
             continue
         for node in _ld_nodes(data):
+            if strict and not _ARTICLE_TYPES.search(str(node.get("@type") or "")):
+                continue  # a WebPage's datePublished is when the page was made, not a post
             raw = node.get("datePublished")
             if isinstance(raw, str) and (when := parse_machine_date(raw, tz)):
                 out.append(Dated(when, "second", "json-ld", url, found_on=url))
+    if strict and out:
+        return out
     for t in (t for t in index.tags["time"] if t.get("datetime") is not None):
-        if _in_chrome(t):
+        if in_chrome(t) or _is_modified(t):
             continue
-        itemprop = (t.get("itemprop") or "") + " " + " ".join(t.get("class") or [])
-        if "modified" in itemprop.lower() or "updated" in itemprop.lower():
-            continue
+        if used is not None and any(id(s) in used for s in t.find_all(string=True)):
+            break  # the first <time> dates a listed item: a list page, not one article
         when = parse_machine_date(t["datetime"], tz)
         if when:
             precision = "day" if len(t["datetime"].strip()) <= 10 else "second"
@@ -379,6 +251,7 @@ class _Link:
     path: str
     item: bool  # can be one article or agenda item
     in_heading: bool
+    longer: str  # the title attribute or an image's alt: a truncated or image-only link's full title
 
 
 def _links(index: _Index, base: str, home: str) -> list[_Link]:
@@ -390,21 +263,78 @@ def _links(index: _Index, base: str, home: str) -> list[_Link]:
             continue  # no link, or one no crawler can follow (a 200 KB "URL", a port over 65535)
         href = clean_url(target)
         text = a.get_text(" ", strip=True)
-        heading = a.parent is not None and a.parent.name in _HEADINGS
-        out.append(_Link(a, href, text, urlsplit(href).path, looks_like_item(href, home), heading))
+        heading = a.parent is not None and a.parent.name in HEADINGS
+        longer = a.get("title") if isinstance(a.get("title"), str) else ""
+        if not longer and (img := a.find("img")) is not None and isinstance(img.get("alt"), str):
+            longer = img["alt"]
+        longer = " ".join(longer.split())[:300]
+        # rel="category tag" (WordPress), rel="author": a taxonomy or author page, never one item
+        rel = {r.lower() for r in (a.get("rel") or [])}
+        item = looks_like_item(href, home) and not rel & {"tag", "category", "author"}
+        out.append(_Link(a, href, text, urlsplit(href).path, item, heading, longer))
     return out
 
 
-_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _CLIMB = 5  # levels above a date searched for its item's link
+_TITLE_IN_DATE = 60  # characters: a longer text with a date in a link or heading is a title
+
+
+def _is_title(text: str, dates: list[FoundDate]) -> bool:
+    """A link's or heading's text that is a title with a date in it ("Rapat Paripurna DPRD 20
+    November 2026"), not a date line. Judged on the trimmed text: the indentation a template or a
+    saved copy puts around "22:00:26, 08 Agu 2024" is no title."""
+    text = " ".join(text.split())
+    if len(text) > _TITLE_IN_DATE:
+        return True
+    for d in dates:
+        text = text.replace(d.text, " ")
+    words = [w for w in re.findall(r"[^\W\d_]{2,}", text) if w.lower() not in _DATE_WORDS]
+    return len(words) >= 3
+
+
+# Words that stand beside a date in a date line, not in a title.
+_DATE_WORDS = {
+    *("senin", "selasa", "rabu", "kamis", "jumat", "jum", "at", "sabtu", "minggu", "ahad"),
+    *("pukul", "jam", "wib", "wita", "wit", "oleh", "admin", "diposting", "diterbitkan", "dibaca"),
+    *("kali", "pada", "tanggal", "posted", "on"),
+}
+
+
+def _link_score(link: _Link) -> int:
+    """How well a link names its item: the longer title, one in a heading first."""
+    return len(link.text) + (20 if link.in_heading else 0)
 
 
 def _date_rank(d: FoundDate) -> tuple[bool, datetime]:
     return (d.label == "published", d.when)
 
 
-def _listed(index: _Index, links: list[_Link], now: datetime, tz: tzinfo) -> list[Listed]:
-    """Links with a date printed in the same list item: how list and home pages show news."""
+def _title_of(link: _Link) -> str:
+    """A link's title: its text, or the full title a truncated ("Forum Perangkat ...") or image-only
+    link carries in its title attribute or image alt."""
+    text = link.text
+    if (len(text) < 20 or text.endswith(("...", "…"))) and len(link.longer) > len(text):
+        return link.longer
+    return text
+
+
+def _headline_shaped(path: str) -> bool:
+    """An address only an item has: a date in it, a long slug, or a slug under a berita folder
+    (`/berita/rapat-koordinasi`), so that a short title ("Rapat koordinasi") still counts."""
+    if looks_like_deep_item(path) or re.search(r"/(?:19|20)\d\d/", path):
+        return True
+    segments = [s for s in shape(path).split("/") if s]
+    return (
+        len(segments) >= 2 and bool(LIST_WORDS.search("/".join(segments[:-1]))) and len(slug_words(path)) >= 2
+    )
+
+
+def _listed(
+    index: _Index, links: list[_Link], now: datetime, tz: tzinfo, page_url: str
+) -> tuple[list[Listed], set[int]]:
+    """Links with a date printed in the same list item: how list and home pages show news; then the
+    item links without a date, which the crawl may open. Also the date texts given to other pages'
+    items (so the page's own <time> is not mistaken for one of theirs)."""
     # For each element near an item link, the link that names the item (the longest title, one in
     # a heading first) and how many item links it holds: a block with many is the list, not an item.
     best: dict[int, tuple[int, _Link]] = {}
@@ -412,7 +342,7 @@ def _listed(index: _Index, links: list[_Link], now: datetime, tz: tzinfo) -> lis
     for link in links:
         if not link.item:
             continue
-        score = len(link.text) + (20 if link.in_heading else 0)
+        score = _link_score(link)
         node: Tag | None = link.tag
         for _ in range(_CLIMB + 1):
             if node is None:
@@ -422,63 +352,115 @@ def _listed(index: _Index, links: list[_Link], now: datetime, tz: tzinfo) -> lis
             if key not in best or score > best[key][0]:
                 best[key] = (score, link)
             node = node.parent
+    for link in links:  # the rest of the item counts, for the agenda sections further up
+        if link.item:
+            for depth, parent in enumerate(link.tag.parents):
+                if depth <= _CLIMB - 1:
+                    continue
+                if depth > 8:
+                    break
+                count[id(parent)] = count.get(id(parent), 0) + 1
+    here = clean_url(page_url)
     found: dict[str, Listed] = {}
+    used: set[int] = set()
+
+    def before(link: _Link) -> tuple[Tag, ...]:
+        return index.headings_before.get(id(link.tag), ())
+
     for text_node in index.date_texts:
         parent = text_node.parent
-        if len(text_node) > 60 and (parent.name == "a" or parent.find_parent(_HEADINGS)):
+        found_dates = find_dates(str(text_node), now, tz)
+        if (parent.name == "a" or parent.find_parent(HEADINGS)) and _is_title(str(text_node), found_dates):
             continue  # a date inside a title is what the item is about, not when it was posted
-        dates = [
-            d for d in find_dates(str(text_node), now, tz) if not is_future(d.when, d.precision, now, tz)
-        ]
-        if not dates or _in_chrome(parent):
+        dates = [d for d in found_dates if not is_future(d.when, d.precision, now, tz)]
+        if not dates or in_chrome(parent):
             continue
-        # Climb to the smallest block around the date that holds an item link: the list entry.
+        # Climb to the smallest block around the date that holds an item link: the list entry. A
+        # short link found first (Joomla's "Kategori: Berita" beside the date) gives way to the
+        # entry's title link a level or two up, while the block is still one entry.
         node, link = parent, None
         for _ in range(_CLIMB):
             if node is None or count.get(id(node), 0) > 3:
                 break
             if id(node) in best:
-                link = best[id(node)][1]
-                break
+                candidate = best[id(node)][1]
+                if link is None or (candidate.in_heading and not link.in_heading):
+                    link = candidate
+                if link.in_heading or len(link.text) >= 20:
+                    break
             node = node.parent
         if link is None:
             continue
+        if link.url != here:
+            used.add(id(text_node))
         # A labelled posting date beats an unlabelled one; among equals the newest.
         date = max((d for d in dates if not d.is_event), key=_date_rank, default=None)
         prev = found.get(link.url)
         if prev is None or prev.date is None or (date and _date_rank(date) > _date_rank(prev.date)):
-            found[link.url] = Listed(link.url, link.text, date, kind_of(link.url, link.text))
+            found[link.url] = Listed(link.url, _title_of(link), date, _kind(link, count, before(link)))
     # Links without a printed date still matter: the newest ones are opened to read their date.
-    for link in links:
-        if link.item and link.url not in found and len(link.text) >= 20 and not _in_chrome(link.tag):
-            found[link.url] = Listed(link.url, link.text, None, kind_of(link.url, link.text))
-    return list(found.values())
+    for position, link in enumerate(links):
+        if not link.item or link.url == here or in_chrome(link.tag, for_links=True):
+            continue
+        prev = found.get(link.url)
+        if prev is not None:
+            if prev.date is None and not prev.newest and newest_block(link.tag, count, before(link)):
+                prev.newest = True  # the same item again, in the slider
+            continue
+        title = _title_of(link)
+        newest = newest_block(link.tag, count, before(link))
+        words = len(title.split())
+        if len(title) >= 20 or (words >= 2 and (newest or _headline_shaped(link.path))):
+            found[link.url] = Listed(
+                link.url,
+                title,
+                None,
+                _kind(link, count, before(link)),
+                newest=bool(newest),
+                position=position,
+                url_date=date_from_url(link.url, tz),
+            )
+    return list(found.values()), used
 
 
-_AGENDA_PAGE = re.compile(r"\bagenda\b|semua-agenda|jadwal\s+kegiatan|/kegiatan\b", re.IGNORECASE)
+def _kind(link: _Link, count: dict[int, int], before: tuple[Tag, ...]) -> str:
+    """berita or agenda: an agenda section of the page ("Agenda" widget, tab, table) makes its items
+    agenda items; otherwise the address and title say."""
+    if in_agenda_section(link.tag, count, before):
+        return "agenda"
+    return kind_of(link.url, link.text)
 
 
 def _list_pages(links: list[_Link], url: str, home: str) -> dict[str, list[str]]:
-    pages: dict[str, list[str]] = {"berita": [], "agenda": []}
+    """Menu entries that open a berita or agenda list; entries named by their words ("Berita",
+    "Indeks") before those only their address names."""
+    pages: dict[str, list[tuple[bool, str]]] = {"berita": [], "agenda": []}
     here = clean_url(url)
     for link in links:
-        if len(link.text) > 40 or link.url == here or not same_site(link.url, home):
-            continue  # a long text is an article title, not a menu entry
-        words = f"{link.text} {link.path.lower()}"
-        if _AGENDA_PAGE.search(words):
-            key = "agenda"
-        elif _LIST_WORDS.search(words) and not looks_like_deep_item(link.path):
-            key = "berita"
+        if len(link.text) > 40 or link.text.endswith(("...", "…")) or link.url == here:
+            continue  # a long (or cut-off) text is an article title, not a menu entry
+        if not same_site(link.url, home):
+            continue
+        path = shape(link.path).lower()
+        words = f"{link.text} {path}"
+        if AGENDA_PAGE.search(words):
+            key, by_text = "agenda", bool(AGENDA_PAGE.search(link.text))
+        elif LIST_WORDS.search(words) and (not looks_like_deep_item(link.path) or _menu_words(link.text)):
+            # A menu entry "Berita" may link one post: it is opened like a list page, and its own
+            # date counts when it turns out to be an article.
+            key, by_text = "berita", bool(LIST_WORDS.search(link.text))
+            if not by_text and re.search(r"/\d+/?$", path):
+                continue  # only the address says "artikel", and it ends in an id: one page (OpenSID)
         else:
             continue
-        if link.url not in pages[key]:
-            pages[key].append(link.url)
-    return pages
+        if link.url not in (u for _, u in pages[key]):
+            pages[key].append((by_text, link.url))
+    return {key: [u for _, u in sorted(found, key=lambda p: not p[0])] for key, found in pages.items()}
 
 
-def looks_like_deep_item(path: str) -> bool:
-    segments = [s for s in path.split("/") if s]
-    return len(segments) >= 2 and ("-" in segments[-1] and len(segments[-1]) > 25)
+def _menu_words(text: str) -> bool:
+    """A menu entry's words ("Berita", "Berita Terbaru", "Artikel"), not a headline's."""
+    return bool(LIST_WORDS.search(text)) and len(text.split()) <= 3 and not text.endswith(("...", "…"))
 
 
 @lru_cache(maxsize=64)
@@ -506,8 +488,7 @@ def _own_text_dates(index: _Index, soup: BeautifulSoup, url: str, now: datetime,
     box = None
     if h1 is not None:
         for parent in h1.parents:
-            ident = " ".join(parent.get("class") or []) + " " + (parent.get("id") or "")
-            if parent.name in {"article", "main"} or _ARTICLE_BOX.search(ident):
+            if parent.name in {"article", "main"} or _ARTICLE_BOX.search(ident(parent)):
                 box = parent
                 break
     box = box or next(iter(index.tags["article"] + index.tags["main"]), None) or soup.body
@@ -516,13 +497,73 @@ def _own_text_dates(index: _Index, soup: BeautifulSoup, url: str, now: datetime,
     labelled: list[FoundDate] = []
     plain: list[FoundDate] = []
     for node in index.date_texts:
-        if not any(parent is box for parent in node.parents) or _in_chrome(node.parent):
+        if not any(parent is box for parent in node.parents) or in_chrome(node.parent):
             continue
         for d in find_dates(str(node), now, tz):
             (labelled if d.label == "published" else plain if d.label is None else []).append(d)
     chosen = labelled[:1] or plain[:1]
     source = "html:label" if labelled else "html:article"
     return [Dated(d.when, d.precision, source, url, found_on=url) for d in chosen]
+
+
+_REFRESH = re.compile(
+    r"^\s*(\d+(?:\.\d+)?)?\s*[;,]?\s*(?:url\s*=\s*)?['\"]?([^'\"]+)['\"]?\s*$", re.IGNORECASE
+)
+
+
+def _refresh(index: _Index, url: str) -> str | None:
+    """Where `<meta http-equiv="refresh" content="0;url=index.xml">` sends the reader, if soon and
+    somewhere else (a page that reloads itself every five minutes goes nowhere)."""
+    for meta in index.tags["meta"]:
+        if (meta.get("http-equiv") or "").lower() != "refresh":
+            continue
+        m = _REFRESH.match(meta.get("content") or "")
+        if not m or "url" not in (meta.get("content") or "").lower() or float(m.group(1) or 0) > 10:
+            continue
+        target = joined(url, m.group(2).strip())
+        if target and clean_url(target) != clean_url(url):
+            return target
+    return None
+
+
+_GATE_WORDS = re.compile(
+    r"\b(?:masuk|website|web|situs|beranda|home|homepage|portal|kunjungi|lanjut(?:kan)?|enter|resmi)\b",
+    re.IGNORECASE,
+)
+_NOT_GATE = re.compile(
+    r"toko|lapak|shop|belanja|pasar|market|login|log in|admin|daftar|register|e-?mail|whatsapp|facebook|"
+    r"instagram|twitter|youtube|tiktok|pdf|unduh|download|siteman|auth|pengaduan|survei",
+    re.IGNORECASE,
+)
+_GATE_MAX_LINKS = 6  # internal addresses: a splash page offers a way in or two, not a menu
+
+
+def _gate(links: list[_Link], listed: list[Listed], url: str, home: str) -> str | None:
+    """The one prominent way into the real site, when this page is a splash or landing page ("Masuk ke
+    Website"; "Ke Web Desa / Ke Toko Desa"; a portal gate): no news, no list pages, a handful of
+    internal links of which one leads in. None for an ordinary page."""
+    if listed:
+        return None
+    here = clean_url(url)
+    internal: dict[str, _Link] = {}
+    for link in links:
+        parts = urlsplit(link.url)
+        if link.url == here or parts.scheme not in {"http", "https"} or not same_site(link.url, home):
+            continue
+        if re.search(r"\.(?:jpe?g|png|gif|pdf|docx?|xlsx?|zip|css|js)$", parts.path, re.IGNORECASE):
+            continue
+        internal.setdefault(link.url, link)
+    if not internal or len(internal) > _GATE_MAX_LINKS:
+        return None
+
+    def score(link: _Link) -> int:
+        words = f"{link.text} {link.longer}"
+        return 2 * bool(_GATE_WORDS.search(words)) - 5 * bool(_NOT_GATE.search(f"{words} {link.path}"))
+
+    ranked = sorted(internal.values(), key=score, reverse=True)
+    if score(ranked[0]) > 0 or (len(ranked) == 1 and score(ranked[0]) == 0):
+        return ranked[0].url
+    return None
 
 
 def parse_html(
@@ -536,8 +577,9 @@ def parse_html(
     sections: dict[str, list[str]] | None = None,
     article: bool = False,
 ) -> HtmlPage:
-    """Read one page. Home and list pages give links, list pages and dated items; an article page
-    (`article=True`) gives its own publication date."""
+    """Read one page. Home and list pages give links, list pages and dated items, and the page's own
+    metadata date when the page turns out to be one article; an article page (`article=True`) gives
+    its own publication date."""
     html = decode_html(body, declared_charset)
     soup = _soup(html)
     page = HtmlPage(url=url)
@@ -555,6 +597,7 @@ def parse_html(
         if "https://api.w.org/" in rel:
             page.wp_api = href
     page.link_count = sum(1 for a in index.tags["a"] if a.get("href"))
+    page.refresh = _refresh(index, url)
     headings = (index.tags["h1"] + index.tags["h2"])[:3]
     visible = page.title + " " + " ".join(h.get_text(" ", strip=True) for h in headings)
     m = _MAINTENANCE.search(visible)
@@ -563,8 +606,11 @@ def parse_html(
     if not article:
         links = _links(index, url, home)
         page.list_pages = _list_pages(links, url, home)
-        page.listed = _listed(index, links, now, tz)
+        page.listed, used = _listed(index, links, now, tz, url)
         page.sections = _sections(links, sections) if sections else {}
+        page.own_dates = _structured_dates(index, url, tz, strict=True, used=used)
+        if not page.list_pages.get("berita") and not page.feeds:
+            page.gate = _gate(links, page.listed, url, home)
         return page
     # Strongest evidence first, and only that: metadata, then a labelled posting date, then the date
     # in the address, then the first plain date of the article. So body-text event dates never

@@ -107,3 +107,170 @@ FAMILIES = {
     "joomla": joomla,
     "static": static_portal,
 }
+
+
+# --- Issue 18: sites rendered from real CMS templates (tests/fixtures/web/SOURCES.md) ---------------
+
+XML = "application/xml"
+RSS = "application/rss+xml"
+
+
+def esensi(feed_ok: bool = True) -> Site:
+    """OpenSID with the esensi theme: its <head> names the XML sitemap as the RSS feed; OpenSID's own
+    feed is at /feed. Without `feed_ok` that feed is gone too (a hosting rule blocks it)."""
+    site = (
+        Site()
+        .add("/", page("esensi_home.html"))
+        .add("/sitemap", page("opensid_sitemap.xml"), content_type="text/xml; charset=utf-8")
+        .add(
+            "/artikel/2026/11/20/musyawarah-desa-khusus-penetapan-kpm-blt-dana-desa-2027",
+            page("esensi_artikel.html"),
+        )
+    )
+    if feed_ok:
+        site.add("/feed", page("opensid_feed_kegiatan.xml"), content_type="text/xml; charset=UTF-8")
+    return site
+
+
+def natra() -> Site:
+    """OpenSID with the natra theme: no feed link in its <head>, the newest article only as the undated
+    "Berita Utama" headline, an agenda widget that prints event times."""
+    return (
+        Site()
+        .add("/", page("natra_home.html"))
+        .add("/artikel/2026/11/20/rapat-koordinasi-persiapan-musrenbangdes", page("natra_artikel.html"))
+    )
+
+
+def joomla5(latest_module: bool = True) -> Site:
+    """Joomla 5 (Cassiopeia): featured articles of April 2025 on the front page and in its feed; the
+    newest news only in the "Berita Terbaru" module, without dates."""
+    site = (
+        Site()
+        .add("/", page("joomla5_home.html"))
+        .add("/index.php?format=feed&type=rss", page("joomla5_feed_featured.xml"), content_type=RSS)
+        .add(
+            "/index.php/berita/153-pengukuhan-forum-anak-kabupaten-bulungan-2026",
+            page("joomla5_article.html"),
+        )
+    )
+    return site
+
+
+def joomla5_menu_article() -> Site:
+    """Joomla 5 whose front page is one static article and whose menu entry "Berita Terbaru" is a
+    single-article menu item: the news is that page, dated only by its own <time datetime>."""
+    return (
+        Site()
+        .add("/", page("joomla5_frontpage_article.html"))
+        .add("/index.php/berita-terbaru", page("joomla5_article.html"))
+    )
+
+
+def _wp_offline(with_feed: bool) -> Site:
+    post = "/2026/11/19/rapat-koordinasi-spbe-tingkat-kabupaten/index.html"
+    site = (
+        Site()
+        .add("/", page("wpstatic_home.html"))
+        .add("/category/berita/index.html", page("wpstatic_kosong.html"))
+        .add("/category/artikel/index.html", page("wpstatic_artikel.html"))
+        .add(post, page("wp2021_single.html"))
+    )
+    if with_feed:
+        site.add("/feed/index.html", page("wpstatic_feed_redirect.html"))
+        site.add("/feed/index.xml", page("wpstatic_feed.xml"), content_type=XML)
+    return site
+
+
+def wp_static_offline() -> Site:
+    """Twenty Twenty-One exported by Simply Static for offline use, with its feed: the page names
+    `./feed/index.html`, a meta-refresh page in front of `feed/index.xml`."""
+    return _wp_offline(with_feed=True)
+
+
+def wp_static_offline_nofeed() -> Site:
+    """The same export without feeds: the menu's "Berita" is an empty category, "Artikel" has the posts."""
+    return _wp_offline(with_feed=False)
+
+
+def wp_static_relative() -> Site:
+    """Twenty Twenty-One exported by Simply Static with relative URLs, no feeds: only WordPress core's
+    sitemaps (relative <loc>s, no lastmod, oldest post first) lead to the posts."""
+    return (
+        Site()
+        .add("/", page("wpstatic_rel_home.html"))
+        .add("/category/berita/", page("wpstatic_kosong.html"))
+        .add("/wp-sitemap.xml", page("wpstatic_sitemap_index.xml"), content_type=XML)
+        .add("/wp-sitemap-posts-post-1.xml", page("wpstatic_sitemap_posts.xml"), content_type=XML)
+        .add("/wp-sitemap-posts-page-1.xml", page("wpstatic_sitemap_pages.xml"), content_type=XML)
+        .add("/2026/11/19/rapat-koordinasi-spbe-tingkat-kabupaten/", page("wp2021_single_rel.html"))
+    )
+
+
+def wp_static_menu_post() -> Site:
+    """The relative export whose menu entry "Berita" links one post instead of a category."""
+    home = page("wpstatic_rel_home.html").replace(
+        b'href="/category/berita/">Berita',
+        b'href="/2026/11/19/rapat-koordinasi-spbe-tingkat-kabupaten/">Berita',
+    )
+    return (
+        Site()
+        .add("/", home)
+        .add("/2026/11/19/rapat-koordinasi-spbe-tingkat-kabupaten/", page("wp2021_single_rel.html"))
+    )
+
+
+def hugo() -> Site:
+    """Hugo + Ananke built with baseURL "/": no posts on the home page, RSS off; robots.txt and the
+    sitemap name their addresses relative to the site."""
+    return (
+        Site()
+        .add("/", page("hugo_home.html"))
+        .add("/robots.txt", page("hugo_robots.txt"), content_type="text/plain")
+        .add("/sitemap.xml", page("hugo_sitemap.xml"), content_type=XML)
+        .add("/berita/batas-akhir-pembayaran-pbb-p2-diperpanjang/", page("hugo_single.html"))
+    )
+
+
+def httrack_portal(home_list: bool = True) -> Site:
+    """A kecamatan portal saved by HTTrack: every menu entry is `…/index.html`, the "Indeks Berita" page
+    was not mirrored, `berita/index.html` was. Without `home_list` its home shows no news block."""
+    home = page("httrack_portal_home.html")
+    if not home_list:
+        start = home.index(b'<h3 class="judul-blok">Berita Terbaru</h3>')
+        end = home.index(b'<div class="col-md-4">')
+        home = (
+            home[:start]
+            + b"<p>Selamat datang di portal Kecamatan Tengah.</p></div>\n            "
+            + home[end:]
+        )
+    return Site().add("/", home).add("/berita/index.html", page("httrack_portal_berita.html"))
+
+
+def splash_desa() -> Site:
+    """A desa landing page ("Ke Web Desa / Ke Toko Desa") in front of OpenSID natra at /first."""
+    return (
+        Site()
+        .add("/", page("splash_desa.html"))
+        .add("/first", page("natra_home.html"))
+        .add("/lapak", "<html><body><h1>Lapak Desa</h1></body></html>")
+        .add("/feed", page("opensid_feed_kegiatan.xml"), content_type="text/xml; charset=UTF-8")
+    )
+
+
+def splash_portal() -> Site:
+    """A pemda portal gate ("Masuk ke Website") in front of a WordPress site at /portal/."""
+    return wordpress().add("/", page("splash_portal.html")).add("/portal/", page("wp_home.html"))
+
+
+REAL_FAMILIES = {
+    "esensi": esensi,
+    "natra": natra,
+    "joomla5": joomla5,
+    "wp_static_offline": wp_static_offline,
+    "wp_static_relative": wp_static_relative,
+    "hugo": hugo,
+    "httrack": httrack_portal,
+    "splash_desa": splash_desa,
+    "splash_portal": splash_portal,
+}
