@@ -9,16 +9,18 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
 from ..finding import internal_error
-from .crawl import crawl_site
-from .fetch import Fetcher, make_client
 from .messages import render
 from .model import DEFAULT_SECTIONS, CrawlSettings, SiteResult, SiteSpec, Thresholds
+
+if TYPE_CHECKING:
+    import httpx
+
+# The crawler (httpx, BeautifulSoup, lxml: a quarter of a second) is imported when a crawl runs:
+# every `sigap` command reads the config, which reads only the settings in model.py.
 
 __all__ = [
     "DEFAULT_SECTIONS",
@@ -48,6 +50,9 @@ async def crawl_sites(
     `on_result(index, result)` is called as each site finishes (for progress bars and streaming).
     `pool` parses HTML in the caller's worker processes; without one, big crawls make their own.
     """
+    from .crawl import crawl_site
+    from .fetch import Fetcher, make_client
+
     own_client = client is None
     client = client or make_client(settings)
     fetcher = Fetcher(client, settings)
@@ -134,3 +139,11 @@ def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
             for f in result.findings
         ],
     }
+
+
+def __getattr__(name: str) -> Any:
+    if name in {"Fetcher", "make_client"}:
+        from . import fetch
+
+        return getattr(fetch, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,7 +15,9 @@ from ..finding import Finding, Status
 DEFAULT_SECTIONS: dict[str, list[str]] = {
     "profil": ["profil", "profile", "tentang", "visi", "struktur organisasi", "sejarah", "tupoksi"],
     "berita": ["berita", "artikel", "news", "warta", "kabar"],
-    "agenda": ["agenda", "kegiatan", "jadwal", "kalender", "event"],
+    # Not "kegiatan": a "Kegiatan" menu is activity news, not a schedule ("Agenda Kegiatan" still
+    # counts, by its first word).
+    "agenda": ["agenda", "jadwal", "kalender", "event"],
     "ppid": ["ppid", "informasi publik", "keterbukaan informasi", "dip", "daftar informasi"],
     "kontak": ["kontak", "hubungi", "contact", "alamat kantor"],
     "pengumuman": ["pengumuman", "informasi terkini", "announcement", "maklumat"],
