@@ -35,6 +35,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "Run every agent on its SOP's schedule, the SLA clock and the notifications (the systemd service).",
     ),
     "sop": ("sop", "sop", "The SOP registry: every SOP the agents and cases work from."),
+    "user": ("user", "user", "The console's users: roles, passwords and API tokens."),
 }
 
 

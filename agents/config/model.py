@@ -33,6 +33,7 @@ from .office import Office
 from .sections import (
     AgentOverride,
     CaseSettings,
+    ConsoleSettings,
     DnsConfig,
     HttpSettings,
     Notify,
@@ -84,6 +85,7 @@ class _Config(Strict):
     tls: TlsConfig = Field(default_factory=TlsConfig)
     agents: dict[str, AgentOverride] = Field(default_factory=dict)  # "polman-15" or "polman-15:3"
     http: HttpSettings = Field(default_factory=HttpSettings)
+    console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
 

@@ -196,6 +196,26 @@ class HttpSettings(Strict):
         return parse_host_port(self.listen, 9120)
 
 
+class ConsoleSettings(Strict):
+    """The web console and its API (/, /api/v1) on http.listen, beside /healthz and /metrics."""
+
+    enabled: bool = True
+    language: Literal["id", "en"] | None = None  # what a person reads first; default office.language
+    # Signs the session cookie. Default: a random key kept in STATE_DIR/console.key (0600), made at the
+    # first start; instances behind one proxy on one PostgreSQL give the same key here.
+    secret_key: Secret | None = None
+    # X-Forwarded-Proto and X-Forwarded-For are believed only from these addresses (the reverse proxy):
+    # they decide the cookie's Secure flag and the address the login throttle counts.
+    trusted_proxies: list[ipaddress.IPv4Network | ipaddress.IPv6Network] = Field(default_factory=list)
+    session_idle_minutes: float = Field(default=30, gt=0)  # a login unused this long ends
+    session_max_hours: float = Field(default=12, gt=0)  # and any login ends this long after it began
+    # The login throttle: this many bad passwords for one account (or from one address) within the
+    # window lock it out until the window has passed since the last of them.
+    login_max_failures: int = Field(default=5, ge=1)
+    address_max_failures: int = Field(default=20, ge=1)
+    login_window_minutes: float = Field(default=15, gt=0)
+
+
 class Smtp(Strict):
     """The office's mail server for the weekly report: STARTTLS on 587 with a login, as most have."""
 

@@ -1,24 +1,32 @@
-"""/healthz and /metrics over HTTP, for systemd's neighbours: a load balancer, Prometheus, an operator's curl.
+"""/healthz, /metrics and the web console over HTTP, for systemd's neighbours and the office's people.
 
-The standard library's WSGI server in a thread of its own (as prometheus_client's own exporter does),
-so a slow database answer to /healthz never stalls the scheduler's loop, and a busy loop cannot make
-/metrics time out. The thread reads what the loop publishes in `HealthState`, a snapshot replaced whole.
+uvicorn in a thread of its own with an event loop of its own, so neither a slow database answer to
+/healthz nor a console page ever stalls the scheduler's loop, and a busy scheduler cannot make
+/metrics time out. Every endpoint that reads the ledger is a plain function Starlette runs in its
+threadpool, off the HTTP loop too. The thread reads what the scheduler's loop publishes in
+`HealthState`, a snapshot replaced whole. The socket is bound before the thread starts, so a port in
+use is the caller's one-line error and systemd hears READY only once it listens.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
+import logging
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from socketserver import ThreadingMixIn
 from typing import Any
-from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, text
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from .metrics import ServiceMetrics
 
@@ -38,20 +46,6 @@ class HealthState:
     jobs: list[dict[str, Any]] = field(default_factory=list)
     ledger_problem: str | None = None  # the SQLite file was deleted or replaced under the service
     write_problem: str | None = None  # the ledger refuses writes (disk full): runs wait in memory
-
-
-class _Server(ThreadingMixIn, WSGIServer):
-    daemon_threads = True
-    allow_reuse_address = True
-
-
-class _V6Server(_Server):
-    address_family = socket.AF_INET6
-
-
-class _QuietHandler(WSGIRequestHandler):
-    def log_message(self, format: str, *args: Any) -> None:  # a scrape every 15 s is not an event
-        pass
 
 
 def db_reachable(engine: Engine) -> tuple[bool, str | None]:
@@ -86,44 +80,98 @@ def health_report(state: HealthState, engine: Engine, now: float) -> tuple[bool,
     return alive and db_ok, report
 
 
-def make_app(get_state: Callable[[], HealthState], engine: Engine, metrics: ServiceMetrics) -> Callable:
-    def app(environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
-        path = environ.get("PATH_INFO", "")
-        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
-            start_response("405 Method Not Allowed", [("Allow", "GET, HEAD")])
-            return [b""]
-        if path == "/metrics":
-            metrics.heartbeat.set(get_state().heartbeat)
-            body = generate_latest(metrics.registry)
-            start_response("200 OK", [("Content-Type", CONTENT_TYPE_LATEST)])
-            return [body]
-        if path in ("/healthz", "/health"):
-            ok, report = health_report(get_state(), engine, time.time())
-            body = json.dumps(report, ensure_ascii=False, default=str).encode()
-            start_response(
-                "200 OK" if ok else "503 Service Unavailable", [("Content-Type", "application/json")]
-            )
-            return [body]
-        start_response("404 Not Found", [("Content-Type", "text/plain")])
-        return [b"not found: try /healthz or /metrics\n"]
+NOT_FOUND = "not found: try /healthz or /metrics\n"
+STOP_WAIT_S = 5.0
 
-    return app
+
+def make_app(
+    get_state: Callable[[], HealthState],
+    engine: Engine,
+    metrics: ServiceMetrics,
+    console: ASGIApp | None = None,
+) -> ASGIApp:
+    """/healthz (/health) and /metrics, and the console under / when it is enabled."""
+
+    def metrics_page(request: Request) -> Response:
+        metrics.heartbeat.set(get_state().heartbeat)
+        return Response(generate_latest(metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    def health_page(request: Request) -> Response:
+        ok, report = health_report(get_state(), engine, time.time())
+        body = json.dumps(report, ensure_ascii=False, default=str).encode()
+        return Response(body, status_code=200 if ok else 503, media_type="application/json")
+
+    routes: list[Any] = [
+        Route("/metrics", metrics_page, methods=["GET", "HEAD"]),
+        Route("/healthz", health_page, methods=["GET", "HEAD"]),
+        Route("/health", health_page, methods=["GET", "HEAD"]),
+    ]
+    if console is not None:
+        routes.append(Mount("", app=console))
+        return Starlette(routes=routes)
+
+    async def not_found(request: Request, exc: Exception) -> Response:
+        status = getattr(exc, "status_code", 404)
+        if status == 405:
+            return PlainTextResponse("", status_code=405, headers={"Allow": "GET, HEAD"})
+        return PlainTextResponse(NOT_FOUND, status_code=404)
+
+    return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+
+def _bound_socket(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(128)
+    except OSError:
+        sock.close()
+        raise
+    sock.setblocking(False)
+    return sock
 
 
 class HttpEndpoint:
-    def __init__(self, address: tuple[str, int], app: Callable) -> None:
+    """uvicorn serving `app` on (host, port) from its own thread and its own event loop."""
+
+    def __init__(self, address: tuple[str, int], app: ASGIApp) -> None:
+        import uvicorn
+
         host, port = address
-        server_class = _V6Server if ":" in host else _Server
-        self.server = make_server(host, port, app, server_class=server_class, handler_class=_QuietHandler)
-        self.thread = threading.Thread(target=self.server.serve_forever, name="sigap-http", daemon=True)
+        self.socket = _bound_socket(host, port)
+        config = uvicorn.Config(
+            app,
+            log_config=None,
+            access_log=False,
+            lifespan="off",
+            proxy_headers=False,  # X-Forwarded-* are believed only from console.trusted_proxies
+            server_header=False,
+            http="h11",
+            ws="none",
+            loop="asyncio",
+            timeout_keep_alive=5,
+            timeout_graceful_shutdown=2,
+        )
+        # uvicorn says "Started server process" and the like at INFO: the service logs its own line.
+        logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self._run, name="sigap-http", daemon=True)
+
+    def _run(self) -> None:
+        # uvicorn installs no signal handlers outside the main thread: SIGTERM stays the service's.
+        asyncio.run(self.server.serve(sockets=[self.socket]))
 
     @property
     def port(self) -> int:
-        return self.server.server_address[1]
+        return self.socket.getsockname()[1]
 
     def start(self) -> None:
         self.thread.start()
 
     def stop(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        self.server.should_exit = True
+        if self.thread.is_alive():
+            self.thread.join(STOP_WAIT_S)
+        self.socket.close()

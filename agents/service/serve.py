@@ -276,6 +276,14 @@ class Service:
             )
             self.metrics.last_run.labels(job_id).set(time.time())
 
+    def _console(self) -> Any:
+        """The web console and its API, served beside /healthz and /metrics (console.enabled)."""
+        if not self.config.console.enabled:
+            return None
+        from ..console.app import build_console  # Starlette, Jinja2 and argon2 only when it is on
+
+        return build_console(self.config, self.registry, self.engine, self.clock)
+
     # --- a ledger that refuses writes -------------------------------------------------------
 
     def _write_failed(self, spec: JobSpec, exc: LedgerWriteFailed) -> None:
@@ -540,7 +548,12 @@ class Service:
         self.plan(now)
         self._leader()
         if self.config.http.enabled:
-            app = make_app(lambda: self.state, self.engine, self.metrics)
+            try:
+                app = make_app(lambda: self.state, self.engine, self.metrics, self._console())
+            except InputError:  # the console's key cannot be kept (a read-only state directory)
+                self.leadership.release()
+                self.instance.release()
+                raise
             try:
                 self.http = HttpEndpoint(self.config.http.address(), app)
             except OSError as exc:
@@ -550,7 +563,11 @@ class Service:
                     f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"
                 ) from None
             self.http.start()
-            log.info("http listening address=%s", self.config.http.listen)
+            log.info(
+                "http listening address=%s console=%s",
+                self.config.http.listen,
+                "on" if self.config.console.enabled else "off",
+            )
         self.scheduler = self.schedule(now)
         self.scheduler.start()
         self._heartbeat()

@@ -295,3 +295,93 @@ class Sample(Base):
     value: Mapped[float] = mapped_column(Float)
 
     __table_args__ = (Index("ix_samples_series_at", "series", "at"),)
+
+
+# --- the console's people -----------------------------------------------------------------------
+
+USER_ROLES = ("admin", "kepala_bidang", "teknisi", "admin_opd", "viewer")
+TOKEN_SCOPES = ("read", "write")
+
+
+class User(Base):
+    """A person who reads and acts in the console or through the API; every action they take is
+    recorded in the case log under their display name. The password is kept only as an argon2id hash."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))  # the login name: lower case, no spaces
+    display_name: Mapped[str] = mapped_column(String(128))  # what the case log says ("by")
+    role: Mapped[str] = mapped_column(String(16))  # one of USER_ROLES
+    opds: Mapped[list[str]] = mapped_column(JSONType)  # admin_opd: the OPDs it may see
+    acts_as: Mapped[list[str]] = mapped_column(JSONType)  # SOP pelaksana names ("Teknisi Jaringan")
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(32))
+    telegram_id: Mapped[str | None] = mapped_column(String(32))
+    password_hash: Mapped[str | None] = mapped_column(Text)  # argon2id, PHC string
+    disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+    password_changed_at: Mapped[datetime | None]
+
+    __table_args__ = (Index("uq_users_name", "name", unique=True),)
+
+
+class UserSession(Base):
+    """A console login, kept server-side so logout and disabling a user end it at once. The cookie
+    carries the session's random id (signed); only its SHA-256 is stored here."""
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    csrf_token: Mapped[str] = mapped_column(String(64))  # every form of this session carries it
+    created_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]  # the idle timeout counts from here
+    expires_at: Mapped[datetime]  # the absolute timeout
+    revoked_at: Mapped[datetime | None]
+    address: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(256))
+
+    __table_args__ = (
+        Index("uq_user_sessions_token", "token_hash", unique=True),
+        Index("ix_user_sessions_user", "user_id"),
+    )
+
+
+class ApiToken(Base):
+    """A bearer token for /api/v1, shown once when made; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    label: Mapped[str | None] = mapped_column(String(128))
+    token_hash: Mapped[str] = mapped_column(String(64))
+    scope: Mapped[str] = mapped_column(String(8))  # read | write
+    created_at: Mapped[datetime]
+    last_used_at: Mapped[datetime | None]
+    revoked_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        Index("uq_api_tokens_hash", "token_hash", unique=True),
+        Index("ix_api_tokens_user", "user_id"),
+    )
+
+
+class LoginFailure(Base):
+    """A bad password (or an unknown account) at the console's login: the throttle counts these per
+    account and per address over a window, in the ledger so every instance and a restart see them."""
+
+    __tablename__ = "login_failures"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime]
+    account: Mapped[str] = mapped_column(String(64))  # the name as typed (case-folded, cut to 64)
+    address: Mapped[str] = mapped_column(String(64))
+
+    __table_args__ = (
+        Index("ix_login_failures_account_at", "account", "at"),
+        Index("ix_login_failures_address_at", "address", "at"),
+    )

@@ -1,0 +1,394 @@
+"""The OpenAPI 3.0 document of /api/v1, written by hand beside the handlers (agents/console/api.py).
+
+tests/console/test_api_schema.py runs schemathesis against the real application with this document:
+every response must be documented and match its schema, and none may be a server error.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def _s(kind: str, nullable: bool = False, **extra: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {"type": kind, **extra}
+    if nullable:
+        out["nullable"] = True
+    return out
+
+
+def _obj(props: dict[str, Any], required: list[str] | None = None) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "properties": props,
+        "required": required if required is not None else list(props),
+    }
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+ISO = {"format": "date-time"}
+QUANTITY = {"type": "object", "nullable": True, "additionalProperties": True}
+
+CASE = _obj(
+    {
+        "id": _s("integer"),
+        "title": _s("string"),
+        "sop": _s("string"),
+        "step": _s("integer"),
+        "step_activity": _s("string"),
+        "assignee_role": _s("string", True),
+        "state": _s(
+            "string", enum=["open", "acknowledged", "escalated", "waiting_provider", "resolved", "closed"]
+        ),
+        "opd": _s("string", True),
+        "target": _s("string"),
+        "source": _s("string"),
+        "opened_at": _s("string", **ISO),
+        "updated_at": _s("string", **ISO),
+        "due_at": _s("string", True, **ISO),
+        "seconds_left": _s("integer", True),
+        "breached": _s("boolean"),
+        "provider_wait_s": _s("integer"),
+    }
+)
+STEP = _obj(
+    {
+        "no": _s("integer"),
+        "activity": _s("string"),
+        "role": _s("string"),
+        "time_standard": _s("string", True),
+        "due_at": _s("string", True, **ISO),
+        "done_at": _s("string", True, **ISO),
+        "state": _s("string", enum=["done", "current", "planned", "passed"]),
+        "late": _s("boolean"),
+    }
+)
+EVENT = _obj(
+    {
+        "seq": _s("integer"),
+        "at": _s("string", **ISO),
+        "kind": _s("string"),
+        "actor": _s("string", True),
+        "from": _s("string", True),
+        "to": _s("string", True),
+        "step": _s("integer", True),
+        "note": _s("string", True),
+    }
+)
+NOTIFICATION = _obj(
+    {
+        "id": _s("integer"),
+        "kind": _s("string"),
+        "role": _s("string", True),
+        "status": _s("string"),
+        "attempts": _s("integer"),
+        "sent_via": _s("string", True),
+        "sent_at": _s("string", True, **ISO),
+        "last_error": _s("string", True),
+    }
+)
+CASE_DETAIL = {
+    "allOf": [
+        _ref("Case"),
+        _obj(
+            {
+                "acknowledged_by": _s("string", True),
+                "resolved_at": _s("string", True, **ISO),
+                "actions": _s("array", items=_s("string")),
+                "steps": _s("array", items=_ref("Step")),
+                "events": _s("array", items=_ref("Event")),
+                "notifications": _s("array", items=_ref("Notification")),
+            }
+        ),
+    ]
+}
+WEBSITE = _obj(
+    {
+        "id": _s("string"),
+        "opd": _s("string"),
+        "url": _s("string"),
+        "bucket": _s("string", enum=["active", "less", "passive", "unmeasured"]),
+        "status": _s("string", True),
+        "age_days": _s("integer", True),
+        "latest_published": _s("string", True, **ISO),
+        "latest_url": _s("string", True),
+        "warn_after_days": _s("integer"),
+        "crit_after_days": _s("integer"),
+        "open_cases": _s("array", items=_s("integer")),
+    }
+)
+LINK = _obj(
+    {
+        "id": _s("string"),
+        "opd": _s("string"),
+        "host": _s("string", True),
+        "method": _s("string"),
+        "provider": _s("string", True),
+        "parent": _s("string", True),
+        "contracted_down_mbps": _s("number"),
+        "contracted_up_mbps": _s("number"),
+        "open_cases": _s("array", items=_s("integer")),
+    }
+)
+FINDING = _obj(
+    {
+        "id": _s("integer"),
+        "at": _s("string", **ISO),
+        "run_id": _s("integer"),
+        "sop": _s("string"),
+        "step": _s("integer"),
+        "agent": _s("string", True),
+        "target": _s("string"),
+        "opd": _s("string", True),
+        "status": _s("string"),
+        "code": _s("string"),
+        "message_id": _s("string"),
+        "message_en": _s("string", True),
+        "observed": QUANTITY,
+        "limit": QUANTITY,
+        "evidence_url": _s("string", True),
+    }
+)
+REVISION = _obj(
+    {
+        "revision": _s("integer"),
+        "generated_at": _s("string", **ISO),
+        "language": _s("string"),
+        "files": {"type": "object", "additionalProperties": _s("string")},
+        "summary": _s("array", items={"type": "object", "additionalProperties": True}),
+        "sent": _s("integer"),
+    }
+)
+SEND = {
+    "type": "object",
+    "properties": {
+        "at": _s("string", **ISO),
+        "ok": _s("boolean"),
+        "revision": _s("integer"),
+        "files": _s("array", items=_s("string")),
+        "to": _s("array", items=_s("string")),
+        "error": _s("string", True),
+    },
+    "required": ["at", "ok", "revision"],
+}
+APPROVAL = {
+    "type": "object",
+    "nullable": True,
+    "properties": {
+        "by": _s("string"),
+        "at": _s("string", **ISO),
+        "revision": _s("integer"),
+        "note": _s("string", True),
+    },
+    "required": ["by", "at", "revision"],
+}
+REPORT = _obj(
+    {
+        "week": _s("string"),
+        "latest": _s("integer", True),
+        "revisions": _s("array", items=_ref("Revision")),
+        "sends": _s("array", items=_ref("Send")),
+        "approval": _ref("Approval"),
+    }
+)
+ERROR = _obj({"error": _s("string")})
+
+_ERRORS = {
+    "400": "bad input",
+    "401": "no valid bearer token",
+    "403": "the token's role or scope may not do this",
+    "404": "not there, or outside the token's OPDs",
+    "409": "the move does not apply to the case (or week) now",
+}
+
+
+def _responses(ok: str, schema: dict[str, Any], codes: tuple[str, ...]) -> dict[str, Any]:
+    out = {"200": {"description": ok, "content": {"application/json": {"schema": schema}}}}
+    for code in codes:
+        out[code] = {"description": _ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
+    return out
+
+
+_READ = ("400", "401", "404")
+_WRITE = ("400", "401", "403", "404", "409")
+CASE_ID = {
+    "name": "case_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "example": 1,
+}
+
+
+def _body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": props}
+    if required:
+        schema["required"] = required
+    return {"required": bool(required), "content": {"application/json": {"schema": schema}}}
+
+
+_NOTE = {"type": "string", "maxLength": 2000}
+MOVES = {
+    "ack": ("Acknowledge: the case is taken on; reminders stop.", _body({"note": _NOTE}, [])),
+    "note": ("Add a note to the case's log.", _body({"note": {**_NOTE, "minLength": 1}}, ["note"])),
+    "hold": (
+        "The fault is with the provider: the office's clock stops until resume.",
+        _body(
+            {
+                "provider": {"type": "string", "minLength": 1, "maxLength": 128},
+                "ticket": {"type": "string", "maxLength": 64},
+                "note": _NOTE,
+            },
+            ["provider"],
+        ),
+    ),
+    "resume": ("The provider reported back: the clock runs again.", _body({"note": _NOTE}, [])),
+    "step-done": (
+        "The current SOP step is done; the next (or to_step) starts now; after the last, resolved.",
+        _body(
+            {"note": _NOTE, "output": {"type": "string", "maxLength": 500}, "to_step": {"type": "integer"}},
+            [],
+        ),
+    ),
+    "resolve": (
+        "Resolve by hand, saying what was done.",
+        _body({"note": {**_NOTE, "minLength": 1}}, ["note"]),
+    ),
+    "reopen": ("Open a resolved case again.", _body({"note": _NOTE}, [])),
+    "close": ("Close the case for good.", _body({"note": _NOTE}, [])),
+}
+
+
+def _paths() -> dict[str, Any]:
+    moved = _obj({"change": _s("string"), "case": _ref("Case")})
+    paths: dict[str, Any] = {
+        "/cases": {
+            "get": {
+                "summary": "Cases by SLA time left (open first), as far as the token's OPDs reach",
+                "operationId": "listCases",
+                "parameters": [
+                    {"name": "state", "in": "query", "schema": {"type": "string", "enum": ["open", "all"]}},
+                ],
+                "responses": _responses(
+                    "the cases",
+                    _obj({"count": _s("integer"), "cases": _s("array", items=_ref("Case"))}),
+                    _READ,
+                ),
+            }
+        },
+        "/cases/{case_id}": {
+            "get": {
+                "summary": "One case: its SOP steps, event log and notifications",
+                "operationId": "getCase",
+                "parameters": [CASE_ID],
+                "responses": _responses("the case", _ref("CaseDetail"), _READ),
+            }
+        },
+    }
+    for name, (summary, body) in MOVES.items():
+        paths[f"/cases/{{case_id}}/{name}"] = {
+            "post": {
+                "summary": summary,
+                "operationId": "case_" + name.replace("-", "_"),
+                "parameters": [CASE_ID],
+                "requestBody": body,
+                "responses": _responses("the move was recorded", moved, _WRITE),
+            }
+        }
+    paths["/websites"] = {
+        "get": {
+            "summary": "The OPD sites from the newest crawl, with their publishing bucket",
+            "operationId": "listWebsites",
+            "responses": _responses(
+                "the sites",
+                _obj(
+                    {"crawled_at": _s("string", True, **ISO), "websites": _s("array", items=_ref("Website"))}
+                ),
+                _READ,
+            ),
+        }
+    }
+    paths["/links"] = {
+        "get": {
+            "summary": "The OPD links and their open cases",
+            "operationId": "listLinks",
+            "responses": _responses("the links", _obj({"links": _s("array", items=_ref("Link"))}), _READ),
+        }
+    }
+    paths["/findings"] = {
+        "get": {
+            "summary": "Findings of the step runs since a time (default: the last 7 days), newest first",
+            "operationId": "listFindings",
+            "parameters": [
+                {"name": "since", "in": "query", "schema": {"type": "string", "format": "date-time"}}
+            ],
+            "responses": _responses(
+                "the findings", _obj({"findings": _s("array", items=_ref("Finding"))}), _READ
+            ),
+        }
+    }
+    paths["/reports"] = {
+        "get": {
+            "summary": "The stored weekly reports, their revisions, sends and approval",
+            "operationId": "listReports",
+            "responses": _responses(
+                "the reports", _obj({"reports": _s("array", items=_ref("Report"))}), _READ
+            ),
+        }
+    }
+    paths["/reports/{week}/approve"] = {
+        "post": {
+            "summary": "The Kepala Bidang's approval (SOP step 'Disposisi'), once per week",
+            "operationId": "approveReport",
+            "parameters": [
+                {
+                    "name": "week",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
+                    "example": "2026-W48",
+                }
+            ],
+            "requestBody": _body({"note": _NOTE, "revision": {"type": "integer", "minimum": 1}}, []),
+            "responses": _responses(
+                "approved",
+                _obj({"week": _s("string"), "run_id": _s("integer"), "summary": _s("string")}),
+                _WRITE,
+            ),
+        }
+    }
+    return paths
+
+
+def document() -> dict[str, Any]:
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": "Sigap API",
+            "version": "1",
+            "description": "Cases, OPD websites, links, findings and weekly reports of a Sigap ledger.",
+        },
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": _paths(),
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Case": CASE,
+                "CaseDetail": CASE_DETAIL,
+                "Step": STEP,
+                "Event": EVENT,
+                "Notification": NOTIFICATION,
+                "Website": WEBSITE,
+                "Link": LINK,
+                "Finding": FINDING,
+                "Revision": REVISION,
+                "Send": SEND,
+                "Approval": APPROVAL,
+                "Report": REPORT,
+                "Error": ERROR,
+            },
+        },
+    }

@@ -1,0 +1,70 @@
+"""Laporan: the stored weekly reports, each revision's HTML, PDF and XLSX, and the approval.
+
+The weekly report covers every OPD, so it is outside an OPD admin's scope: 404 for it.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import FileResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from sop_registry.errors import InputError
+
+from .. import reports
+from ..permissions import sees_reports
+from ..web import Ctx, Forbidden, NotFound, page
+
+
+def _scope(ctx: Ctx) -> None:
+    if not sees_reports(ctx.viewer.role):
+        raise NotFound("reports")
+
+
+def report_list(ctx: Ctx) -> Response:
+    _scope(ctx)
+    records = reports.archives(ctx.console)
+    flash = ctx.request.query_params.get("approved")
+    flash_text = (
+        ctx.t("approved_flash", week=flash) if flash and reports.WEEK_PATTERN.fullmatch(flash) else None
+    )
+    return ctx.render("reports.html", records=records, flash=flash_text)
+
+
+def report_file(ctx: Ctx) -> Response:
+    _scope(ctx)
+    params = ctx.request.path_params
+    revision, fmt = params["revision"], params["fmt"]
+    if not revision.isdigit() or len(revision) > 4:
+        raise NotFound(revision)
+    path = reports.report_file(ctx.console, params["week"], int(revision), fmt)
+    if fmt == "html":
+        return FileResponse(
+            path,
+            media_type=reports.MEDIA[fmt],
+            headers={"Content-Security-Policy": reports.REPORT_CSP, "Cache-Control": "no-store"},
+        )
+    return FileResponse(
+        path, media_type=reports.MEDIA[fmt], filename=path.name, headers={"Cache-Control": "no-store"}
+    )
+
+
+def report_approve(ctx: Ctx) -> Response:
+    _scope(ctx)
+    week = ctx.request.path_params["week"]
+    reports.archive_of(ctx.console, week)  # 404 for a week without a stored report
+    if not ctx.viewer.can("approve_report"):
+        raise Forbidden("approve_report")
+    revision = ctx.field("revision", 4)
+    if revision is not None and not revision.isdigit():
+        raise InputError(f"revision: {revision!r} is not a number")
+    reports.approve(
+        ctx.console, week, ctx.viewer.display_name, ctx.field("note"), int(revision) if revision else None
+    )
+    return RedirectResponse(f"/reports?approved={week}", status_code=303)
+
+
+ROUTES = [
+    Route("/reports", page(report_list), methods=["GET"]),
+    Route("/reports/{week}/approve", page(report_approve), methods=["POST"]),
+    Route("/reports/{week}/r{revision}.{fmt}", page(report_file), methods=["GET"]),
+]

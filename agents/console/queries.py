@@ -1,0 +1,323 @@
+"""What the console and the API read from the ledger, already scoped to the person asking.
+
+Every function takes the viewer: an OPD admin's rows are filtered here, once, for the pages and the
+API alike, and a single thing outside its OPDs is `NotFound`. A case's OPD comes from the config's
+inventory (agents/notify/contacts.py), else from what the agent wrote when it opened the case.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from sop_registry.ledger import cases as engine_cases
+from sop_registry.ledger import records
+from sop_registry.ledger.models import OPEN_CASE_STATES, Case, Finding, Notification, StepRun
+from sop_registry.ledger.transitions import TRANSITIONS
+from sop_registry.schema import Sop
+
+from .permissions import CASE_ACTIONS
+from .web import Console, NotFound, Viewer
+
+# The case engine's event for each console action: the state machine decides which apply now.
+EVENT_OF = {
+    "ack": "acknowledged",
+    "note": "noted",
+    "hold": "provider_engaged",
+    "resume": "provider_returned",
+    "step_done": "step_done",
+    "resolve": "resolved",
+    "reopen": "reopened",
+    "close": "closed",
+}
+assert set(EVENT_OF) == set(CASE_ACTIONS)
+MAX_CASES = 500
+MAX_FINDINGS = 500
+
+
+def _actor_names(sop: Sop | None, step_no: int) -> set[str]:
+    """A step's pelaksana, each also split at "/" ("Kepala Bidang/ Teknisi"), case-folded."""
+    if sop is None:
+        return set()
+    try:
+        actors = sop.step(step_no).actors
+    except KeyError:
+        return set()
+    names = {a.strip().casefold() for a in actors}
+    return names | {part.strip().casefold() for a in actors for part in a.split("/") if part.strip()}
+
+
+@dataclass
+class CaseRow:
+    id: int
+    title: str
+    sop: str
+    step: int
+    step_activity: str
+    role: str | None
+    state: str
+    opd: str | None
+    target: str
+    opened_at: datetime
+    updated_at: datetime
+    due_at: datetime | None
+    left_s: float | None  # negative: overdue
+    breached: bool
+    paused: bool
+    mine: bool
+    provider_wait_s: int
+    source: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "title": self.title,
+            "sop": self.sop,
+            "step": self.step,
+            "step_activity": self.step_activity,
+            "assignee_role": self.role,
+            "state": self.state,
+            "opd": self.opd,
+            "target": self.target,
+            "source": self.source,
+            "opened_at": self.opened_at.isoformat(),
+            "updated_at": self.updated_at.isoformat(),
+            "due_at": self.due_at.isoformat() if self.due_at else None,
+            "seconds_left": None if self.left_s is None else int(self.left_s),
+            "breached": self.breached,
+            "provider_wait_s": self.provider_wait_s,
+        }
+
+
+def case_opd(console: Console, case: Case) -> str | None:
+    return console.directory.opd(case)
+
+
+def case_row(console: Console, viewer: Viewer, case: Case, now: datetime) -> CaseRow:
+    sop = console.registry.sops.get(case.sop_id)
+    deadline = engine_cases.current_deadline(case)
+    due = deadline.due_at if deadline else None
+    is_open = case.state in OPEN_CASE_STATES
+    paused = case.state == "waiting_provider"
+    breached = deadline is not None and (
+        deadline.breached_at is not None or (is_open and engine_cases.overdue(deadline, now))
+    )
+    activity = ""
+    if sop is not None:
+        try:
+            activity = sop.step(case.current_step_no).activity
+        except KeyError:
+            activity = ""
+    mine = is_open and bool({a.casefold() for a in viewer.acts_as} & _actor_names(sop, case.current_step_no))
+    return CaseRow(
+        id=case.id,
+        title=case.title,
+        sop=case.sop_id,
+        step=case.current_step_no,
+        step_activity=activity,
+        role=case.assignee_role,
+        state=case.state,
+        opd=case_opd(console, case),
+        target=case.target,
+        opened_at=case.opened_at,
+        updated_at=case.updated_at,
+        due_at=due,
+        left_s=(due - now).total_seconds() if due is not None and is_open else None,
+        breached=breached,
+        paused=paused,
+        mine=mine,
+        provider_wait_s=case.provider_wait_s or 0,
+        source=case.source,
+    )
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    state: str = "open"  # open | all
+    mine: bool = False
+    opd: str | None = None
+    sop: str | None = None
+
+
+def case_rows(
+    console: Console, db: Session, viewer: Viewer, filt: CaseFilter, now: datetime
+) -> list[CaseRow]:
+    """Open cases by SLA time left (the most overdue first, no deadline last), then the others newest
+    first; an OPD admin's own OPDs only."""
+    query = select(Case).options(selectinload(Case.deadlines))
+    if filt.state == "open":
+        query = query.where(Case.state.in_(OPEN_CASE_STATES))
+    if filt.sop:
+        query = query.where(Case.sop_id == filt.sop)
+    query = query.order_by(Case.updated_at.desc(), Case.id.desc()).limit(MAX_CASES * 4)
+    rows = []
+    for case in db.scalars(query):
+        row = case_row(console, viewer, case, now)
+        if not viewer.sees(row.opd) or (filt.opd and row.opd != filt.opd) or (filt.mine and not row.mine):
+            continue
+        rows.append(row)
+    far = float("inf")
+    rows.sort(
+        key=lambda r: (
+            r.state not in OPEN_CASE_STATES,
+            r.left_s if r.left_s is not None else far,
+            -r.updated_at.timestamp(),
+        )
+    )
+    return rows[:MAX_CASES]
+
+
+def visible_case(console: Console, db: Session, viewer: Viewer, case_id: int) -> Case:
+    case = db.get(Case, case_id)
+    if case is None or not viewer.sees(case_opd(console, case)):
+        raise NotFound(case_id)
+    return case
+
+
+@dataclass
+class StepLine:
+    no: int
+    activity: str
+    role: str
+    waktu: str | None
+    due_at: datetime | None
+    done_at: datetime | None
+    state: str  # done | late | current | planned | passed
+    late: bool
+
+
+@dataclass
+class CaseDetail:
+    row: CaseRow
+    case: Case
+    steps: list[StepLine] = field(default_factory=list)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    notifications: list[dict[str, Any]] = field(default_factory=list)
+    actions: list[str] = field(default_factory=list)  # what this person may do now
+    next_steps: list[tuple[int, str]] = field(default_factory=list)
+
+
+def possible_actions(case: Case, viewer: Viewer) -> list[str]:
+    return [a for a in CASE_ACTIONS if case.state in TRANSITIONS[EVENT_OF[a]] and viewer.can(a)]
+
+
+def case_detail(console: Console, db: Session, viewer: Viewer, case_id: int, now: datetime) -> CaseDetail:
+    case = visible_case(console, db, viewer, case_id)
+    row = case_row(console, viewer, case, now)
+    detail = CaseDetail(row, case, actions=possible_actions(case, viewer))
+    sop = console.registry.sops.get(case.sop_id)
+    deadlines = {d.step_no: d for d in case.deadlines}
+    is_open = case.state in OPEN_CASE_STATES
+    for step in sop.steps if sop else []:
+        d = deadlines.get(step.no)
+        due, done = (d.due_at, d.done_at) if d else (None, None)
+        late = bool(d and (d.breached_at or (done and due and done > due)))
+        if done is not None:
+            state = "done"
+        elif step.no == case.current_step_no and is_open:
+            state = "current"
+            late = late or bool(d and engine_cases.overdue(d, now))
+        elif d is not None and step.no > case.current_step_no and is_open:
+            state = "planned" if due is not None else "passed"
+        elif d is None or step.no < case.step_no:
+            state = "passed"
+        else:
+            state = "planned" if is_open else "passed"
+        detail.steps.append(
+            StepLine(step.no, step.activity, ", ".join(step.actors), step.waktu, due, done, state, late)
+        )
+        if step.no != case.current_step_no:
+            detail.next_steps.append((step.no, step.activity))
+    detail.events = [
+        {
+            "seq": e.seq,
+            "at": e.at,
+            "kind": e.kind,
+            "actor": e.actor,
+            "from": e.from_state,
+            "to": e.to_state,
+            "step": e.step_no,
+            "note": e.note,
+        }
+        for e in case.events
+    ]
+    # The outbox rows since the case opened that name it (case_ids is a JSON list on both backends).
+    notes = db.scalars(
+        select(Notification)
+        .options(selectinload(Notification.attempts_log))
+        .where(Notification.created_at >= case.opened_at - timedelta(minutes=1))
+        .order_by(Notification.id)
+    )
+    for n in notes:
+        if case.id not in (n.case_ids or []):
+            continue
+        detail.notifications.append(
+            {
+                "id": n.id,
+                "kind": n.kind,
+                "role": n.role,
+                "recipient": (n.recipient or {}).get("email") if n.recipient else None,
+                "status": n.status,
+                "attempts": n.attempts,
+                "sent_via": n.sent_via,
+                "sent_at": n.sent_at,
+                "created_at": n.created_at,
+                "last_error": n.last_error,
+                "tries": [
+                    {"at": a.at, "channel": a.channel_id, "ok": a.ok, "error": a.error}
+                    for a in n.attempts_log
+                ],
+            }
+        )
+    return detail
+
+
+# --- websites ----------------------------------------------------------------------------------------
+
+BUCKETS = ("active", "less", "passive", "unmeasured")
+
+
+def newest_crawl(db: Session) -> StepRun | None:
+    return db.scalars(
+        select(StepRun)
+        .where(
+            StepRun.agent == records.WEB_FRESHNESS,
+            StepRun.status.in_(("ok", "warn", "crit", "unknown")),
+            StepRun.measured_by_run_id.is_(None),
+        )
+        .order_by(StepRun.started_at.desc(), StepRun.id.desc())
+        .limit(1)
+    ).first()
+
+
+def finding_opd(console: Console, finding: Finding) -> str | None:
+    opd = (finding.details or {}).get("opd")
+    if isinstance(opd, str) and opd:
+        return opd
+    party = console.directory.by_target.get(finding.target)
+    return party.opd if party else None
+
+
+def findings_since(
+    console: Console, db: Session, viewer: Viewer, since: datetime, target: str | None = None
+) -> list[tuple[Finding, StepRun]]:
+    query = (
+        select(Finding, StepRun)
+        .join(StepRun, Finding.step_run_id == StepRun.id)
+        .where(StepRun.started_at >= since)
+        .order_by(StepRun.started_at.desc(), Finding.id.desc())
+        .limit(MAX_FINDINGS * 4)
+    )
+    if target is not None:
+        query = query.where(Finding.target == target)
+    out = []
+    for finding, run in db.execute(query):
+        if viewer.sees(finding_opd(console, finding)):
+            out.append((finding, run))
+        if len(out) >= MAX_FINDINGS:
+            break
+    return out

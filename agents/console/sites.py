@@ -1,0 +1,136 @@
+"""The OPD websites as the console shows them: one row per configured site from the newest crawl.
+
+The buckets are the SOP's words for a site's publishing: Aktif (newest berita at most warn_after_days
+old, 7 by default), Kurang aktif (up to crit_after_days, 30), Pasif (older); a site whose date
+could not be read is *tidak terukur*, apart. The limits are each site's layered thresholds (the
+step's binding < `web:` < `agents:` < `web.opd` < the site's own), the same the crawl judged by.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from checks.web import Thresholds
+from sop_registry.ledger import records
+from sop_registry.ledger.models import OPEN_CASE_STATES, Case
+
+from .. import kinds
+from ..config import Config
+from ..config.targets import Website
+from ..kinds.web import thresholds_for
+from . import queries
+from .web import Console, NotFound, Viewer
+
+FINDINGS_DAYS = 42  # a site's page shows the findings of the last six weekly crawls
+
+
+def web_thresholds(config: Config, registry: Any) -> dict[str, Thresholds]:
+    """Each site's limits, layered from the office's first SOP step that runs the crawl."""
+    spec = kinds.get(records.WEB_FRESHNESS)
+    base = None
+    for sop in config.selected_sops(registry):
+        step = next((s for s in sop.steps if s.automation and s.automation.check == spec.id), None)
+        if step is not None:
+            base = spec.layered(config, sop, step.no)
+            break
+    return {site.id: thresholds_for(site, config, base) for site in config.targets.websites}
+
+
+def bucket(age_days: int | float | None, limits: Thresholds) -> str:
+    if age_days is None:
+        return "unmeasured"
+    if age_days <= limits.warn_after_days:
+        return "active"
+    return "less" if age_days <= limits.crit_after_days else "passive"
+
+
+def safe_href(url: str | None) -> str | None:
+    """A link a person may follow: http(s) only; anything else (javascript:, data:) is shown as text."""
+    if not url or len(url) > 2048:
+        return None
+    lowered = url.strip().lower()
+    return url.strip() if lowered.startswith(("http://", "https://")) else None
+
+
+@dataclass
+class SiteLine:
+    site: Website
+    limits: Thresholds
+    bucket: str
+    status: str | None = None  # the crawl's ok/warn/crit/unknown; None: not in the crawl
+    age_days: int | None = None
+    latest_published: datetime | None = None
+    item_url: str | None = None
+    item_href: str | None = None
+    findings: list[str] = field(default_factory=list)
+    open_cases: list[int] = field(default_factory=list)
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "id": self.site.id,
+            "opd": self.site.opd,
+            "url": self.site.url,
+            "bucket": self.bucket,
+            "status": self.status,
+            "age_days": self.age_days,
+            "latest_published": self.latest_published.isoformat() if self.latest_published else None,
+            "latest_url": self.item_url,
+            "warn_after_days": self.limits.warn_after_days,
+            "crit_after_days": self.limits.crit_after_days,
+            "open_cases": self.open_cases,
+        }
+
+
+def _open_cases_by_target(db: Session) -> dict[str, list[int]]:
+    out: dict[str, list[int]] = {}
+    for case_id, target in db.execute(
+        select(Case.id, Case.target).where(Case.state.in_(OPEN_CASE_STATES)).order_by(Case.id)
+    ):
+        out.setdefault(target, []).append(case_id)
+    return out
+
+
+def site_lines(console: Console, db: Session, viewer: Viewer) -> tuple[datetime | None, list[SiteLine]]:
+    run = queries.newest_crawl(db)
+    recap = records.WebRunDetails.from_json(run.details).recap if run else []
+    by_url = {r.url: r for r in recap}
+    cases = _open_cases_by_target(db)
+    lines = []
+    for site in console.config.targets.websites:
+        if not viewer.sees(site.opd):
+            continue
+        limits = console.site_limits.get(site.id) or Thresholds()
+        r = by_url.get(site.url)
+        line = SiteLine(
+            site, limits, bucket(r.age_days if r else None, limits), open_cases=cases.get(site.url, [])
+        )
+        if r is not None:
+            line.status, line.age_days = r.status, r.age_days
+            line.latest_published, line.item_url = r.latest_published, r.item_url
+            line.item_href = safe_href(r.item_url)
+            line.findings = list(r.findings)
+        lines.append(line)
+    order = {b: i for i, b in enumerate(("passive", "less", "unmeasured", "active"))}
+    lines.sort(key=lambda s: (order[s.bucket], -(s.age_days or 0), s.site.opd, s.site.id))
+    return (run.started_at if run else None), lines
+
+
+def visible_site(console: Console, viewer: Viewer, site_id: str) -> Website:
+    site = next((w for w in console.config.targets.websites if w.id == site_id), None)
+    if site is None or not viewer.sees(site.opd):
+        raise NotFound(site_id)
+    return site
+
+
+def site_detail(console: Console, db: Session, viewer: Viewer, site_id: str, now: datetime) -> dict[str, Any]:
+    site = visible_site(console, viewer, site_id)
+    _crawled, lines = site_lines(console, db, viewer)
+    line = next(line for line in lines if line.site.id == site.id)
+    found = queries.findings_since(console, db, viewer, now - timedelta(days=FINDINGS_DAYS), target=site.url)
+    findings = [{"finding": f, "run": run, "href": safe_href(f.evidence_url)} for f, run in found]
+    return {"site": site, "line": line, "findings": findings}
