@@ -1,10 +1,10 @@
-"""The weekly report as SOP steps: made and archived (step 4, "Arsip"), sent to the Kepala Bidang
-(step 2, "Laporan rekapitulasi hasil monitoring"), approved (step 3, "Disposisi").
+"""The weekly report (and the monthly recap) as SOP steps: made and archived (step 4, "Arsip"), sent to
+the Kepala Bidang (step 2, "Laporan rekapitulasi hasil monitoring"), approved (step 3, "Disposisi").
 
 Every one of these is a step run in the ledger, so the next week's report shows whether last week's
 report went out and was approved, and `sigap serve` asks the ledger (not its memory) whether this
 week's is still owed. The archive (reports/archive.py) keeps what was sent or approved as it was: a
-week made again becomes its next revision.
+period made again becomes its next revision. The runs' plumbing is in report_steps.py.
 """
 
 from __future__ import annotations
@@ -21,27 +21,41 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from reports import archive, data, mail, render
-from reports.period import Week
+from reports.period import Month, Period, Week
 from reports.texts import get as report_texts
 from sop_registry.errors import InputError
 from sop_registry.ledger import records
 from sop_registry.ledger.models import StepRun
-from sop_registry.ledger.store import begin_step_run, finish_step_run
 from sop_registry.loader import Registry
 from sop_registry.schema import WEEKDAYS
 
 from . import kinds
 from .config import Config
+from .report_steps import (
+    AGENT,
+    APPROVAL,
+    approval_of,
+    archive_dir,
+    frozen_in_ledger,
+    key,
+    language,
+    make_command,
+    name,
+    no_report,
+    parse,
+    period_runs,
+    record_send,
+    step_run,
+)
 
 log = logging.getLogger("sigap.report")
 
-AGENT = "weekly_report"
-APPROVAL = "approval"
+__all__ = ["AGENT", "APPROVAL", "approval_of", "archive_dir", "language"]
 
 
 @dataclass
 class Produced:
-    week: Week
+    week: Period  # the period: a week, or a month for the monthly recap
     directory: Path
     files: dict[str, Path]  # in the archive
     lang: str
@@ -49,85 +63,15 @@ class Produced:
     copies: dict[str, Path] = field(default_factory=dict)  # in --out
 
 
-def language(config: Config, lang: str | None = None) -> str:
-    return lang or config.report.language or config.office.language
-
-
-def archive_dir(config: Config, week: Week) -> Path:
-    return config.resolved_state_dir / "reports" / str(week)
-
-
-def file_name(week: Week, fmt: str, revision: int = 1) -> str:
-    return archive.file_name(week, fmt, revision)
-
-
-def _week_runs(session: Session, config: Config, step_no: int, agent: str, week: Week) -> list[StepRun]:
-    """This SOP step's runs by `agent` about `week` (the week is in the run's details)."""
-    start, _ = week.bounds(config.office.zone)
-    runs = session.scalars(
-        select(StepRun)
-        .where(
-            StepRun.sop_id == config.report.sop,
-            StepRun.step_no == step_no,
-            StepRun.agent == agent,
-            StepRun.started_at >= start,
-        )
-        .order_by(StepRun.started_at, StepRun.id)
-    )
-    return [r for r in runs if (r.details or {}).get("week") == str(week)]
-
-
-def approval_of(session: Session, config: Config, week: Week) -> dict[str, Any] | None:
-    for run in _week_runs(session, config, config.report.approve_step, APPROVAL, week):
-        if run.status == "ok":
-            d = run.details or {}
-            return {
-                "by": d.get("by"),
-                "at": run.started_at.isoformat(),
-                "note": d.get("note"),
-                "revision": d.get("revision", 1),  # approvals from before revisions: the only one
-            }
-    return None
-
-
-def _frozen_in_ledger(session: Session, config: Config, week: Week) -> set[int]:
-    """The revisions the ledger says were sent or approved: a crash between the ledger's commit and
-    meta.json's write must not leave a sent report open to be written over."""
-    sent = _week_runs(session, config, config.report.deliver_step, AGENT, week)
-    frozen = {(r.details or {}).get("revision", 1) for r in sent if r.status == "ok"}
-    approval = approval_of(session, config, week)
-    return frozen | ({approval["revision"]} if approval else set())
-
-
-def _step_run(
-    session: Session,
-    registry: Registry,
-    config: Config,
-    step_no: int,
-    *,
-    at: datetime,
-    agent: str,
-    trigger: str,
-    **finish: Any,
-) -> StepRun:
-    run = begin_step_run(
-        session,
-        registry[config.report.sop],
-        step_no,
-        started_at=at,
-        agent=agent,
-        target_group="report",
-        probe=config.probe,
-        trigger=trigger,
-    )
-    return finish_step_run(session, run, finished_at=finish.pop("finished_at", at), **finish)
+def file_name(period: Period, fmt: str, revision: int = 1) -> str:
+    return archive.file_name(period, fmt, revision)
 
 
 def produce(
     config: Config,
     registry: Registry,
     engine: Engine,
-    week: Week,
+    week: Period,
     now: datetime,
     *,
     formats: tuple[str, ...] = render.FORMATS,
@@ -137,7 +81,7 @@ def produce(
     out: Path | None = None,
     out_formats: tuple[str, ...] | None = None,
 ) -> Produced:
-    """Build the week's figures from the ledger, render them, store them in the archive (step 4).
+    """Build the period's figures from the ledger, render them, store them in the archive (step 4).
 
     A sent or approved revision stays as it is: this one becomes the next. With `out`, the files (of
     `out_formats`, default all) are copied there too; if they cannot be, nothing is written anywhere
@@ -150,7 +94,7 @@ def produce(
     with Session(engine) as session:
         report = data.build(session, config, week, now)
         report.approval = approval_of(session, config, week)
-        number = record.target(_frozen_in_ledger(session, config, week))
+        number = record.target(frozen_in_ledger(session, config, week))
     contents = _render(report, config, registry, lang, formats, number)
     names = {fmt: archive.file_name(week, fmt, number) for fmt in formats}
     summary = render.tiles(report, render.formatter(config, lang), report_texts(lang))
@@ -167,35 +111,28 @@ def produce(
         archive.discard(staged.values())
         raise
     copies = {fmt: archive.publish(tmp, tmp.parent / names[fmt]) for fmt, tmp in staged.items()}
-    for name in set(replaced.files.values() if replaced else ()) - set(names.values()):
+    for stale in set(replaced.files.values() if replaced else ()) - set(names.values()):
         # The draft's other formats were of another rendering: a send must not mix them with this one.
-        (directory / name).unlink(missing_ok=True)
-    files = {fmt: directory / name for fmt, name in names.items()}
+        (directory / stale).unlink(missing_ok=True)
+    files = {fmt: directory / file for fmt, file in names.items()}
     finished = clock() if clock else now
     with Session(engine) as session, session.begin():
-        _step_run(
-            session,
-            registry,
-            config,
-            config.report.archive_step,
-            at=now,
-            finished_at=max(finished, now),
-            agent=AGENT,
-            trigger=trigger,
-            status="ok",
-            summary=f"Laporan mingguan {week} revisi {number} diarsipkan ({', '.join(formats)})",
-            output_kind="arsip",
-            output_ref=str(directory),
-            details={"week": str(week), "revision": number, "files": list(names.values())},
-        )
+        step_run(
+            session, registry, config, config.report.archive_step, at=now, finished_at=max(finished, now),
+            agent=AGENT, trigger=trigger, status="ok",
+            summary=f"{name(week)} revisi {number} diarsipkan ({', '.join(formats)})",
+            output_kind="arsip", output_ref=str(directory),
+            details={key(week): str(week), "revision": number, "files": list(names.values())},
+        )  # fmt: skip
     log.info(
-        "report archived week=%s revision=%s dir=%s formats=%s", week, number, directory, ",".join(formats)
-    )
+        "report archived %s=%s revision=%s dir=%s formats=%s",
+        key(week), week, number, directory, ",".join(formats),
+    )  # fmt: skip
     return Produced(week, directory, files, lang, number, copies)
 
 
 def _render(
-    report: data.WeeklyReport,
+    report: data.Report,
     config: Config,
     registry: Registry,
     lang: str,
@@ -205,7 +142,9 @@ def _render(
     """Every file in memory first: a rendering that fails leaves the archive as it was."""
     titles = {sop_id: sop.title for sop_id, sop in registry.sops.items()}
     kind_titles = {kind.id: kind.title(lang) for kind in kinds.KINDS.values()}
-    document = render.html(report, config, lang, titles, kind_titles, revision=number)
+    # The charts' PNGs ride in the archived HTML for the mail body; a PDF alone does not need them.
+    with_png = "html" in formats
+    document = render.html(report, config, lang, titles, kind_titles, revision=number, with_png=with_png)
     makers = {
         "html": lambda: document.encode("utf-8"),
         "pdf": lambda: render.pdf(document),
@@ -226,17 +165,20 @@ def _stage_copies(out: Path, names: dict[str, str], contents: dict[str, bytes]) 
     return staged
 
 
-def subject(config: Config, week: Week, lang: str, revision: int = 1) -> str:
+def subject(config: Config, week: Period, lang: str, revision: int = 1) -> str:
     t = report_texts(lang)
     f = render.formatter(config, lang)
-    label = t["week"].format(n=week.number, year=week.year)
+    label = render.period_label(week, lang)
     if revision > 1:
         label += ", " + t["revision"].format(n=revision)
     office = config.office.short_name or config.office.name
-    return f"{t['title']} — {label} ({f.range(week.monday, week.sunday)}) — {office}"
+    title = t["title_monthly"] if week.kind == "monthly" else t["title"]
+    if week.kind == "monthly":
+        return f"{title} — {label} — {office}"
+    return f"{title} — {label} ({f.range(week.first, week.last)}) — {office}"
 
 
-def _text_body(config: Config, week: Week, rev: archive.Revision, attachments: list[Path]) -> str:
+def _text_body(config: Config, week: Period, rev: archive.Revision, attachments: list[Path]) -> str:
     """The plain-text part: the subject, the summary stored when the report was made, the files."""
     lines = [subject(config, week, rev.language, rev.number), ""]
     lines += [f"- {tile['label']}: {tile['value']}" for tile in rev.summary]
@@ -244,17 +186,11 @@ def _text_body(config: Config, week: Week, rev: archive.Revision, attachments: l
     return "\n".join(lines)
 
 
-def _no_report(week: Week, directory: Path, flag: str = "") -> InputError:
-    return InputError(
-        f"{flag}no stored report for {week} in {directory}: make it with 'sigap report weekly --week {week}'"
-    )
-
-
 def deliver(
     config: Config,
     registry: Registry,
     engine: Engine,
-    week: Week,
+    week: Period,
     now: datetime,
     *,
     to: list[str] | None = None,
@@ -273,14 +209,14 @@ def deliver(
     directory = archive_dir(config, week)
     record = archive.load(directory, week)
     if not record.revisions:
-        raise _no_report(week, directory)
+        raise no_report(week, directory)
     rev = record.revision(revision)
     wanted = ["html", *settings.attach]
     for fmt in wanted:
         if fmt not in rev.files or not (directory / rev.files[fmt]).is_file():
             raise InputError(
                 f"{directory / file_name(week, fmt, rev.number)}: missing from the archive (revision "
-                f"{rev.number}); make it again with 'sigap report weekly --week {week}'"
+                f"{rev.number}); make it again with {make_command(week)}"
             )
     html_path = directory / rev.files["html"]
     attachments = [directory / rev.files[fmt] for fmt in settings.attach]
@@ -296,73 +232,66 @@ def deliver(
     )
     sop_step = config.report.deliver_step
     names = [html_path.name, *(p.name for p in attachments)]
+    what = {key(week): str(week), "revision": rev.number}
     try:
         sent = mail.send(settings.smtp, message, recipients + cc)
     except (OSError, smtplib.SMTPException) as exc:
         reason = f"smtp {settings.smtp.host}:{settings.smtp.effective_port}: {exc}"
         with Session(engine) as session, session.begin():
-            _step_run(
+            step_run(
                 session, registry, config, sop_step, at=now, agent=AGENT, trigger=trigger, status="error",
-                reason=reason, summary=f"Laporan mingguan {week} revisi {rev.number} gagal dikirim",
-                details={"week": str(week), "revision": rev.number, "recipients": recipients + cc},
+                reason=reason, summary=f"{name(week)} revisi {rev.number} gagal dikirim",
+                details={**what, "recipients": recipients + cc},
             )  # fmt: skip
-        _record_send(
-            directory, week, archive.Send(now, False, rev.number, names, recipients + cc, error=reason)
-        )
-        log.error("report send failed week=%s revision=%s error=%s", week, rev.number, exc)
+        failed = archive.Send(now, False, rev.number, names, recipients + cc, error=reason)
+        record_send(directory, week, failed)
+        log.error("report send failed %s=%s revision=%s error=%s", key(week), week, rev.number, exc)
         raise
     with Session(engine) as session, session.begin():
-        _step_run(
+        step_run(
             session, registry, config, sop_step, at=now, agent=AGENT, trigger=trigger, status="ok",
-            summary=f"Laporan mingguan {week} revisi {rev.number} dikirim ke {len(sent.recipients)} penerima",
+            summary=f"{name(week)} revisi {rev.number} dikirim ke {len(sent.recipients)} penerima",
             output_kind="laporan_rekapitulasi", output_ref=str(attachments[0] if attachments else html_path),
-            details={"week": str(week), "revision": rev.number, "recipients": sent.recipients,
-                     "refused": sent.refused, "message_id": sent.message_id,
-                     "attachments": [p.name for p in attachments]},
+            details={**what, "recipients": sent.recipients, "refused": sent.refused,
+                     "message_id": sent.message_id, "attachments": [p.name for p in attachments]},
         )  # fmt: skip
-    _record_send(directory, week, archive.Send(now, True, rev.number, names, sent.recipients, sent.refused))
+    record_send(directory, week, archive.Send(now, True, rev.number, names, sent.recipients, sent.refused))
     log.info(
-        "report sent week=%s revision=%s recipients=%s refused=%s",
-        week, rev.number, len(sent.recipients), len(sent.refused),
+        "report sent %s=%s revision=%s recipients=%s refused=%s",
+        key(week), week, rev.number, len(sent.recipients), len(sent.refused),
     )  # fmt: skip
     return sent
-
-
-def _record_send(directory: Path, week: Week, entry: archive.Send) -> None:
-    record = archive.load(directory, week)  # read again: the send took its time
-    record.sends.append(entry)
-    archive.save(record)
 
 
 def approve(
     config: Config,
     registry: Registry,
     engine: Engine,
-    week: Week,
+    week: Period,
     by: str,
     now: datetime,
     note: str | None,
     revision: int | None = None,
 ) -> tuple[int, str]:
-    """The Kepala Bidang's approval of a revision of the week's report (default: the latest): step 3,
-    output "Disposisi". One approval per week."""
+    """The Kepala Bidang's approval of a revision of the period's report (default: the latest):
+    step 3, output "Disposisi". One approval per period."""
     directory = archive_dir(config, week)
     record = archive.load(directory, week)
     if not record.revisions:
-        raise _no_report(week, directory, "--week: ")
+        raise no_report(week, directory, f"--{key(week)}: ")
     number = record.revision(revision).number
     with Session(engine) as session, session.begin():
         earlier = approval_of(session, config, week)
         if earlier is not None:
             raise InputError(
-                f"--week: the report for {week} was already approved by {earlier['by']} at {earlier['at']}"
-                f" (revision {earlier['revision']})"
+                f"--{key(week)}: the report for {week} was already approved by {earlier['by']} at "
+                f"{earlier['at']} (revision {earlier['revision']})"
             )
-        run = _step_run(
+        run = step_run(
             session, registry, config, config.report.approve_step, at=now, agent=APPROVAL, trigger="manual",
-            status="ok", summary=f"Laporan mingguan {week} revisi {number} disetujui oleh {by}",
+            status="ok", summary=f"{name(week)} revisi {number} disetujui oleh {by}",
             output_kind="disposisi", output_ref=str(directory),
-            details={"week": str(week), "revision": number, "by": by, "note": note},
+            details={key(week): str(week), "revision": number, "by": by, "note": note},
         )  # fmt: skip
         recorded = (run.id, run.summary or "")
     record = archive.load(directory, week)
@@ -372,7 +301,7 @@ def approve(
 
 
 def archived(config: Config) -> list[archive.Archive]:
-    """The stored reports, newest week first."""
+    """The stored reports, newest period first (weeks and months)."""
     root = config.resolved_state_dir / "reports"
     if not root.is_dir():
         return []
@@ -388,8 +317,9 @@ def archived(config: Config) -> list[archive.Archive]:
 # --- the service's Monday send ----------------------------------------------------------------
 
 
-def owed(session: Session, config: Config, now: datetime) -> Week | None:
-    """Last week's report, if `sigap serve` should make and send it now; None otherwise."""
+def owed(session: Session, config: Config, now: datetime) -> Period | None:
+    """Last week's report, if `sigap serve` should make and send it now; else last month's recap on
+    the month's first send day (report.monthly_auto_send); None otherwise."""
     settings = config.report
     if not settings.auto_send or not settings.recipients or settings.smtp is None:
         return None
@@ -397,34 +327,45 @@ def owed(session: Session, config: Config, now: datetime) -> Week | None:
     local = now.astimezone(zone)
     this_week = Week.containing(local.date())
     send_day = this_week.monday + timedelta(days=WEEKDAYS.index(settings.send_day))
-    send_at = datetime.combine(send_day, settings.send_after, zone)
-    if local < send_at:
-        return None
     week = this_week.shift(-1)
-    if not _ledger_existed_in(session, week, zone):
-        return None  # a first start owes nobody last week's report of an empty ledger
-    runs = _week_runs(session, config, settings.deliver_step, AGENT, week)
-    if any(r.status == "ok" for r in runs):
+    if _owes(session, config, week, datetime.combine(send_day, settings.send_after, zone), now):
+        return week
+    if not settings.monthly_auto_send:
         return None
+    month = Month.previous_of(now, zone)
+    first = month.last + timedelta(days=1)
+    day = first + timedelta(days=(WEEKDAYS.index(settings.send_day) - first.weekday()) % 7)
+    if _owes(session, config, month, datetime.combine(day, settings.send_after, zone), now):
+        return month
+    return None
+
+
+def _owes(session: Session, config: Config, period: Period, send_at: datetime, now: datetime) -> bool:
+    settings = config.report
+    if now < send_at:
+        return False
+    if not _ledger_existed_in(session, period, config.office.zone):
+        return False  # a first start owes nobody last week's report of an empty ledger
+    runs = period_runs(session, config, settings.deliver_step, AGENT, period)
+    if any(r.status == "ok" for r in runs):
+        return False
     failures = [r for r in runs if r.status == "error"]
     if len(failures) >= settings.max_attempts:
-        return None
+        return False
     if failures and now - failures[-1].started_at < timedelta(minutes=settings.retry_minutes):
-        return None
+        return False
     waiting = now < send_at + timedelta(hours=settings.wait_for_crawl_hours)
-    if (
+    return not (
         settings.after_crawl
         and waiting
         and kinds.get(records.WEB_FRESHNESS).has_work(config)
         and not _crawled(session, send_at)
-    ):
-        return None
-    return week
+    )
 
 
-def _ledger_existed_in(session: Session, week: Week, zone) -> bool:
-    """Was anything recorded before the week ended (the service, or the ledger, was there)?"""
-    _start, end = week.bounds(zone)
+def _ledger_existed_in(session: Session, period: Period, zone) -> bool:
+    """Was anything recorded before the period ended (the service, or the ledger, was there)?"""
+    _start, end = period.bounds(zone)
     first = session.scalars(select(StepRun.started_at).order_by(StepRun.started_at).limit(1)).first()
     return first is not None and first < end
 
@@ -442,13 +383,13 @@ def _crawled(session: Session, since: datetime) -> bool:
     return bool(statuses) and "running" not in statuses and any(s in data.DONE for s in statuses)
 
 
-def owed_week(config: Config, engine: Engine, now: datetime) -> Week | None:
+def owed_week(config: Config, engine: Engine, now: datetime) -> Period | None:
     with Session(engine) as session:
         return owed(session, config, now)
 
 
-def make_and_send(config: Config, registry: Registry, engine: Engine, week: Week, clock: Any) -> None:
-    """Make, archive and send `week`'s report as the service does (trigger `scheduled`)."""
+def make_and_send(config: Config, registry: Registry, engine: Engine, week: Period, clock: Any) -> None:
+    """Make, archive and send the period's report as the service does (trigger `scheduled`)."""
     produced = produce(config, registry, engine, week, clock(), trigger="scheduled", clock=clock)
     # A failure is recorded as an error run and tried again after report.retry_minutes.
     with contextlib.suppress(OSError, smtplib.SMTPException):
@@ -456,12 +397,13 @@ def make_and_send(config: Config, registry: Registry, engine: Engine, week: Week
 
 
 def make_and_send_in_child(config: Config, registry: Registry, week_text: str) -> None:
-    """The service's way: in a process of its own (spawned), so WeasyPrint's few hundred MiB for a
-    long PDF go back to the system when it ends instead of staying in the service's heap."""
+    """The service's way: in a process of its own (spawned), so WeasyPrint's memory for the PDF goes
+    back to the system when it ends instead of staying in the service's heap. `week_text`: the
+    period as owed_week gave it ("2026-W47", or "2026-11" for the monthly recap)."""
     from sop_registry.ledger import connect
 
     engine = connect(config.database_url())
     try:
-        make_and_send(config, registry, engine, Week.parse(week_text), lambda: datetime.now(UTC))
+        make_and_send(config, registry, engine, parse(week_text), lambda: datetime.now(UTC))
     finally:
         engine.dispose()

@@ -28,10 +28,14 @@ from sop_registry.files import FILE_MODE, private_dir
 META = "meta.json"
 
 
-def file_name(week: object, fmt: str, revision: int = 1) -> str:
-    """Revision 1 keeps the name archives had before revisions existed."""
+STEMS = {"weekly": "laporan-mingguan", "monthly": "laporan-bulanan"}
+
+
+def file_name(period: object, fmt: str, revision: int = 1) -> str:
+    """Revision 1 keeps the name archives had before revisions existed. A week's report is
+    laporan-mingguan-2026-W47.pdf, a month's laporan-bulanan-2026-11.pdf."""
     tail = "" if revision == 1 else f"-r{revision}"
-    return f"laporan-mingguan-{week}{tail}.{fmt}"
+    return f"{STEMS[getattr(period, 'kind', 'weekly')]}-{period}{tail}.{fmt}"
 
 
 @dataclass

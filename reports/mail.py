@@ -1,4 +1,10 @@
-"""Sending the weekly report by e-mail: the HTML as the body, the PDF and XLSX attached.
+"""Sending the report by e-mail: the HTML as the body, its charts as PNG parts, the PDF and XLSX
+attached.
+
+Gmail and Outlook strip inline SVG from a message body, so each chart the archived HTML carries as SVG
+goes as the PNG made beside it (reports/render.py keeps it in a comment before the <svg>), in a
+multipart/related part the body's <img src="cid:..."> names. An archive from before PNGs is sent as it
+was made.
 
 Plain smtplib: the office's own mail server, STARTTLS (or implicit TLS) and a login. Apprise, which
 carries the case notifications, cannot attach files to an SMTP message from memory and would hide
@@ -7,6 +13,8 @@ which recipients the server refused.
 
 from __future__ import annotations
 
+import base64
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -22,6 +30,30 @@ _TYPES = {
     ".xlsx": ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
     ".html": ("text", "html"),
 }
+
+
+# <!--sigap-png:NAME:WxH:BASE64--><svg ...><title>TITLE</title>...</svg>, as reports/render.py writes it
+_CHART = re.compile(
+    r"<!--sigap-png:(?P<name>[\w-]+):(?P<w>\d+)x(?P<h>\d+):(?P<png>[A-Za-z0-9+/=]+)-->"
+    r"<svg\b[^>]*>(?:<title>(?P<title>[^<]*)</title>)?.*?</svg>",
+    re.DOTALL,
+)
+
+
+def inline_charts(body_html: str, domain: str | None) -> tuple[str, list[tuple[str, bytes]]]:
+    """The body with each chart as <img src="cid:...">, and the (Content-ID, PNG) parts it names."""
+    parts: list[tuple[str, bytes]] = []
+
+    def swap(match: re.Match[str]) -> str:
+        cid = make_msgid(f"chart-{match['name']}", domain=domain)[1:-1]
+        parts.append((cid, base64.b64decode(match["png"])))
+        title = match["title"] or match["name"]  # already escaped, as it stood in the SVG
+        return (
+            f'<img src="cid:{cid}" width="{match["w"]}" height="{match["h"]}" alt="{title}" '
+            'style="max-width:100%;height:auto;border:0">'
+        )
+
+    return _CHART.sub(swap, body_html), parts
 
 
 @dataclass(frozen=True)
@@ -50,7 +82,11 @@ def compose(
     domain = sender.rsplit("@", 1)[-1].strip("> ") or None
     message["Message-ID"] = make_msgid("sigap-report", domain=domain)
     message.set_content(text)
+    body_html, images = inline_charts(body_html, domain)
     message.add_alternative(body_html, subtype="html")
+    html_part = message.get_body(("html",))
+    for cid, png in images:
+        html_part.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline")
     for path in attachments:
         main, sub = _TYPES.get(path.suffix, ("application", "octet-stream"))
         message.add_attachment(path.read_bytes(), maintype=main, subtype=sub, filename=path.name)

@@ -1,24 +1,37 @@
-"""The weekly report as HTML (e-mail body, archive), PDF (WeasyPrint, A4) and XLSX (openpyxl)."""
+"""The report as HTML (the archive copy and the e-mail body), PDF (WeasyPrint, A4) and XLSX (openpyxl).
+
+One template: the kop surat, the summary tiles, then either what needs a decision (`short`, the
+default: a PDF a Kepala Bidang reads through) or every table (`full`), the approval with the
+signature block, and for a small office the complete tables as an appendix. The charts are SVG in
+the HTML and the PDF; each also travels as a PNG inside the HTML (a comment the browser and
+WeasyPrint skip) for the e-mail, which carries it as a cid: part (reports/mail.py).
+"""
 
 from __future__ import annotations
 
 import base64
 import io
 import mimetypes
-from collections.abc import Mapping
-from datetime import datetime
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
-from . import charts, texts
-from .data import WeeklyReport
-from .fmt import formatter
+from . import charts, drawing, exceptions, texts
+from .data import Report
+from .fmt import MONTHS, Formatter, formatter
 from .sheets import workbook
 from .summary import tiles
 
 FORMATS = ("html", "pdf", "xlsx")
+DETAILS = ("short", "full")
+AVAILABILITY_LISTED = 30  # heat-map rows in the short report (the table lists them all)
+SITES_AS_TABLE = 40  # more sites not fresh than this are listed as lines, grouped by status
+PNG_MARK = "sigap-png"  # <!--sigap-png:NAME:BASE64--> before a chart's <svg>: the mail's PNG of it
 _env = Environment(
     loader=PackageLoader("reports", "templates"),
     autoescape=select_autoescape(("html", "j2")),
@@ -35,27 +48,127 @@ def _logo(path: Path | None) -> str | None:
     return f"data:{kind};base64," + base64.b64encode(path.read_bytes()).decode("ascii")
 
 
-def _message(lang: str):
+def _message(lang: str) -> Callable[[Any], str]:
     def pick(row: Any) -> str:
         return (row.message_en if lang == "en" and row.message_en else row.message_id) or row.code
 
     return pick
 
 
-def html(
-    report: WeeklyReport,
+def kop(office: Any, t: Mapping[str, str]) -> dict[str, Any]:
+    """The letterhead's lines: office.letterhead, or the office's name alone when there is none."""
+    lh = office.letterhead
+    contacts = []
+    if lh is not None:
+        for key, value in (("l_phone", lh.phone), ("l_fax", lh.fax), ("l_email", lh.email),
+                           ("l_website", lh.website)):  # fmt: skip
+            if value:
+                contacts.append(f"{t[key]} {value}")
+    return {
+        "logo": _logo(office.logo),
+        "government": lh.government if lh else None,
+        "name": (lh.name if lh and lh.name else None) or office.name,
+        "address": list(lh.address) if lh else [],
+        "contacts": " · ".join(contacts),
+    }
+
+
+def place_date(office: Any, f: Formatter, when: datetime) -> str:
+    """'Samarinda, 24 November 2026': the letterhead's city, else the office's name, and the date."""
+    lh = office.letterhead
+    place = lh.city if lh and lh.city else office.name
+    return f"{place}, {f.day(when, False)}"
+
+
+def official_lines(official: Any, t: Mapping[str, str]) -> dict[str, str | None]:
+    """Name, rank and NIP as a signature block prints them ('NIP 19700101 199503 1 001')."""
+    if official is None:
+        return {"name": "(" + t["kepala_bidang"] + ")", "rank": None, "nip": None, "position": None}
+    return {
+        "name": official.name,
+        "rank": official.rank,
+        "nip": f"{t['nip']} {official.nip}" if official.nip else None,
+        "position": official.position,
+    }
+
+
+def _signature(report: Report, config: Any, f: Formatter, t: Mapping[str, str], revision: int) -> dict:
+    """The approval block: the Kepala Bidang's name, rank and NIP, and the approval (who, date and
+    time, which revision) printed in the space for the signature once it is recorded."""
+    office = config.office
+    approval = report.approval
+    person = official_lines(office.kepala_bidang, t)
+    stamp = ""
+    when = report.generated_at
+    if approval:
+        when = datetime.fromisoformat(approval["at"])
+        stamp = t["approved_by"].format(by=approval["by"], when=f.when(when, True))
+        if approval.get("revision", revision) != revision:  # the approval was of an earlier revision
+            stamp = stamp.rstrip(".") + t["approved_revision"].format(n=approval["revision"]) + "."
+        if approval["by"] != person["name"]:  # someone else approved: not the configured rank and NIP
+            person = {"name": approval["by"], "rank": None, "nip": None, "position": person["position"]}
+    return {
+        "place_date": place_date(office, f, when),
+        "above": [t["approve"], person["position"] or t["kepala_bidang"]],
+        "stamp": stamp,
+        **person,
+    }
+
+
+def _host(url: str) -> str:
+    parts = urlsplit(url)
+    return (parts.netloc + parts.path.rstrip("/")) or url
+
+
+def _short(text: str, n: int) -> str:
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+class _Charts:
+    """The drawings of one rendering, written into the template as SVG (with the PNG beside each
+    when `with_png`), or as the <img src="cid:..."> of the mail body."""
+
+    def __init__(self, drawings: dict[str, Callable[[], drawing.Drawing]], with_png: bool) -> None:
+        self.drawings, self.with_png = drawings, with_png
+
+    def __call__(self, name: str) -> Markup:
+        d = self.drawings[name]()
+        markup = drawing.svg(d)
+        if self.with_png:
+            encoded = base64.b64encode(drawing.png(d)).decode("ascii")
+            markup = f"<!--{PNG_MARK}:{name}:{d.width}x{d.height}:{encoded}-->" + markup
+        return Markup(markup)
+
+
+def period_title(report: Report, t: Mapping[str, str]) -> str:
+    return t["title_monthly"] if report.period.kind == "monthly" else t["title"]
+
+
+def period_label(period: Any, lang: str) -> str:
+    t = texts.get(lang)
+    if period.kind == "monthly":
+        return t["month"].format(name=MONTHS[lang][period.number - 1], year=period.year)
+    return t["week"].format(n=period.number, year=period.year)
+
+
+def context(
+    report: Report,
     config: Any,
     lang: str = "id",
     sop_titles: Mapping[str, str] | None = None,
     agent_titles: Mapping[str, str] | None = None,
     revision: int = 1,
-) -> str:
-    """`agent_titles`: the check kinds' titles in `lang` (the agents layer knows its kinds); `revision`:
-    the archive's revision this rendering becomes (named in the heading from the second on)."""
+    detail: str | None = None,
+    with_png: bool = False,
+) -> dict[str, Any]:
     t = texts.get(lang)
     f = formatter(config, lang)
-    office = config.office
-    days = [f.short_day(d) for d in report.week.days()]
+    office, settings = config.office, config.report
+    detail = detail or settings.pdf_detail
+    period = report.period
+    days = [f.short_day(d) for d in period.days()] if period.kind == "weekly" else [
+        str(d.day) for d in period.days()
+    ]
     web = report.web
     warn_days, crit_days = config.web.warn_after_days or 7, config.web.crit_after_days or 30
     web_from = ""
@@ -67,35 +180,72 @@ def html(
             if web.previous_crawled_at
             else t["web_from_first"].format(when=f.when(web.crawled_at, True))
         )
-    dns = report.dns
-    cases = report.cases
+    dns, cases = report.dns, report.cases
     partial = ""
     if report.generated_at < report.end:
-        partial = t["partial"].format(when=f.when(report.generated_at, True))
-    approval = report.approval
-    approval_line = ""
-    if approval:
-        approval_line = t["approved_by"].format(
-            by=approval["by"], when=f.when(datetime.fromisoformat(approval["at"]))
-        )
-        if approval.get("revision", revision) != revision:  # the approval was of an earlier revision
-            approval_line = (
-                approval_line.rstrip(".") + t["approved_revision"].format(n=approval["revision"]) + "."
-            )
-    week_label = t["week"].format(n=report.week.number, year=report.week.year)
-    context = {
+        key = "partial_month" if period.kind == "monthly" else "partial"
+        partial = t[key].format(when=f.when(report.generated_at, True))
+    label = period_label(period, lang)
+    x = exceptions.pick(report, settings)
+    this = t["this_" + period.kind]
+    target = f.pct(settings.availability_target_pct, 1)
+    phrases = {
+        "sites": lambda n: t["d_sites"].format(n=n),
+        "letters": lambda n: t["d_letters"].format(n=n, weeks=settings.letter_after_weeks),
+        "integrity": lambda n: t["d_integrity"].format(n=n),
+        "links": lambda n: t["d_links"].format(n=n, target=target),
+        "dns": lambda n: t["d_dns"].format(n=n),
+        "certs": lambda n: t["d_certs"].format(n=n, days=settings.cert_within_days),
+        "sla": lambda n: t["d_sla"].format(n=n),
+        "steps": lambda n: t["d_steps"].format(n=n),
+        "cases": lambda n: t["d_cases"].format(n=n),
+    }
+    small = len(web.rows) + len(report.links) <= settings.pdf_full_tables_up_to
+    listed_links = [i.row for i in x.links[:AVAILABILITY_LISTED]]
+    no_data = t["no_data"]
+    drawings: dict[str, Callable[[], drawing.Drawing]] = {
+        "freshness": lambda: charts.freshness(web.rows, warn_days, crit_days, f, t["chart_fresh"], no_data),
+        "bands": lambda: charts.freshness_bands(web.rows, warn_days, crit_days, t, t["chart_bands"]),
+        "availability": lambda: charts.availability(report.links, days, f, t["chart_avail"], no_data),
+        "availability_x": lambda: charts.availability(listed_links, days, f, t["chart_avail"], no_data),
+        "utilisation": lambda: charts.utilisation(report.links, days, t["chart_util"], no_data),
+        "trend": lambda: charts.trend(report.trend, _trend_series(report, t), f, t["chart_trend"]),
+    }
+    return {
         "lang": lang,
         "t": t,
         "f": f,
         "office": office,
-        "logo": _logo(office.logo),
-        "week_id": str(report.week),
-        "week_label": week_label + (", " + t["revision"].format(n=revision) if revision > 1 else ""),
-        "period": f.range(report.week.monday, report.week.sunday),
+        "kop": kop(office, t),
+        "title": period_title(report, t),
+        "period_id": str(period),
+        "period_label": label + (", " + t["revision"].format(n=revision) if revision > 1 else ""),
+        "period": f.range(period.first, period.last),
         "zone_label": office.zone_label,
         "generated": f.when(report.generated_at, True),
         "partial": partial,
+        "detail": detail,
+        "appendix": detail == "short" and small,
         "tiles": tiles(report, f, t),
+        "x": x,
+        "decisions": [phrases[what](n) for what, n in x.decisions()],
+        "needs_title": t["needs"].format(this=this),
+        "needs_none": t["needs_none"].format(this=this),
+        "x_sites": t["x_sites"].format(n=len(x.sites), total=len(web.rows)),
+        "x_links": t["x_links"].format(n=len(x.links), total=len(report.links), target=target),
+        "x_links_none": t["x_links_none"].format(target=target),
+        "x_certs_none": t["x_certs_none"].format(days=settings.cert_within_days),
+        "letter_after_weeks": settings.letter_after_weeks,
+        "sites_as_table": SITES_AS_TABLE,
+        "site_groups": _site_groups(x.sites, lang),
+        "outages_listed": exceptions.OUTAGES_LISTED,
+        "missed_listed": exceptions.MISSED_LISTED,
+        "more": lambda n: t["more"].format(n=n),
+        "issue": lambda i: ", ".join(
+            [t["below_target"]] * i.below_target + [t["under_contract"]] * i.under_delivered
+        ),
+        "host": _host,
+        "short": _short,
         "web": web,
         "web_from": web_from,
         "web_status": texts.WEB_STATUS[lang],
@@ -119,24 +269,58 @@ def html(
             wait=f.duration(cases.provider_wait_s),
         ),
         "steps": report.steps,
+        "trend": report.trend,
+        "local_day": lambda when, end=False: (when - timedelta(seconds=1) if end else when)
+        .astimezone(office.zone)
+        .date(),
         "sop_titles": dict(sop_titles or {}),
         "agent_name": texts.agent_namer(lang, agent_titles),
         "reason": lambda text: texts.reason(text, lang),
         "msg": _message(lang),
-        "approval": approval,
-        "approval_text": t["approval_text"].format(sop=config.report.sop),
-        "approval_line": approval_line,
-        "approval_date": f.day(datetime.fromisoformat(approval["at"]), False)
-        if approval
-        else f.day(report.generated_at, False),
-        "approver": (approval or {}).get("by") or office.kepala_bidang or "(" + t["kepala_bidang"] + ")",
-        "charts": {
-            "freshness": charts.freshness(web.rows, warn_days, crit_days, f, t["chart_fresh"], t["no_data"]),
-            "availability": charts.availability(report.links, days, f, t["chart_avail"], t["no_data"]),
-            "utilisation": charts.utilisation(report.links, days, t["chart_util"], t["no_data"]),
-        },
+        "approval": report.approval,
+        "approval_text": t["approval_text"].format(sop=settings.sop, step=settings.approve_step),
+        "sign": _signature(report, config, f, t, revision),
+        "chart": _Charts(drawings, with_png),
     }
-    return _env.get_template("weekly.html.j2").render(**context)
+
+
+def _site_groups(rows: list[Any], lang: str) -> list[dict[str, Any]]:
+    """The sites not fresh by status, worst first (the rows are in that order already)."""
+    names = texts.WEB_STATUS[lang]
+    groups: list[dict[str, Any]] = []
+    for row in rows:
+        if not groups or groups[-1]["status"] != row.status:
+            groups.append({"status": row.status, "label": names[row.status], "rows": []})
+        groups[-1]["rows"].append(row)
+    return groups
+
+
+def _trend_series(report: Report, t: Mapping[str, str]) -> list[tuple[str, list[float | None], str]]:
+    rows = report.trend
+    fresh = [r.sites_fresh / r.sites_checked * 100 if r.sites_checked else None for r in rows]
+    return [
+        (t["c_sites_fresh"], fresh, "%"),
+        (t["c_uptime"], [r.uptime_pct for r in rows], "%"),
+        (t["c_outages"], [float(r.outages) if r.link_samples else None for r in rows], ""),
+        (t["c_sla_pct"], [r.sla_pct for r in rows], "%"),
+    ]
+
+
+def html(
+    report: Report,
+    config: Any,
+    lang: str = "id",
+    sop_titles: Mapping[str, str] | None = None,
+    agent_titles: Mapping[str, str] | None = None,
+    revision: int = 1,
+    detail: str | None = None,
+    with_png: bool = False,
+) -> str:
+    """`agent_titles`: the check kinds' titles in `lang` (the agents layer knows its kinds); `revision`:
+    the archive's revision this rendering becomes (named in the heading from the second on); `detail`:
+    short or full (default report.pdf_detail); `with_png`: each chart's PNG beside it, for the mail."""
+    values = context(report, config, lang, sop_titles, agent_titles, revision, detail, with_png)
+    return _env.get_template("report.html.j2").render(**values)
 
 
 def pdf(document: str) -> bytes:
@@ -148,8 +332,9 @@ def pdf(document: str) -> bytes:
 
 
 def xlsx(
-    report: WeeklyReport, config: Any, lang: str = "id", agent_titles: Mapping[str, str] | None = None
+    report: Report, config: Any, lang: str = "id", agent_titles: Mapping[str, str] | None = None
 ) -> bytes:
     buffer = io.BytesIO()
     workbook(report, config, lang, agent_titles).save(buffer)
     return buffer.getvalue()
+

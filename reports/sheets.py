@@ -83,10 +83,13 @@ def workbook(
     book = Workbook()
     summary = book.active
     summary.title = t["summary"][:31]
+    period = report.period
+    which = t["week"].format(n=period.number, year=period.year) if period.kind == "weekly" else t["c_month"]
+    title = t["title_monthly"] if period.kind == "monthly" else t["title"]
     for label, value in [
-        (t["title"], config.office.name),
-        (t["week"].format(n=report.week.number, year=report.week.year), str(report.week)),
-        (t["period"], f.range(report.week.monday, report.week.sunday)),
+        (title, config.office.name),
+        (which, str(period)),
+        (t["period"], f.range(period.first, period.last)),
         (t["generated"] + zone, local(report.generated_at)),
     ]:
         _append(summary, [label, value])
@@ -136,8 +139,8 @@ def workbook(
             t["c_opd"],
             t["c_link"],
             t["c_provider"],
-            "Kontrak unduh (Mbps)" if lang == "id" else "Contract down (Mbps)",
-            "Kontrak unggah (Mbps)" if lang == "id" else "Contract up (Mbps)",
+            t["c_contract_down"],
+            t["c_contract_up"],
             t["c_samples"],
             t["c_uptime"],
             t["c_outages"],
@@ -312,4 +315,21 @@ def workbook(
         ),
         {4: _DATE},
     )
+    if report.trend:
+        _sheet(
+            book,
+            t["trend"],
+            [t["c_week"], t["c_start"] + zone, t["c_end"] + zone, t["c_sites_fresh"], t["c_sites_checked"],
+             t["c_sites_stale"], t["c_uptime"], t["c_outages"], t["c_downtime"] + " (s)", t["c_opened"],
+             t["c_closed"], t["c_sla_pct"], t["c_steps_done"], t["c_steps_planned"]],
+            (
+                [w.label, local(w.start), local(w.end), w.sites_fresh if w.crawled_at else None,
+                 w.sites_checked if w.crawled_at else None, w.sites_stale if w.crawled_at else None,
+                 w.uptime_pct, w.outages if w.link_samples else None,
+                 w.down_time_s if w.link_samples else None, w.cases_opened, w.cases_closed, w.sla_pct,
+                 w.steps_done, w.steps_planned]
+                for w in report.trend
+            ),
+            {1: _DATE, 2: _DATE, 6: "0.00", 11: "0"},
+        )  # fmt: skip
     return book

@@ -1,4 +1,5 @@
-"""`sigap report ...`: the weekly report to the Kepala Bidang, made, sent, approved and listed."""
+"""`sigap report ...`: the weekly report (and the monthly recap) to the Kepala Bidang, made, sent,
+approved and listed; the letters to the OPDs whose sites stayed stale."""
 
 from __future__ import annotations
 
@@ -10,11 +11,11 @@ from pathlib import Path
 import click
 
 from reports import texts as report_texts
-from reports.period import Week
+from reports.period import Month, Period, Week
 from reports.render import FORMATS
 from sop_registry.errors import InputError
 
-from .. import weekly_report
+from .. import report_letters, weekly_report
 from .cases import _ledger
 from .common import Context, _json_out, bad_input_exits
 
@@ -35,19 +36,38 @@ def _week(text: str | None, config, now: datetime) -> Week:
     return week
 
 
-def _formats(text: str) -> tuple[str, ...]:
+def _month(text: str | None, config, now: datetime) -> Month:
+    zone = config.office.zone
+    if text is None:
+        return Month.previous_of(now, zone)
+    month = Month.parse(text)
+    if month.bounds(zone)[0] > now:
+        raise InputError(f"--month: {month} has not started yet")
+    return month
+
+
+def _period(week_text: str | None, month_text: str | None, config, now: datetime) -> Period:
+    if week_text is not None and month_text is not None:
+        raise InputError("--week, --month: give one of them")
+    return _month(month_text, config, now) if month_text is not None else _week(week_text, config, now)
+
+
+def _formats(text: str, allowed: tuple[str, ...] = FORMATS) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(p.strip().lower() for p in text.split(",") if p.strip()))
     for fmt in chosen:
-        if fmt not in FORMATS:
-            raise InputError(f"--format: {fmt!r} is not one of {', '.join(FORMATS)}")
+        if fmt not in allowed:
+            raise InputError(f"--format: {fmt!r} is not one of {', '.join(allowed)}")
     if not chosen:
-        raise InputError("--format: give at least one of " + ", ".join(FORMATS))
+        raise InputError("--format: give at least one of " + ", ".join(allowed))
     return chosen
 
 
 @click.group()
 def report() -> None:
-    """The weekly monitoring report (SOP kaltim-monitoring-website steps 2-4)."""
+    """The weekly monitoring report (SOP kaltim-monitoring-website steps 2-4).
+
+    Also the monthly recap (report monthly) and the letters to OPDs whose sites stayed stale
+    (report letters)."""
 
 
 def _revision(text: str | None) -> int | None:
@@ -61,16 +81,15 @@ def _revision(text: str | None) -> int | None:
 _REVISION_HELP = "The archive's revision (default: the latest; see 'sigap report list')."
 
 
+_OUT_HELP = "Copy the files into this existing directory too."
+_SEND_HELP = "E-mail it to report.recipients (PDF and XLSX attached)."
+
+
 @report.command("weekly")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the week that ended last).")
 @click.option("--format", "format_text", default=",".join(FORMATS), show_default=True, help="Comma list.")
-@click.option(
-    "--out",
-    "out_dir",
-    type=click.Path(path_type=Path),
-    help="Copy the files into this existing directory too.",
-)
-@click.option("--send", is_flag=True, help="E-mail it to report.recipients (PDF and XLSX attached).")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help=_OUT_HELP)
+@click.option("--send", is_flag=True, help=_SEND_HELP)
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
 @bad_input_exits
@@ -81,10 +100,30 @@ def report_weekly(
 
     A report already sent or approved is kept as it was: this one is stored beside it as its next
     revision (laporan-mingguan-WEEK-r2.pdf ...)."""
+    _make(obj, lambda config, now: _week(week_text, config, now), format_text, out_dir, send, as_json)
+
+
+@report.command("monthly")
+@click.option("--month", "month_text", metavar="YYYY-MM", help="Default: the month that ended last.")
+@click.option("--format", "format_text", default=",".join(FORMATS), show_default=True, help="Comma list.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help=_OUT_HELP)
+@click.option("--send", is_flag=True, help=_SEND_HELP)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def report_monthly(
+    obj: Context, month_text: str | None, format_text: str, out_dir: Path | None, send: bool, as_json: bool
+) -> None:
+    """Make the month's recap (the weekly sections over the month, with a row per week), archived
+    and sent like the weekly report (laporan-bulanan-MONTH.pdf ...)."""
+    _make(obj, lambda config, now: _month(month_text, config, now), format_text, out_dir, send, as_json)
+
+
+def _make(obj: Context, which, format_text: str, out_dir: Path | None, send: bool, as_json: bool) -> None:
     formats = _formats(format_text)
     with _ledger(obj) as (config, engine):
         now = _now()
-        week = _week(week_text, config, now)
+        period = which(config, now)
         registry = obj.registry()
         needed = formats
         if send:  # the e-mail's body is the HTML; its attachments are report.attach
@@ -95,7 +134,7 @@ def report_weekly(
             config,
             registry,
             engine,
-            week,
+            period,
             now,
             formats=needed,
             lang=obj.lang_option,
@@ -107,15 +146,15 @@ def report_weekly(
         if send:
             try:
                 sent = weekly_report.deliver(
-                    config, registry, engine, week, _now(), revision=produced.revision
+                    config, registry, engine, period, _now(), revision=produced.revision
                 )
             except (OSError, smtplib.SMTPException) as exc:
-                click.echo(f"sigap: error: report {week} not sent: {exc}", err=True)
+                click.echo(f"sigap: error: report {period} not sent: {exc}", err=True)
                 sys.exit(EXIT_SEND_FAILED)
     if as_json:
         _json_out(
             {
-                "week": str(week),
+                "week" if period.kind == "weekly" else "month": str(period),
                 "revision": produced.revision,
                 "files": {k: str(v) for k, v in files.items()},
                 "archive": str(produced.directory),
@@ -132,17 +171,61 @@ def report_weekly(
             click.echo(f"sigap: warning: {rcpt} refused: {answer}", err=True)
 
 
+@report.command("letters")
+@click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the week that ended last).")
+@click.option("--format", "format_text", default="pdf,docx", show_default=True, help="Comma list.")
+@click.option("--out", "out_dir", type=click.Path(path_type=Path), help=_OUT_HELP)
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+@bad_input_exits
+def report_letters_cmd(
+    obj: Context, week_text: str | None, format_text: str, out_dir: Path | None, as_json: bool
+) -> None:
+    """A letter on letterhead to each OPD whose site was stale report.letter_after_weeks weekly crawls
+    in a row, for the office to number, sign and send (STATE_DIR/reports/WEEK/surat/)."""
+    formats = _formats(format_text, ("pdf", "docx"))
+    with _ledger(obj) as (config, engine):
+        now = _now()
+        week = _week(week_text, config, now)
+        made = report_letters.make(
+            config, obj.registry(), engine, week, now, formats=formats, lang=obj.lang_option, out=out_dir
+        )
+    if as_json:
+        rows = [
+            {"opd": m.opd, "kind": m.kind, "weeks": m.weeks, "addressed": m.addressed,
+             "files": {k: str(v) for k, v in m.files.items()}}
+            for m in made
+        ]  # fmt: skip
+        _json_out(rows)
+        return
+    t = report_texts.ARCHIVE[_lang(obj.lang)]
+    for m in made:
+        for path in m.files.values():
+            click.echo(str(path))
+        if not m.addressed:
+            click.echo(f"sigap: warning: {m.opd}: {t['no_head']}", err=True)
+    if not made:
+        click.echo(t["no_letters"].format(weeks=config.report.letter_after_weeks, week=week))
+
+
 @report.command("send")
 @click.option("--week", "week_text", metavar="YYYY-Www", help="ISO week (default: the week that ended last).")
+@click.option("--month", "month_text", metavar="YYYY-MM", help="The monthly recap of this month instead.")
 @click.option("--revision", "revision_text", metavar="N", help=_REVISION_HELP)
 @click.option("--to", "to", multiple=True, help="Send to this address instead of report.recipients.")
 @click.pass_obj
 @bad_input_exits
-def report_send(obj: Context, week_text: str | None, revision_text: str | None, to: tuple[str, ...]) -> None:
+def report_send(
+    obj: Context,
+    week_text: str | None,
+    month_text: str | None,
+    revision_text: str | None,
+    to: tuple[str, ...],
+) -> None:
     """Send a stored report again (as it was made; nothing is recomputed)."""
     revision = _revision(revision_text)
     with _ledger(obj) as (config, engine):
-        week = _week(week_text, config, _now())
+        week = _period(week_text, month_text, config, _now())
         try:
             sent = weekly_report.deliver(
                 config, obj.registry(), engine, week, _now(), to=list(to) or None, revision=revision
@@ -154,21 +237,30 @@ def report_send(obj: Context, week_text: str | None, revision_text: str | None, 
 
 
 @report.command("approve")
-@click.option("--week", "week_text", metavar="YYYY-Www", required=True)
+@click.option("--week", "week_text", metavar="YYYY-Www")
+@click.option("--month", "month_text", metavar="YYYY-MM", help="The monthly recap of this month instead.")
 @click.option("--revision", "revision_text", metavar="N", help=_REVISION_HELP)
 @click.option("--by", "by", required=True, help="Who approves (the Kepala Bidang).")
 @click.option("--note", help="The disposition, if any.")
 @click.pass_obj
 @bad_input_exits
 def report_approve(
-    obj: Context, week_text: str, revision_text: str | None, by: str, note: str | None
+    obj: Context,
+    week_text: str | None,
+    month_text: str | None,
+    revision_text: str | None,
+    by: str,
+    note: str | None,
 ) -> None:
-    """Record the Kepala Bidang's approval of a week's report (SOP step 3, "Disposisi")."""
+    """Record the Kepala Bidang's approval of a week's report or a month's recap (SOP step 3,
+    "Disposisi")."""
     revision = _revision(revision_text)
     if not by.strip():
         raise InputError("--by: empty name")
+    if week_text is None and month_text is None:
+        raise InputError("--week or --month: which report to approve")
     with _ledger(obj) as (config, engine):
-        week = _week(week_text, config, _now())
+        week = _period(week_text, month_text, config, _now())
         run_id, summary = weekly_report.approve(
             config, obj.registry(), engine, week, by.strip(), _now(), note, revision
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays as holidays_lib
@@ -17,7 +17,7 @@ from pydantic import (
 from sop_registry.calendar import WorkingCalendar
 from sop_registry.schema import WEEKDAYS, TimeWindow
 
-from .base import Strict
+from .base import Strict, _unique
 
 # Indonesia's three time zones, as officers write them.
 _TZ_LABELS = {
@@ -42,6 +42,48 @@ class HolidaySettings(Strict):
     extra: list[HolidayExtra] = Field(default_factory=list)  # local holidays, office closures
 
 
+class Official(Strict):
+    """A signatory as a formal letter names one: name, position (jabatan), rank (pangkat/golongan), NIP."""
+
+    name: str = Field(min_length=1)  # "Ir. Andi Basri, M.T."
+    position: str | None = None  # "Kepala Bidang Aplikasi Informatika"; default: the report's words
+    rank: str | None = None  # "Pembina (IV/a)"
+    nip: str | None = Field(default=None, pattern=r"^[0-9 ]{8,30}$")  # 18 digits, often spaced
+
+    @field_validator("nip")
+    @classmethod
+    def _eighteen_digits(cls, value: str | None) -> str | None:
+        if value is not None and len(value.replace(" ", "")) != 18:
+            raise ValueError(f"{value!r}: a NIP has 18 digits")
+        return value
+
+
+class Letterhead(Strict):
+    """The kop surat at the top of the report's first page and of every letter: the government and
+    office names in capitals, the address and the contacts, the logo (office.logo) beside them."""
+
+    government: str | None = None  # "PEMERINTAH PROVINSI KALIMANTAN TIMUR"
+    name: str | None = None  # "DINAS KOMUNIKASI DAN INFORMATIKA"; default office.name
+    address: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    phone: str | None = None
+    fax: str | None = None
+    email: str | None = None
+    website: str | None = None
+    city: str | None = None  # where letters are dated from: "Samarinda, 23 November 2026"
+    # Letters to OPDs are signed by the Kepala Bidang on behalf of the head of the office:
+    # "a.n. Kepala Dinas Komunikasi dan Informatika". Unset: signed in the Kepala Bidang's own name.
+    on_behalf_of: str | None = None
+
+
+class OpdContact(Strict):
+    """An OPD as the office writes to it: the head a letter is addressed to, and where."""
+
+    name: str = Field(min_length=1)  # as in targets.websites[].opd
+    head: Official | None = None  # position: "Kepala Dinas Kesehatan"
+    address: list[Annotated[str, Field(min_length=1)]] = Field(default_factory=list)
+    email: str | None = None
+
+
 def _default_hours() -> list[TimeWindow]:
     return [
         TimeWindow(days=["mon", "tue", "wed", "thu"], start=time(8, 0), end=time(16, 0)),
@@ -57,7 +99,15 @@ class Office(Strict):
     working_hours: list[TimeWindow] = Field(default_factory=_default_hours, min_length=1)
     holidays: HolidaySettings = Field(default_factory=HolidaySettings)
     logo: Path | None = None
-    kepala_bidang: str | None = None  # who approves the weekly recap
+    letterhead: Letterhead | None = None  # the kop surat; unset: the office name and logo as a heading
+    # Who approves the recap and signs the letters: a name, or name, position, rank and NIP.
+    kepala_bidang: Official | None = None
+    opds: list[OpdContact] = Field(default_factory=list)  # the letters' addressees, by OPD name
+
+    @field_validator("kepala_bidang", mode="before")
+    @classmethod
+    def _name_only(cls, value: object) -> object:
+        return {"name": value} if isinstance(value, str) else value
 
     @field_validator("timezone")
     @classmethod
@@ -69,6 +119,14 @@ class Office(Strict):
                 f"unknown time zone {value!r} (e.g. Asia/Jakarta, Asia/Makassar, Asia/Jayapura)"
             ) from None
         return value
+
+    @model_validator(mode="after")
+    def _unique_opds(self) -> Office:
+        _unique([o.name for o in self.opds], "opds", "name")
+        return self
+
+    def opd(self, name: str) -> OpdContact | None:
+        return next((o for o in self.opds if o.name == name), None)
 
     @model_validator(mode="after")
     def _no_overlap(self) -> Office:

@@ -264,6 +264,21 @@ class ReportSettings(Strict):
     retry_minutes: float = Field(default=30, gt=0)  # a failed send is tried again after this...
     max_attempts: int = Field(default=5, ge=1)  # ...this many times a week
     check_every_s: float = Field(default=60, gt=0)
+    # The PDF: `short` puts first what needs a decision (sites not fresh, injected or defaced sites,
+    # links under target, open DNS drift, certificates close to expiry, late SOP steps, overdue
+    # cases) and appends the complete tables only while they are small (sites + links at most
+    # pdf_full_tables_up_to); `full` is the complete report. The XLSX always holds every row.
+    pdf_detail: Literal["short", "full"] = "short"
+    pdf_full_tables_up_to: int = Field(default=60, ge=0)
+    availability_target_pct: float = Field(default=99.5, gt=0, le=100)  # a link under it is listed
+    cert_within_days: int = Field(default=30, ge=0)  # a certificate expiring within this is listed
+    # `sigap report letters`: an OPD whose site was stale this many weekly crawls in a row gets a
+    # letter (pemberitahuan), from reprimand_after_weeks on a reprimand (teguran).
+    letter_after_weeks: int = Field(default=3, ge=1, le=52)
+    reprimand_after_weeks: int = Field(default=6, ge=1, le=52)
+    # The monthly recap (`sigap report monthly`) is sent by `sigap serve` on the first send_day of
+    # the month after, beside that day's weekly report, when this is on.
+    monthly_auto_send: bool = False
 
     @model_validator(mode="after")
     def _deliverable(self) -> ReportSettings:

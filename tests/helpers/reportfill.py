@@ -151,7 +151,7 @@ def _site(url: str, opd: str, age: int, at: datetime, sections: list[str]):
     return site, web_evaluate(spec, evidence, at)
 
 
-def _crawl(session, registry, at, dinkes_age, disdik_age):
+def _crawl(session, registry, at, dinkes_age, disdik_age, extra=()):
     """One Monday crawl of the two sites (bappeda is configured but never crawled), recorded by the
     real website agent's writers: the recap rows and the findings."""
     pairs = [
@@ -159,7 +159,7 @@ def _crawl(session, registry, at, dinkes_age, disdik_age):
         _site(DISDIK, "Dinas Pendidikan", disdik_age, at, list(SECTIONS)),
     ]
     recap = web_kind.recap_rows(pairs, _OFFICE, "id")
-    findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)]
+    findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)] + list(extra)
     details = records.WebRunDetails(recap=recap).as_json()
     _run(session, registry, "kaltim-monitoring-website", "web_freshness", at, findings, details)
 
@@ -357,3 +357,30 @@ def fill_full_week(engine, registry) -> None:
         )
         # opened after the week ended: not in W47
         case("link-y", wita(2026, 11, 23, 8, 0), "open", [(1, wita(2026, 11, 23, 8, 30), None, None)])
+
+
+def many_sites(n: int) -> list[dict]:
+    """`n` configured OPD sites (a province-sized office for the short PDF's tests)."""
+    return [{"id": f"opd{i}", "opd": f"OPD {i:03d}", "url": f"https://opd{i}.prov.test/"} for i in range(n)]
+
+
+def crawl_many(engine, registry, sites: list[dict], at: datetime) -> None:
+    """One Monday crawl of `sites` through the real evaluation and the web agent's writers: every
+    third site fresh (2 days), the others ageing (12 days) or stale (40 days)."""
+    with Session(engine) as s, s.begin():
+        ages = (2, 12, 40)
+        pairs = [_site(w["url"], w["opd"], ages[i % 3], at, list(SECTIONS)) for i, w in enumerate(sites)]
+        recap = web_kind.recap_rows(pairs, _OFFICE, "id")
+        findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)]
+        details = records.WebRunDetails(recap=recap).as_json()
+        _run(s, registry, "kaltim-monitoring-website", "web_freshness", at, findings, details)
+
+
+def crawl_with_integrity(engine, registry, at: datetime, code: str, message: str) -> None:
+    """Monday's crawl again (the same ages as the 23 Nov one), finding Dinas Kesehatan's site carrying
+    injected content or defaced. The check that writes these codes is another issue's; until its
+    writer exists, the finding is the shape it promises (a website finding: the site's URL as the
+    target, the code, a status, the message)."""
+    with Session(engine) as s, s.begin():
+        extra = [FindingRecord(target=DINKES, status="crit", code=code, message_id=message)]
+        _crawl(s, registry, at, 38, 9, extra)
