@@ -86,6 +86,50 @@ class SnmpV3(Strict):
     priv_key: Secret
 
 
+class RouterOs(Strict):
+    """Where a MikroTik's queue limits are read (max-limit is not in SNMP). A read-only user is enough
+    (a group with policy read,api,rest-api)."""
+
+    # https://ROUTER[:PORT] (RouterOS 7 REST; Sigap appends /rest/queue/...), or for RouterOS 6 the API
+    # protocol: api-ssl://ROUTER[:8729] (TLS), api://ROUTER[:8728] (the password travels in clear).
+    url: str
+    username: str = Field(min_length=1)
+    password: Secret
+    ca_file: Path | None = None  # the office CA, or the router's own certificate (pinned)
+    verify: bool = True  # false: no certificate check at all -- said here, never assumed
+
+    @field_validator("url")
+    @classmethod
+    def _api_url(cls, value: str) -> str:
+        try:
+            parts = urlsplit(value)
+            parts.port  # noqa: B018 -- ValueError on a bad port
+        except ValueError as exc:
+            raise ValueError(f"not a valid URL ({exc}): {value!r}") from None
+        if parts.scheme == "http":
+            raise ValueError(f"{value!r}: the REST API is read over https only (the login is sent with it)")
+        if parts.scheme not in ("https", "api", "api-ssl") or not parts.hostname:
+            raise ValueError(f"{value!r}: want https://ROUTER, api-ssl://ROUTER or api://ROUTER")
+        if parts.scheme != "https" and parts.path not in ("", "/"):
+            raise ValueError(f"{value!r}: an API-protocol address has no path")
+        if parts.username or parts.password:
+            raise ValueError("the user and password go in username/password, not in the URL")
+        return value
+
+    @model_validator(mode="after")
+    def _trust(self) -> RouterOs:
+        if self.ca_file is not None:
+            if not self.verify:
+                raise ValueError("ca_file with verify: false: choose one")
+            if not self.ca_file.expanduser().is_absolute():
+                raise ValueError(f"ca_file: give an absolute path: {self.ca_file}")
+            if not self.ca_file.expanduser().is_file():
+                raise ValueError(f"ca_file: no such file: {self.ca_file}")
+        if self.url.startswith("api:") and self.ca_file is not None:
+            raise ValueError("ca_file: api:// has no TLS (use api-ssl://)")
+        return self
+
+
 class SnmpDevice(Strict):
     id: Identifier
     host: str = Field(min_length=1)
@@ -96,6 +140,12 @@ class SnmpDevice(Strict):
     timeout_s: float = Field(default=2.0, gt=0)
     retries: int = Field(default=1, ge=0, le=10)
     probe: str | None = None
+    routeros: RouterOs | None = None  # a MikroTik: read its queues' max-limit here
+    # Queue-bound links on this MikroTik: which simple-queue counter carries the OPD's download. "in"
+    # (mtxrQueueSimpleBytesIn, measured on RouterOS 7) where a queue's target is the OPD's subnet; "out"
+    # where the queues target the upstream side -- it swaps the max-limit pair as well. A link's own
+    # `download` wins.
+    download: Literal["in", "out"] = "in"
 
     @model_validator(mode="after")
     def _credentials(self) -> SnmpDevice:
@@ -120,9 +170,13 @@ class Link(Strict):
     device: str | None = None  # snmp_devices[].id
     if_index: int | None = Field(default=None, ge=-(2**31), le=2**32 - 1)  # RouterOS may show it negative
     if_name: str | None = None
+    # Or a MikroTik queue (simple, else tree) by its name: the OPD's bandwidth as the central router
+    # shapes it, compared with the contract and with the queue's own max-limit.
+    queue: str | None = Field(default=None, min_length=1)
     # Which counter carries the OPD's download: "in" on the OPD router's uplink, "out" on a port of the
-    # data-centre switch that faces the OPD.
-    download: Literal["in", "out"] = "in"
+    # data-centre switch that faces the OPD (default "in"). On a queue: the device's `download` unless
+    # given here.
+    download: Literal["in", "out"] | None = None
     # The interface's real line rate, where the device reports a placeholder (a Sangfor says 10 Mbps on
     # every port): the SNMP check uses it over ifSpeed/ifHighSpeed, as the ceiling of a plausible rate.
     speed_mbps: float | None = Field(default=None, gt=0)
@@ -132,10 +186,15 @@ class Link(Strict):
 
     @model_validator(mode="after")
     def _interface(self) -> Link:
-        if self.device and self.if_index is None and not self.if_name:
-            raise ValueError("a link with a device needs if_index or if_name")
-        if (self.if_index is not None or self.if_name) and not self.device:
-            raise ValueError("if_index/if_name need device")
+        port = self.if_index is not None or bool(self.if_name)
+        if self.queue and port:
+            raise ValueError("a link is bound to an interface (if_index/if_name) or to a queue, not both")
+        if self.queue and self.speed_mbps is not None:
+            raise ValueError("speed_mbps is an interface's line rate; a queue has its max-limit")
+        if self.device and not port and not self.queue:
+            raise ValueError("a link with a device needs if_index, if_name or queue")
+        if (port or self.queue) and not self.device:
+            raise ValueError("if_index/if_name/queue need device")
         return self
 
 

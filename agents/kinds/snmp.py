@@ -4,6 +4,8 @@ provider delivering what was contracted, and does the OPD need more?
 
 Under-delivery and a silent device open the polman-13 case; an OPD link's interface going down is a
 network fault and opens Polewali Mandar 15 step 1, the same case the link agent opens for that link.
+A link bound to a MikroTik queue (`queue:`) opens the same polman-13 case for under-delivery, and for
+a queue that holds the OPD at its own max-limit below the contract (our cap, not the provider's).
 """
 
 from __future__ import annotations
@@ -11,23 +13,27 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import click
 
-from checks.finding import render
+from checks.finding import Finding, render
 from checks.snmp import (
     Contract,
     Credentials,
     Device,
     DeviceResult,
     InterfaceResult,
+    QueueResult,
+    RouterOsApi,
     SnmpSettings,
     Watch,
     check_snmp,
     device_as_dict,
     device_memory,
     interface_as_dict,
+    queue_as_dict,
 )
 from checks.snmp.messages import TEMPLATES
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS
@@ -91,8 +97,28 @@ def credentials(entry: SnmpDevice) -> Credentials:
     return Credentials(community=entry.community.get_secret_value() if entry.community else None)
 
 
+def routeros_api(entry: SnmpDevice) -> RouterOsApi | None:
+    api = entry.routeros
+    if api is None:
+        return None
+    return RouterOsApi(
+        api.url,
+        api.username,
+        api.password.get_secret_value(),
+        str(api.ca_file.expanduser()) if api.ca_file else None,
+        api.verify,
+    )
+
+
+def _watch(link: Link, entry: SnmpDevice) -> Watch:
+    # On a queue the device's `download` is the default (how its queues are set up); the link's wins.
+    download = link.download or (entry.download if link.queue else "in")
+    contract = Contract(link.id, link.contracted_down_mbps, link.contracted_up_mbps, download)
+    return Watch(contract, link.if_index, link.if_name, link.speed_mbps, queue=link.queue)
+
+
 def devices(config: Config) -> list[Device]:
-    """This probe's devices, each with the OPD links whose interfaces it carries."""
+    """This probe's devices, each with the OPD links whose interfaces or queues it carries."""
     links_by_device: dict[str, list[Link]] = {}
     for link in config.targets.links:
         if link.device:
@@ -101,15 +127,7 @@ def devices(config: Config) -> list[Device]:
     for entry in config.targets.snmp_devices:
         if not runs_here(entry.probe, config.probe):
             continue
-        watches = tuple(
-            Watch(
-                Contract(link.id, link.contracted_down_mbps, link.contracted_up_mbps, link.download),
-                link.if_index,
-                link.if_name,
-                link.speed_mbps,
-            )
-            for link in links_by_device.get(entry.id, [])
-        )
+        watches = tuple(_watch(link, entry) for link in links_by_device.get(entry.id, []))
         out.append(
             Device(
                 entry.id,
@@ -119,6 +137,10 @@ def devices(config: Config) -> list[Device]:
                 watches,
                 timeout_s=entry.timeout_s,
                 retries=entry.retries,
+                # The queue tables (and the API) only where a link is bound to a queue.
+                queues=any(w.queue for w in watches),
+                routeros=routeros_api(entry),
+                queue_download=entry.download,
             )
         )
     return out
@@ -190,7 +212,41 @@ def _cases(result: DeviceResult, links: dict[str, Link]) -> list[CaseIntent]:
                     step_no=FAULT_STEP,
                 )
             )
+    if not unreachable:
+        for q in result.queues:
+            if q.link_id:
+                out += _queue_cases(q, links[q.link_id], result.device)
     return out
+
+
+def _capped_below_contract(q: QueueResult, link: Link) -> Finding | None:
+    """queue_saturated in a direction whose max-limit is below the contract: the OPD is held under
+    what was bought by our own queue."""
+    contract = {"down": link.contracted_down_mbps, "up": link.contracted_up_mbps}
+    for f in q.findings:
+        if f.code == "queue_saturated" and f.limit["value"] < contract[f.observed["direction"]] * 0.99:
+            return f
+    return None
+
+
+def _queue_cases(q: QueueResult, link: Link, device: str) -> list[CaseIntent]:
+    """A queue-bound link's polman-13 case: the provider under the contract (as for an interface), or
+    our own queue holding the OPD below it -- a different cause, said in the title."""
+    under = next((f for f in q.findings if f.code == "bw_under_delivery"), None)
+    capped = _capped_below_contract(q, link)
+    data = {"opd": link.opd, "provider": link.provider, "device": device, "queue": q.name}
+    if under is not None:
+        title = f"Bandwidth {link.opd} di bawah kontrak: {render(TEMPLATES, under, 'id')}"
+        return [CaseIntent(link.id, True, title, CASE_ROLE, data={**data, "observed": under.observed})]
+    if capped is not None:
+        title = (
+            f"Bandwidth {link.opd} dibatasi antrean {q.name} di {device} di bawah kontrak: "
+            f"{render(TEMPLATES, capped, 'id')}"
+        )
+        return [CaseIntent(link.id, True, title, CASE_ROLE, data={**data, "observed": capped.observed})]
+    if q.download_bps is not None or q.upload_bps is not None:
+        return [CaseIntent(target=link.id, failing=False, note="bandwidth kembali sesuai kontrak")]
+    return []
 
 
 def check_lines(results: list[DeviceResult], lang: str) -> list[dict[str, Any]]:
@@ -202,12 +258,37 @@ def check_lines(results: list[DeviceResult], lang: str) -> list[dict[str, Any]]:
         if not r.interfaces or any(f.code != "device_ok" for f in r.findings):
             out.append(device_as_dict(r, lang))
         out += [interface_as_dict(i, lang) for i in r.interfaces]
+        out += [queue_as_dict(q, lang) for q in r.queues]
     return out
 
 
+def _mbps_cell(bps: float | None) -> str:
+    return "" if bps is None else f"{bps / 1e6:.2f}"
+
+
+def _queue_row(q: QueueResult, lang: str) -> list[Any]:
+    """A queue in the recap: the queue's name where an interface's is, its max-limit as the speed,
+    download and upload where in and out are (a queue is seen from its target, the OPD)."""
+    limits = "/".join("-" if v is None else f"{v:g}" for v in (q.max_limit_down_mbps, q.max_limit_up_mbps))
+    return [
+        q.device,
+        "",
+        f"queue:{q.name}",
+        q.type or "",
+        q.link_id or "",
+        "disabled" if q.disabled else "",
+        limits,
+        _mbps_cell(q.download_bps),
+        _mbps_cell(q.upload_bps),
+        "" if q.down_util_pct is None else q.down_util_pct,
+        "" if q.up_util_pct is None else q.up_util_pct,
+        q.status,
+        "; ".join(render(TEMPLATES, f, lang) for f in q.findings if f.status != "ok"),
+    ]
+
+
 def _row(r: InterfaceResult, lang: str) -> list[Any]:
-    def mbps(bps: float | None) -> str:
-        return "" if bps is None else f"{bps / 1e6:.2f}"
+    mbps = _mbps_cell
 
     return [
         r.device,
@@ -254,17 +335,34 @@ async def run(ctx: RunContext) -> AgentOutcome:
                 at = datetime.fromtimestamp(end, UTC)
                 samples.append((records.bw_down_bps(i.link_id), at, down))
                 samples.append((records.bw_up_bps(i.link_id), at, up))
+        for q in result.queues:
+            rows.append(_queue_row(q, lang))
+            if q.link_id:  # a spare queue is in the recap, not in the ledger
+                where = {"device": q.device, "queue": q.name, "queue_type": q.type}
+                findings += finding_records(TEMPLATES, q.findings, q.target, where)
+                samples += _queue_samples(q)
         if result.memory is not None:  # an unreachable device keeps what it had, for the next rate
             states[result.device] = device_memory(result)
         cases += _cases(result, links)
     write_csv(output_path, _HEADERS[lang if lang in _HEADERS else "id"], rows)
     up = sum(1 for r in results if r.memory is not None)
     measured = [i for r in results for i in r.interfaces if i.link_id and i.in_bps is not None]
-    counts = count_by((f.code for f in findings), ("bw_over_use", "bw_under_delivery", "if_down"))
+    measured += [
+        q
+        for r in results
+        for q in r.queues
+        if q.link_id and (q.download_bps is not None or q.upload_bps is not None)
+    ]
+    counts = count_by(
+        (f.code for f in findings), ("bw_over_use", "bw_under_delivery", "if_down", "queue_saturated")
+    )
+    queues = sum(len(r.queues) for r in results)
     summary = (
         f"{len(results)} perangkat ({up} menjawab), {sum(len(r.interfaces) for r in results)} antarmuka, "
-        f"{len(measured)} tautan OPD terukur, {counts['bw_over_use']} pemakaian berlebih, "
+        + (f"{queues} antrean, " if queues else "")
+        + f"{len(measured)} tautan OPD terukur, {counts['bw_over_use']} pemakaian berlebih, "
         f"{counts['bw_under_delivery']} di bawah kontrak, {counts['if_down']} port mati"
+        + (f", {counts['queue_saturated']} antrean jenuh" if queues else "")
     )
     return AgentOutcome(
         findings=findings,
@@ -274,11 +372,29 @@ async def run(ctx: RunContext) -> AgentOutcome:
         details={
             "devices": [device_as_dict(r, lang) for r in results],
             "links": [interface_as_dict(i, lang) for r in results for i in r.interfaces if i.link_id],
+            "queues": [queue_as_dict(q, lang) for r in results for q in r.queues if q.link_id],
         },
         cases=cases,
         states=states,
         samples=samples,
     )
+
+
+def _queue_samples(q: QueueResult) -> list[tuple[str, datetime, float]]:
+    """The bound queue's download and upload, as an interface link's (a tree queue has one of them),
+    stamped with the poll's own time."""
+    if not q.link_id or not q.memory or not q.memory.get("history"):
+        return []
+    if q.download_bps is None and q.upload_bps is None:
+        return []
+    _start, end, down, up = q.memory["history"][-1]
+    at = datetime.fromtimestamp(end, UTC)
+    out = []
+    if down is not None:
+        out.append((records.bw_down_bps(q.link_id), at, down))
+    if up is not None:
+        out.append((records.bw_up_bps(q.link_id), at, up))
+    return out
 
 
 def _engine() -> Any:
@@ -302,14 +418,41 @@ def _mbps(key: str, scale: float = 1e6) -> Callable[[dict[str, Any], str], str]:
     return cell
 
 
+Cell = Callable[[dict[str, Any], str], str]
+
+
+def _either(port_cell: Cell, queue_cell: Cell) -> Cell:
+    """A queue line (`kind: queue`) fills the interface columns with its own: its name, its state, its
+    max-limit (download) as the speed, its download and upload as in and out (seen from its target)."""
+
+    def cell(r: dict[str, Any], lang: str) -> str:
+        return queue_cell(r, lang) if r.get("kind") == "queue" else port_cell(r, lang)
+
+    return cell
+
+
 CHECK_COLUMNS = (
     status_column(),
     Column("ifIndex", "ifIndex", lambda r, _lang: str(r.get("if_index", "-"))),
-    Column("Antarmuka", "Interface", lambda r, _lang: r.get("if_name") or "-"),
-    Column("Port", "Port", lambda r, _lang: r.get("oper_status") or "-"),
-    Column("Kecepatan", "Speed", _mbps("speed_mbps", 1)),
-    Column("Masuk", "In", _mbps("in_bps")),
-    Column("Keluar", "Out", _mbps("out_bps")),
+    Column(
+        "Antarmuka",
+        "Interface",
+        _either(
+            lambda r, _lang: r.get("if_name") or "-",
+            lambda r, _lang: f"queue:{r['name']} ({r['type'] or '?'})",
+        ),
+    ),
+    Column(
+        "Port",
+        "Port",
+        _either(
+            lambda r, _lang: r.get("oper_status") or "-",
+            lambda r, _lang: {True: "disabled", False: "enabled"}.get(r.get("disabled"), "-"),
+        ),
+    ),
+    Column("Kecepatan", "Speed", _either(_mbps("speed_mbps", 1), _mbps("max_limit_down_mbps", 1))),
+    Column("Masuk", "In", _either(_mbps("in_bps"), _mbps("download_bps"))),
+    Column("Keluar", "Out", _either(_mbps("out_bps"), _mbps("upload_bps"))),
     target_column(),
 )
 
@@ -333,6 +476,14 @@ CHECK_COLUMNS = (
     help="Seconds between the two polls (10).",
 )
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.05), help="Seconds per request (2).")
+@click.option("--queues", is_flag=True, help="MikroTik: also one line per simple and tree queue.")
+@click.option(
+    "--routeros-url", help="MikroTik API for the queues' max-limit: https://ROUTER, api-ssl://ROUTER."
+)
+@click.option("--routeros-user", help="RouterOS API user (a read-only group is enough).")
+@click.option("--routeros-password-env", metavar="VAR", help="Environment variable holding its password.")
+@click.option("--routeros-ca-file", type=click.Path(dir_okay=False), help="Office CA or the router's cert.")
+@click.option("--routeros-insecure", is_flag=True, help="Do not verify the router's certificate.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per interface and line.")
 @click.pass_obj
 @bad_input_exits
@@ -347,6 +498,12 @@ def check_snmp_cmd(
     priv_protocol: str,
     interval_s: float,
     timeout_s: float | None,
+    queues: bool,
+    routeros_url: str | None,
+    routeros_user: str | None,
+    routeros_password_env: str | None,
+    routeros_ca_file: str | None,
+    routeros_insecure: bool,
     as_json: bool,
 ) -> None:
     """Bits/s, port state and speed of every interface: two polls --interval apart."""
@@ -364,13 +521,18 @@ def check_snmp_cmd(
         if key is not None and len(key) < 8:
             raise InputError(f"option {name}: SNMPv3 pass phrases have at least 8 characters")
     credentials = Credentials(community, v3_user, auth_protocol, auth_key, priv_protocol, priv_key)
+    api = _cli_routeros(
+        queues, routeros_url, routeros_user, routeros_password_env, routeros_ca_file, routeros_insecure
+    )
+    if api is not None and len(hosts) > 1:
+        raise InputError("option --routeros-url: one router's API, so one HOST")
     devices = []
     for text in hosts:
         try:
             host, port = parse_host_port(text, 161)
         except ValueError as exc:
             raise InputError(f"argument HOST: {exc}") from None
-        devices.append(Device(text, host, port, credentials))
+        devices.append(Device(text, host, port, credentials, queues=queues, routeros=api))
     config = obj.optional_config()
     settings = config.snmp if config else SnmpSettings()
     if timeout_s is not None:
@@ -378,6 +540,60 @@ def check_snmp_cmd(
     results = asyncio.run(sample_twice(devices, settings, interval_s))
     lang = obj.lang
     emit(check_lines(results, lang), as_json, lambda rows: table(CHECK_COLUMNS, rows, lang))
+
+
+def _cli_routeros(
+    queues: bool,
+    url: str | None,
+    user: str | None,
+    password_env: str | None,
+    ca_file: str | None,
+    insecure: bool,
+) -> RouterOsApi | None:
+    """--routeros-*: checked as the config's `routeros:` is (same model), the password from the
+    environment only (a command line is seen by every user of the machine)."""
+    import os
+
+    from pydantic import ValidationError
+
+    from ..config.targets import RouterOs
+
+    given = [
+        name
+        for name, value in (
+            ("--routeros-url", url),
+            ("--routeros-user", user),
+            ("--routeros-password-env", password_env),
+            ("--routeros-ca-file", ca_file),
+            ("--routeros-insecure", insecure),
+        )
+        if value
+    ]
+    if not given:
+        return None
+    if not queues:
+        raise InputError(f"option {given[0]}: the RouterOS API is read for the queues: add --queues")
+    needed = (("--routeros-url", url), ("--routeros-user", user), ("--routeros-password-env", password_env))
+    for name, value in needed:
+        if not value:
+            raise InputError(f"option {name}: needed with {given[0]}")
+    if ca_file and insecure:
+        raise InputError("option --routeros-insecure: not with --routeros-ca-file (verify, or not at all)")
+    assert password_env is not None and url is not None and user is not None
+    if password_env not in os.environ:
+        raise InputError(f"option --routeros-password-env: environment variable {password_env} is not set")
+    ca = str(Path(ca_file).resolve()) if ca_file else None
+    try:
+        model = RouterOs(
+            url=url, username=user, password=os.environ[password_env], ca_file=ca, verify=not insecure
+        )
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        text = problem["msg"].removeprefix("Value error, ")
+        field = str(problem["loc"][0]) if problem["loc"] else text.partition(":")[0]
+        option = {"ca_file": "--routeros-ca-file", "username": "--routeros-user"}.get(field, "--routeros-url")
+        raise InputError(f"option {option}: {text.removeprefix(field + ': ')}") from None
+    return RouterOsApi(url, user, model.password.get_secret_value(), ca, not insecure)
 
 
 SPEC = KindSpec(

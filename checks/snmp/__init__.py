@@ -20,9 +20,12 @@ from .model import (
     Device,
     DeviceResult,
     InterfaceResult,
+    QueueResult,
+    RouterOsApi,
     SnmpSettings,
     Watch,
 )
+from .queue_eval import memory_key
 
 # pysnmp takes ~0.3 s to import: only the functions that poll load it (fetch), so the CLI and the
 # config stay quick.
@@ -35,12 +38,15 @@ __all__ = [
     "Device",
     "DeviceResult",
     "InterfaceResult",
+    "QueueResult",
+    "RouterOsApi",
     "SnmpSettings",
     "Watch",
     "check_snmp",
     "device_as_dict",
     "device_memory",
     "interface_as_dict",
+    "queue_as_dict",
     "sample_twice",
 ]
 
@@ -105,12 +111,16 @@ def device_memory(result: DeviceResult) -> dict[str, dict[str, Any]]:
     for i in result.interfaces:
         if i.memory is not None:
             out[str(i.if_index)] = i.memory
+    for q in result.queues:
+        if q.memory is not None and q.type is not None:
+            out[memory_key(q.type, q.name)] = q.memory
     return out
 
 
 def interface_as_dict(result: InterfaceResult, lang: str = "id") -> dict[str, Any]:
     """The `sigap check snmp --json` contract: one object per interface."""
     return {
+        "kind": "interface",
         "target": result.target,
         "device": result.device,
         "if_index": result.if_index,
@@ -134,11 +144,46 @@ def interface_as_dict(result: InterfaceResult, lang: str = "id") -> dict[str, An
 def device_as_dict(result: DeviceResult, lang: str = "id") -> dict[str, Any]:
     """The device's own line: what it said of itself (rebooted, silent), beside its interfaces' lines."""
     return {
+        "kind": "device",
         "target": result.device,
         "host": result.host,
         "status": result.status,
         "uptime_ticks": result.uptime_ticks,
         "poll_s": result.poll_s,
+        "findings": as_dicts(TEMPLATES, result.findings, lang),
+    }
+
+
+def queue_as_dict(result: QueueResult, lang: str = "id") -> dict[str, Any]:
+    """The `sigap check snmp --queues --json` contract: one object per MikroTik queue. Download is the
+    traffic towards the queue's target (the OPD); a limit is None when not read, 0 when unlimited; a
+    tree queue's one rate and limit stand in the fields of its `direction`."""
+
+    def bps(value: float | None) -> int | None:
+        return None if value is None else round(value)
+
+    return {
+        "kind": "queue",
+        "target": result.target,
+        "device": result.device,
+        "name": result.name,
+        "type": result.type,
+        "index": result.index,
+        "download_bps": bps(result.download_bps),
+        "upload_bps": bps(result.upload_bps),
+        "max_limit_down_mbps": result.max_limit_down_mbps,
+        "max_limit_up_mbps": result.max_limit_up_mbps,
+        "limit_at_down_mbps": result.limit_at_down_mbps,
+        "limit_at_up_mbps": result.limit_at_up_mbps,
+        "disabled": result.disabled,
+        "parent": result.parent,
+        "direction": result.direction,
+        "direction_from": result.direction_from,
+        "link": result.link_id,
+        "down_util_pct": result.down_util_pct,
+        "up_util_pct": result.up_util_pct,
+        "no_rate_reason": result.no_rate_reason,
+        "status": result.status,
         "findings": as_dicts(TEMPLATES, result.findings, lang),
     }
 

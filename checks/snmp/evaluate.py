@@ -9,36 +9,24 @@ import logging
 from typing import Any
 
 from ..finding import Finding, internal_error, quantity, worst
+from .contract import contract_findings, mbps, pct
 from .model import (
     DOWN_STATES,
-    Contract,
     Device,
     DevicePoll,
     DeviceResult,
     Interface,
     InterfaceResult,
+    QueueResult,
     SnmpSettings,
     Watch,
 )
 from .parse import interfaces, inventory_of, normalise_index, pair_foreign_rows, routine_columns
+from .queue_eval import evaluate_queues, unmeasured_queue
 from .rates import CounterSample, rate
 from .speed import ceiling_bps, known_placeholder, speed_findings, track_placeholder
 
-_COVERED = 0.9  # share of the window the valid samples must cover before "sustained" is said
-# Which way the traffic goes, in the words of each language's template.
-_WORDS = {
-    "down": {"arah": "unduh", "way": "Download"},
-    "up": {"arah": "unggah", "way": "Upload"},
-}
 log = logging.getLogger("sigap.checks.snmp")
-
-
-def _mbps(bps: float | None) -> float | None:
-    return None if bps is None else round(bps / 1e6, 2)
-
-
-def _pct(part: float, whole: float) -> float:
-    return round(100 * part / whole, 1)
 
 
 def match_watches(device: Device, found: list[Interface]) -> tuple[dict[int, Watch], list[Watch]]:
@@ -51,6 +39,8 @@ def match_watches(device: Device, found: list[Interface]) -> tuple[dict[int, Wat
     bound: dict[int, Watch] = {}
     missing = []
     for watch in device.watches:
+        if watch.queue is not None:
+            continue  # a MikroTik queue, not an interface (queue_eval)
         iface = (
             by_index.get(normalise_index(watch.if_index))
             if watch.if_index is not None
@@ -61,67 +51,6 @@ def match_watches(device: Device, found: list[Interface]) -> tuple[dict[int, Wat
         else:
             bound[iface.index] = watch
     return bound, missing
-
-
-def _window(history: list[list[float]], now: float, minutes: float) -> tuple[list[list[float]], bool]:
-    """The rates inside the last `minutes`, and whether they cover it (a missing sample is a gap)."""
-    cutoff = now - minutes * 60
-    inside = [e for e in history if e[1] > cutoff]
-    covered = sum(min(e[1], now) - max(e[0], cutoff) for e in inside)
-    return inside, covered >= _COVERED * minutes * 60
-
-
-def _contract_findings(
-    contract: Contract, history: list[list[float]], now: float, settings: SnmpSettings
-) -> list[Finding]:
-    """Sustained over-use (warn: the OPD needs more than it has) and under-delivery (crit: the
-    provider holds the link flat below what was bought) for each direction."""
-    inside, full = _window(history, now, settings.window_minutes)
-    if not full or not inside:
-        return []
-    out = []
-    for column, direction, mbps in ((2, "down", contract.down_mbps), (3, "up", contract.up_mbps)):
-        values = [e[column] for e in inside]
-        contract_bps = mbps * 1e6
-        low, high = min(values), max(values)
-        if low > contract_bps * settings.over_use_pct / 100:
-            out.append(
-                Finding(
-                    "bw_over_use",
-                    "warn",
-                    {
-                        **_WORDS[direction],
-                        "pct": _pct(low, contract_bps),
-                        "minutes": settings.window_minutes,
-                        "limit": settings.over_use_pct,
-                        "contract": mbps,
-                    },
-                    observed=quantity(_pct(low, contract_bps), "pct", direction=direction),
-                    limit=quantity(settings.over_use_pct, "pct", minutes=settings.window_minutes),
-                )
-            )
-        elif (
-            len(values) >= 3
-            and contract_bps * settings.under_floor_pct / 100 <= high
-            and high <= contract_bps * settings.under_below_pct / 100
-            and low >= high * (1 - settings.plateau_band_pct / 100)
-        ):
-            out.append(
-                Finding(
-                    "bw_under_delivery",
-                    "crit",
-                    {
-                        **_WORDS[direction],
-                        "level": _mbps(high),
-                        "pct": _pct(high, contract_bps),
-                        "minutes": settings.window_minutes,
-                        "contract": mbps,
-                    },
-                    observed=quantity(_mbps(high), "Mbps", direction=direction),  # the plateau
-                    limit=quantity(mbps, "Mbps"),  # the contract
-                )
-            )
-    return out
 
 
 def _state_findings(iface: Interface, prev: dict[str, Any], watched: bool) -> list[Finding]:
@@ -209,30 +138,30 @@ def evaluate_interface(
     if in_bps is not None and out_bps is not None and previous is not None:
         if contract:
             down, up = (in_bps, out_bps) if contract.download == "in" else (out_bps, in_bps)
-            down_util = _pct(down, contract.down_mbps * 1e6)
-            up_util = _pct(up, contract.up_mbps * 1e6)
+            down_util = pct(down, contract.down_mbps * 1e6)
+            up_util = pct(up, contract.up_mbps * 1e6)
             history.append([previous.at, at, down, up])
-            findings.extend(_contract_findings(contract, history, at, settings))
+            findings.extend(contract_findings(contract, history, at, settings))
             findings.append(
                 Finding(
                     "bw_contract",
                     "ok",
                     {
-                        "in": _mbps(in_bps),
-                        "out": _mbps(out_bps),
+                        "in": mbps(in_bps),
+                        "out": mbps(out_bps),
                         "down_pct": down_util,
                         "up_pct": up_util,
                         "contract": f"{contract.down_mbps:g}/{contract.up_mbps:g}",
                     },
                     # download is the `contract.download` counter
                     observed=quantity(
-                        {"in": _mbps(in_bps), "out": _mbps(out_bps)}, "Mbps", download=contract.download
+                        {"in": mbps(in_bps), "out": mbps(out_bps)}, "Mbps", download=contract.download
                     ),
                     limit=quantity({"down": contract.down_mbps, "up": contract.up_mbps}, "Mbps"),
                 )
             )
         else:
-            measured = {"in": _mbps(in_bps), "out": _mbps(out_bps)}
+            measured = {"in": mbps(in_bps), "out": mbps(out_bps)}
             findings.append(Finding("bw_measured", "ok", dict(measured), quantity(measured, "Mbps")))
     memory = {
         # Without counters there is nothing to compare next time; a discontinuity starts afresh.
@@ -304,8 +233,10 @@ def evaluate_device(
     if poll.error:
         finding = Finding("device_unreachable", "unknown", {"host": device.host, "error": poll.error})
         # The links it carries have no measurement this run: say so on each, keep their memory.
-        unmeasured = [_unmeasured(device, w, finding) for w in device.watches]
-        return DeviceResult(device.id, device.host, "unknown", [finding], unmeasured, poll_s=poll.elapsed_s)
+        ports, queues = _unmeasured_all(device, finding)
+        return DeviceResult(
+            device.id, device.host, "unknown", [finding], ports, poll_s=poll.elapsed_s, queues=queues
+        )
     findings: list[Finding] = []
     old_uptime = prev_device.get("uptime")
     if old_uptime is not None and poll.uptime_ticks is not None and poll.uptime_ticks < old_uptime:
@@ -333,6 +264,10 @@ def evaluate_device(
     if not found:
         findings.append(Finding("no_interfaces", "unknown", {"host": device.host}))
     bound, missing = match_watches(device, found)
+    queues: list[QueueResult] = []
+    if device.queues:
+        queues, said = evaluate_queues(device, poll, memory, settings, found, bound)
+        findings += said
     results = [
         evaluate_interface(
             device, i, memory.get(str(i.index)), bound.get(i.index), poll.uptime_ticks, poll.at, settings
@@ -357,14 +292,20 @@ def evaluate_device(
         uptime_ticks=poll.uptime_ticks,
         memory={"uptime": poll.uptime_ticks, "at": poll.at, "inventory": inventory},
         poll_s=poll.elapsed_s,
+        queues=queues,
     )
+
+
+def _unmeasured_all(device: Device, finding: Finding) -> tuple[list[InterfaceResult], list[QueueResult]]:
+    ports = [_unmeasured(device, w, finding) for w in device.watches if w.queue is None]
+    return ports, [unmeasured_queue(device, w, finding) for w in device.watches if w.queue is not None]
 
 
 def failed_device(device: Device, finding: Finding) -> DeviceResult:
     """A device whose poll or evaluation raised (a bug): UNKNOWN, and so is each link it carries.
     No memory: the device keeps what its last good run left, for the next rate."""
-    unmeasured = [_unmeasured(device, w, finding) for w in device.watches]
-    return DeviceResult(device.id, device.host, finding.status, [finding], unmeasured)
+    ports, queues = _unmeasured_all(device, finding)
+    return DeviceResult(device.id, device.host, finding.status, [finding], ports, queues=queues)
 
 
 def evaluate_isolated(

@@ -40,6 +40,8 @@ from pysnmp.proto import rfc1902
 
 from ..finding import internal_error
 from .model import Credentials, Device, DevicePoll, SnmpSettings
+from .queues import QUEUE_COLUMNS, QUEUE_TIMED, QUEUE_TYPED
+from .routeros import read_limits
 
 log = logging.getLogger("sigap.checks.snmp")
 
@@ -133,8 +135,15 @@ async def walk_columns(
     "in64_bits"/"out64_bits" columns hold the width the device typed its ifHC counters with: a Venustech
     VSOS firewall and a Metel PoE switch answer them as Counter32, which wrap at 2^32 like ifInOctets."""
     table: dict[str, dict[int, Any]] = {name: {} for name in columns}
-    table["in64_at"], table["in32_at"] = {}, {}
-    table["in64_bits"], table["out64_bits"] = {}, {}
+    timed = {"in64", "in32", *QUEUE_TIMED} & set(columns)
+    typed = {"in64", "out64", *QUEUE_TYPED} & set(columns)
+    if set(columns) - set(QUEUE_COLUMNS):  # the interface tables: parse expects these four
+        table["in64_at"], table["in32_at"] = {}, {}
+        table["in64_bits"], table["out64_bits"] = {}, {}
+    for name in timed:
+        table[name + "_at"] = {}
+    for name in typed:
+        table[name + "_bits"] = {}
     prefixes = {name: _oid(oid) for name, oid in columns.items()}
     cursor = dict(prefixes)  # where each column continues
     requests = 0
@@ -188,9 +197,9 @@ async def walk_columns(
             # even where RouterOS prints ifIndex as a negative Integer32.
             row = at[len(prefix)]
             table[name][row] = value_of(value)
-            if name in ("in64", "in32"):
+            if name in timed:
                 table[name + "_at"][row] = read_at
-            if name in ("in64", "out64"):
+            if name in typed:
                 table[name + "_bits"][row] = 64 if isinstance(value, rfc1902.Counter64) else 32
             cursor[name] = at
         cursor = {n: oid for n, oid in cursor.items() if n not in finished}
@@ -221,12 +230,37 @@ async def poll_device(
             engine, auth, target, wanted, settings.max_repetitions, clock, leading=SYS_UPTIME_NEXT
         )
         poll.uptime_ticks = uptime if isinstance(uptime, int) else None
+        if device.queues:
+            await _walk_queues(engine, auth, target, settings, poll, clock)
         # Rates use each row's own read time (walk_columns); this is the poll's, for the record.
         poll.at = clock()
     except (SnmpFailure, OSError, TimeoutError) as exc:
         poll.error = str(exc) or type(exc).__name__
+    if device.queues and device.routeros and not poll.error:
+        # After the walk, not beside it: a TLS handshake in the same event loop delayed reading the SNMP
+        # answers, and the counters' read times with them (+15 % on a 1-second interval).
+        poll.limits = await read_limits(device.routeros, settings.routeros_timeout_s)
     poll.elapsed_s = round(time.perf_counter() - started, 4)
     return poll
+
+
+async def _walk_queues(
+    engine: SnmpEngine,
+    auth: CommunityData | UsmUserData,
+    target: UdpTransportTarget,
+    settings: SnmpSettings,
+    poll: DevicePoll,
+    clock: Callable[[], float],
+) -> None:
+    """MIKROTIK-MIB's queue tables, every column every poll: a queue made again under its old name
+    has a new index, and only the names tell. A device without them answers an empty table."""
+    try:
+        poll.queue_table, requests, _ = await walk_columns(
+            engine, auth, target, QUEUE_COLUMNS, settings.max_repetitions, clock
+        )
+        poll.requests += requests
+    except (SnmpFailure, OSError, TimeoutError) as exc:
+        poll.queue_error = str(exc) or type(exc).__name__
 
 
 def _engine_groups(devices: list[Device]) -> list[list[int]]:

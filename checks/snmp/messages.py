@@ -81,5 +81,58 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Antarmuka yang dikonfigurasi (ifIndex {index}, nama {name}) tidak ada di perangkat {device}",
         "en": "The configured interface (ifIndex {index}, name {name}) is not on device {device}",
     },
+    # --- MikroTik queues (queue_eval.py): "unduh" is always the traffic towards the OPD
+    "queue_measured": {
+        "id": "Antrean {name}: unduh {down} Mbps, unggah {up} Mbps",
+        "en": "Queue {name}: download {down} Mbps, upload {up} Mbps",
+    },
+    "queue_contract": {
+        "id": "Antrean {name}: unduh {down} Mbps ({down_pct}%), unggah {up} Mbps ({up_pct}%) "
+        "dari kontrak {contract} Mbps",
+        "en": "Queue {name}: download {down} Mbps ({down_pct}%), upload {up} Mbps ({up_pct}%) "
+        "of the {contract} Mbps contract",
+    },
+    "queue_limit_mismatch": {
+        "id": "Max-limit antrean {name} (unduh {limit_down} Mbps, unggah {limit_up} Mbps; 0 = tanpa batas) "
+        "tidak sama dengan kontrak (unduh {contract_down} Mbps, unggah {contract_up} Mbps): sesuaikan "
+        "antrean atau data kontrak",
+        "en": "Queue {name}'s max-limit (download {limit_down} Mbps, upload {limit_up} Mbps; 0 = unlimited) "
+        "differs from the contract (download {contract_down} Mbps, upload {contract_up} Mbps): correct "
+        "the queue or the contract figures",
+    },
+    "queue_saturated": {
+        "id": "Lalu lintas {arah} antrean {name} tertahan di batas antrean sendiri ({limit} Mbps; terendah "
+        "{pct}% dari batas) selama {minutes} menit: OPD dibatasi oleh antrean kita, bukan oleh penyedia",
+        "en": "{way} traffic of queue {name} held at the queue's own limit ({limit} Mbps; lowest {pct}% of "
+        "it) for {minutes} minutes: the OPD is capped by our queue, not by the provider",
+    },
+    "queue_missing": {
+        "id": "Antrean {name} yang diikat ke tautan ini tidak ada di {device} (dicari di: {where}): "
+        "antrean dihapus atau diganti nama",
+        "en": "Queue {name} bound to this link is not on {device} (looked in: {where}): the queue was "
+        "removed or renamed",
+    },
+    "queue_disabled": {
+        "id": "Antrean {name} di {device} dinonaktifkan: OPD tidak dibatasi dan lalu lintasnya tidak terukur",
+        "en": "Queue {name} on {device} is disabled: the OPD is not shaped and its traffic is not measured",
+    },
+    "queue_reset": {
+        "id": "Antrean {name}: penghitung kembali dari awal ({reason}; antrean dibuat ulang atau direset): "
+        "laju interval ini dilewati",
+        "en": "Queue {name}: its counters started again ({reason}; the queue was re-created or reset): "
+        "this interval's rate is skipped",
+    },
+    "queue_limit_unread": {
+        "id": "Max-limit antrean {name} tidak terbaca ({reason}): batas dan kejenuhannya tidak diperiksa",
+        "en": "Queue {name}'s max-limit was not read ({reason}): its limit and saturation are not checked",
+    },
+    "routeros_api_failed": {
+        "id": "API RouterOS {url} tidak terbaca: {error}; max-limit antrean tidak diketahui",
+        "en": "The RouterOS API {url} could not be read: {error}; the queues' max-limit is unknown",
+    },
+    "queue_walk_failed": {
+        "id": "Tabel antrean MikroTik di {host} tidak terbaca lewat SNMP: {error}",
+        "en": "The MikroTik queue tables of {host} could not be read over SNMP: {error}",
+    },
     **INTERNAL_ERROR_TEMPLATES,
 }

@@ -45,6 +45,12 @@ class SnmpSettings(BaseModel):
     under_floor_pct: float = Field(default=50, gt=0, le=100)
     under_below_pct: float = Field(default=90, gt=0, le=100)
     plateau_band_pct: float = Field(default=5, gt=0, le=50)
+    # A MikroTik queue "saturated": every rate in the window at or above this share of the queue's own
+    # max-limit -- the OPD is held by our shaper, not by the provider (then no bw_under_delivery).
+    # RouterOS shapes to ~97-100 % of max-limit as the queue counters see it; 90 leaves room for the
+    # bursts and quiet seconds of a 5-minute interval.
+    queue_saturated_pct: float = Field(default=90, gt=0, le=100)
+    routeros_timeout_s: float = Field(default=5.0, gt=0)  # one RouterOS API (REST or 8728/8729) read
 
     @model_validator(mode="after")
     def _order(self) -> SnmpSettings:
@@ -78,7 +84,8 @@ class Contract:
 
 @dataclass(frozen=True)
 class Watch:
-    """An interface a link is bound to: by index (RouterOS may print it negative) or by name.
+    """An interface a link is bound to: by index (RouterOS may print it negative) or by name -- or a
+    MikroTik queue (simple or tree) by its name (`queue`).
     `speed_mbps`: the line rate the operator knows, over what the device reports (a Sangfor reports
     10 Mbps on every port whatever the link)."""
 
@@ -86,6 +93,21 @@ class Watch:
     if_index: int | None = None
     if_name: str | None = None
     speed_mbps: float | None = None
+    queue: str | None = None
+
+
+@dataclass(frozen=True)
+class RouterOsApi:
+    """Where a MikroTik's queue limits are read (max-limit and limit-at are not in SNMP): the REST API
+    of RouterOS 7 (`https://router`, Sigap appends /rest/...) or the API protocol of RouterOS 6
+    (`api-ssl://router` on 8729, `api://router` on 8728). `ca_file`: the office CA, or the router's own
+    certificate (pinned); `verify=False` is the explicit choice of no verification at all."""
+
+    url: str
+    username: str
+    password: str = field(repr=False)
+    ca_file: str | None = None
+    verify: bool = True
 
 
 @dataclass(frozen=True)
@@ -97,6 +119,11 @@ class Device:
     watches: tuple[Watch, ...] = ()
     timeout_s: float | None = None  # the device's own, over the settings'
     retries: int | None = None
+    queues: bool = False  # walk MIKROTIK-MIB's queue tables too
+    routeros: RouterOsApi | None = None  # read the queues' limits there
+    # Which simple-queue counter carries the download of the queue's target (RouterOS 7: BytesIn,
+    # measured; see queues.py). "out" swaps the counters and the max-limit pair together.
+    queue_download: Literal["in", "out"] = "in"
 
 
 @dataclass
@@ -130,6 +157,21 @@ class DevicePoll:
     full: bool = True  # every column walked (a discovery), or only the routine ones
     elapsed_s: float | None = None  # the poll's wall time (the service's SNMP poll-time metric)
     failure: Finding | None = None  # the poll raised (a bug, not the device): its internal_error
+    # MIKROTIK-MIB queue columns (see queues.QUEUE_COLUMNS) -> queue index -> value, when walked.
+    queue_table: dict[str, dict[int, Any]] | None = None
+    queue_error: str | None = None  # the queue walk failed after the interface walk answered
+    limits: RouterOsLimits | None = None  # what the RouterOS API said, when one is configured
+
+
+@dataclass
+class RouterOsLimits:
+    """The queues as the RouterOS API lists them: each an object of strings, as RouterOS gives them
+    (REST and the API protocol alike): name, max-limit, limit-at, disabled, parent, target, .id."""
+
+    api: str  # "rest" or "api"
+    simple: list[dict[str, str]] = field(default_factory=list)
+    tree: list[dict[str, str]] = field(default_factory=list)
+    error: str | None = None  # why nothing could be read (no secret in it)
 
 
 @dataclass
@@ -155,6 +197,36 @@ class InterfaceResult:
 
 
 @dataclass
+class QueueResult:
+    """One MikroTik queue: its traffic as the OPD sees it (download = towards the queue's target) and
+    its own limits in Mbps (None: not read; 0: unlimited). A tree queue has one counter and one limit:
+    they stand in the fields of its `direction`, the other fields are None."""
+
+    target: str
+    device: str
+    name: str
+    type: Literal["simple", "tree"] | None  # None: a bound queue not found
+    index: int | None
+    download_bps: float | None
+    upload_bps: float | None
+    max_limit_down_mbps: float | None
+    max_limit_up_mbps: float | None
+    status: Status
+    findings: list[Finding]
+    limit_at_down_mbps: float | None = None
+    limit_at_up_mbps: float | None = None
+    disabled: bool | None = None  # None: not known (no API)
+    parent: str | None = None  # a tree queue's parent: an interface, a queue or "global"
+    direction: Literal["down", "up"] | None = None  # a tree queue's one direction
+    direction_from: str | None = None  # "parent_link" (a link on its parent port) or "assumed"
+    link_id: str | None = None
+    down_util_pct: float | None = None
+    up_util_pct: float | None = None
+    no_rate_reason: str | None = None
+    memory: dict[str, Any] | None = None
+
+
+@dataclass
 class DeviceResult:
     device: str
     host: str
@@ -164,3 +236,4 @@ class DeviceResult:
     uptime_ticks: int | None = None
     memory: dict[str, Any] | None = None
     poll_s: float | None = None
+    queues: list[QueueResult] = field(default_factory=list)

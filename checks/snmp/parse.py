@@ -12,6 +12,7 @@ from typing import Any
 from .model import OPER_STATUS, Interface
 from .rates import MAX64, WRAP32
 
+_NO_SPEED = (WRAP32 - 1, WRAP32 - 2)  # ifSpeed's "above 4.29 Gbps" (RFC 2863) and Brocade's variant
 _IFTABLE = ("descr", "speed", "admin", "oper", "in32", "out32", "in32_at")
 _IFXTABLE = ("name", "in64", "out64", "high_speed", "alias", "in64_at", "in64_bits", "out64_bits")
 
@@ -33,10 +34,11 @@ def _speed_mbps(if_speed: int | None, high_speed: int | None) -> tuple[float | N
     """The speed and the column it came from. ifHighSpeed (Mbps) is the only truth above 4.29 Gbps,
     where ifSpeed sticks at 2^32-1; either may be 0, which means "unknown", not "no capacity" -- and
     where ifHighSpeed is 0, ifSpeed may still know (Palo Alto and Huawei sub-interfaces, a ProCurve's
-    oobm0, a Brocade's eth0)."""
+    oobm0, a Brocade's eth0). A Brocade DS-5100B answers 4294967294 (2^32-2) on its 8 Gbps ports, one
+    below RFC 2863's "too fast" value: neither is a speed."""
     if high_speed:
         return float(high_speed), "high_speed"
-    if if_speed and if_speed != WRAP32 - 1:
+    if if_speed and if_speed not in _NO_SPEED:
         return if_speed / 1e6, "speed"
     return None, None
 

@@ -60,23 +60,44 @@ def net_snmp(port: int, community: str, oid: str, *, command: str = "snmpbulkwal
 
 def speeds_by_net_snmp(port: int, community: str) -> tuple[dict[int, float | None], set[int]]:
     """Speed per ifIndex as RFC 2863 reads the two columns: ifHighSpeed (Mbps) when not 0, else ifSpeed
-    (bit/s) unless 0 or stuck at 2^32-1; and the rows whose speed only ifSpeed gives."""
+    (bit/s) unless 0 or stuck at 2^32-1 (or Brocade's 2^32-2); and the rows whose speed only ifSpeed
+    gives."""
     low = {int(k): int(v) for k, (_t, v) in net_snmp(port, community, IF_SPEED).items()}
     high = {int(k): int(v) for k, (_t, v) in net_snmp(port, community, IF_HIGH_SPEED).items()}
     out: dict[int, float | None] = {}
     for index in low.keys() | high.keys():
         if high.get(index):
             out[index] = float(high[index])
-        elif low.get(index) and low[index] != 2**32 - 1:
+        elif low.get(index) and low[index] not in (2**32 - 1, 2**32 - 2):
             out[index] = low[index] / 1e6
         else:
             out[index] = None
     return out, {i for i, speed in out.items() if speed and not high.get(i)}
 
 
+def brocade_without_high_speed() -> str:
+    """The Brocade recording with ifHighSpeed 0 on the ports whose ifSpeed is 4294967294 (8 Gbps FC):
+    what a device whose ifXTable knows no speed answers (derived here, not a stored file)."""
+    text = recording("brocade-ds-5100b")
+    odd = {
+        line.split("|")[0].rpartition(".")[2]
+        for line in text.splitlines()
+        if line.startswith(IF_SPEED + ".") and line.endswith("|4294967294")
+    }
+    def row(line: str) -> str:
+        return line.split("|")[0].rpartition(".")[2]
+
+    lines = [
+        f"{line.rpartition('|')[0]}|0" if line.startswith(IF_HIGH_SPEED + ".") and row(line) in odd else line
+        for line in text.splitlines()
+    ]
+    return "\n".join(lines) + "\n"
+
+
 @pytest.fixture(scope="module")
 def sim():
     files = {name: recording(name) for name in SPEED_DEVICES}
+    files["brocade-no-high-speed"] = brocade_without_high_speed()
     files["sangfor-wac"] = animate(recording("sangfor-wac"), {i: 50 * MBPS for i in SANGFOR_PORTS})
     server = Snmpsim(files)
     yield server
@@ -103,6 +124,22 @@ def test_routine_polls_keep_the_speed_where_ifhighspeed_is_0(sim: Snmpsim) -> No
     for result in (first[0], second[0]):
         sub = next(i for i in result.interfaces if i.link_id == "dishub")
         assert sub.speed_mbps == 1000.0 and "speed_below_contract" in [f.code for f in sub.findings]
+
+
+def test_brocade_ifspeed_2_to_the_32_minus_2_is_no_speed(sim: Snmpsim) -> None:
+    """A Brocade DS-5100B answers ifSpeed 4294967294 on its 38 8-Gbps ports; where ifHighSpeed is 0 that
+    is no speed (as 2^32-1 is not), never a 4.29 Gbps port that 8 Gbps of traffic would overrun."""
+    name = "brocade-no-high-speed"
+    low = net_snmp(sim.port, name, IF_SPEED)
+    high = net_snmp(sim.port, name, IF_HIGH_SPEED)
+    odd = {int(k) for k, (_t, v) in low.items() if v == "4294967294"}
+    assert len(odd) == 38 and all(high[str(i)][1] == "0" for i in odd)  # net-snmp sees what we serve
+    brocade = Device(name, "127.0.0.1", sim.port, Credentials(community=name))
+    (result,) = asyncio.run(check_snmp([brocade], {}, SETTINGS))
+    speeds = {i.if_index: i.speed_mbps for i in result.interfaces}
+    assert all(speeds[i] is None for i in odd)
+    assert speeds == speeds_by_net_snmp(sim.port, name)[0]
+    assert next(i for i in result.interfaces if i.if_name == "eth0").speed_mbps == 100.0  # a real ifSpeed
 
 
 WRAP_AFTER_S = 15  # as test_snmp.py gives the radio: time for snmpsim to start on a busy machine
