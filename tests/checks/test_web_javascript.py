@@ -1,0 +1,103 @@
+"""Sites that only JavaScript fills: a real Vite build (tests/fixtures/web/spa, built from src/ with
+vite 7.3.8) whose news comes from a JSON endpoint. As HTML it is an empty shell; rendered in Debian's
+headless Chromium it shows its berita with their dates."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+from pathlib import Path
+
+import pytest
+from helpers.websrv import Site, ThreadedWebServer
+
+from checks.web.render import CHROMIUM, render
+from checks.web.shell import javascript_shell
+
+SPA = Path(__file__).resolve().parents[1] / "fixtures" / "web" / "spa"
+BERITA = [
+    {
+        "slug": "rapat-koordinasi-tik",
+        "judul": "Rapat Koordinasi TIK Perangkat Daerah",
+        "tanggal": "30 November 2026",
+    },
+    {"slug": "pelatihan-admin-web", "judul": "Pelatihan Admin Website OPD", "tanggal": "27 November 2026"},
+]
+
+
+def spa_site(api_hits: list[str] | None = None) -> Site:
+    [bundle] = (SPA / "assets").glob("index-*.js")
+    site = Site().add("/", (SPA / "index.html").read_bytes())
+    site.add(f"/assets/{bundle.name}", bundle.read_bytes(), content_type="text/javascript")
+    site.add("/api/berita.json", json.dumps(BERITA), content_type="application/json")
+    return site
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        ((SPA / "index.html").read_text(), "vite"),
+        (
+            '<html><body><div id="__nuxt"></div><script src="/_nuxt/entry.3f2a.js"></script></body></html>',
+            "nuxt",
+        ),
+        (
+            '<html><body><div id="__next"></div><script id="__NEXT_DATA__" type="application/json">{}'
+            '</script><script src="/_next/static/chunks/main-abc123.js"></script></body></html>',
+            "next",
+        ),
+        (
+            '<html><body><div id="root"></div><script src="/static/js/main.9f8e7d6c.js"></script>'
+            "</body></html>",
+            "react",
+        ),
+        ('<html><body><div id="app"></div><script src="/app.js"></script></body></html>', "javascript"),
+    ],
+)
+def test_an_empty_shell_is_told_from_a_page(html: str, expected: str) -> None:
+    assert javascript_shell(html) == expected
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # Server-side rendered Nuxt: the bundle is there, and so is the content.
+        '<html><body><div id="__nuxt"><main>'
+        + "<p>Berita kegiatan dinas hari ini.</p>" * 20
+        + '</main></div><script src="/_nuxt/entry.js"></script></body></html>',
+        # A classic page with a jQuery slider: scripts, but content and links of its own.
+        "<html><body>"
+        + "".join(f'<a href="/berita/{i}">Berita {i}</a>' for i in range(12))
+        + '<script src="/js/jquery.min.js"></script></body></html>',
+        "<html><body><p>Situs dalam perbaikan.</p></body></html>",  # empty, but no JavaScript either
+    ],
+)
+def test_a_page_with_content_is_no_shell(html: str) -> None:
+    assert javascript_shell(html) is None
+
+
+needs_browser = pytest.mark.skipif(
+    not CHROMIUM.exists() and not os.environ.get("CI"), reason="Debian's chromium is not installed"
+)
+
+
+@needs_browser
+def test_the_browser_shows_what_the_shell_hides_and_loads_only_the_site() -> None:
+    site = spa_site()
+    with ThreadedWebServer({"127.0.31.1": site}) as srv:
+        url = srv.url("127.0.31.1")
+        html = asyncio.run(render(url, "127.0.31.1", timeout_s=20, max_bytes=2 * 1024 * 1024))
+    assert "Rapat Koordinasi TIK Perangkat Daerah" in html and "30 November 2026" in html
+    assert "/api/berita.json" in site.hits  # the page's own API, fetched by its own script
+    assert javascript_shell(html) is None  # what the browser shows is a page
+
+
+@needs_browser
+def test_the_browser_connects_to_the_checked_address_not_to_a_lookup() -> None:
+    """The name resolves nowhere (.test): the browser still reaches the site, at the address given."""
+    site = spa_site()
+    with ThreadedWebServer({"127.0.31.2": site}) as srv:
+        url = f"http://portal.pemda.test:{srv.port}/"
+        html = asyncio.run(render(url, "127.0.31.2", timeout_s=20, max_bytes=2 * 1024 * 1024))
+    assert "Pelatihan Admin Website OPD" in html
