@@ -33,6 +33,7 @@ from .office import Office
 from .sections import (
     AgentOverride,
     CaseSettings,
+    ChatSettings,
     ConsoleSettings,
     DnsConfig,
     HttpSettings,
@@ -88,6 +89,7 @@ class _Config(Strict):
     console: ConsoleSettings = Field(default_factory=ConsoleSettings)
     service: ServiceSettings = Field(default_factory=ServiceSettings)
     report: ReportSettings = Field(default_factory=ReportSettings)
+    chat: ChatSettings = Field(default_factory=ChatSettings)
 
     @field_validator("agents")
     @classmethod

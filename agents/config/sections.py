@@ -214,6 +214,8 @@ class ConsoleSettings(Strict):
     login_max_failures: int = Field(default=5, ge=1)
     address_max_failures: int = Field(default=20, ge=1)
     login_window_minutes: float = Field(default=15, gt=0)
+    # The console as people reach it (https://sigap.example.go.id): chat messages link to a case there.
+    public_url: str | None = Field(default=None, pattern=r"^https?://")
 
 
 class Smtp(Strict):
@@ -300,3 +302,70 @@ class ServiceSettings(Strict):
     write_retry_s: float = Field(default=30, gt=0)
 
 
+
+
+# --- chat: answering an alert where it arrives (issue 19) -------------------------------------------
+
+
+class TelegramGroup(Strict):
+    """A team group the bot is a member of: case messages for these roles are posted there too."""
+
+    chat_id: Annotated[str, Field(pattern=r"^-?[0-9]{1,20}$")]
+    roles: list[Annotated[str, Field(min_length=1)]] = Field(min_length=1)  # "*": every role
+
+
+class TelegramSettings(Strict):
+    """The Telegram bot: long polling (getUpdates) unless the server is reachable for a webhook."""
+
+    enabled: bool = True
+    token: Secret  # from BotFather
+    api_base: str = Field(default="https://api.telegram.org", pattern=r"^https?://")
+    mode: Literal["polling", "webhook"] = "polling"
+    # webhook mode: Telegram sends it in X-Telegram-Bot-Api-Secret-Token; a call without it is refused
+    webhook_secret: Secret | None = None
+    poll_timeout_s: int = Field(default=30, ge=0, le=50)  # getUpdates long-poll timeout
+    retry_s: float = Field(default=5, gt=0)  # Telegram unreachable: the next try after this, doubled...
+    max_retry_s: float = Field(default=300, gt=0)  # ...up to this
+    groups: list[TelegramGroup] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> TelegramSettings:
+        if self.mode == "webhook" and self.webhook_secret is None:
+            raise ValueError("mode webhook needs webhook_secret (Telegram's secret_token)")
+        return self
+
+
+class WhatsAppSettings(Strict):
+    """One WhatsApp gateway: Fonnte, Wablas or a self-hosted WAHA; replies come to its webhook."""
+
+    enabled: bool = True
+    gateway: Literal["fonnte", "wablas", "waha"]
+    api_base: str | None = Field(default=None, pattern=r"^https?://")  # fonnte: https://api.fonnte.com
+    token: Secret | None = None  # fonnte: the device token; wablas: the token; waha: its X-Api-Key
+    secret_key: Secret | None = None  # wablas: the secret key ("Authorization: token.secret_key")
+    session: str = "default"  # waha: the session that sends
+    # fonnte/wablas: the secret in the webhook URL (/chat/whatsapp/SECRET); waha: the HMAC key
+    webhook_secret: Secret
+
+    @model_validator(mode="after")
+    def _complete(self) -> WhatsAppSettings:
+        if self.api_base is None and self.gateway != "fonnte":
+            raise ValueError(f"api_base: required for gateway {self.gateway}")
+        if self.gateway in ("fonnte", "wablas") and self.token is None:
+            raise ValueError(f"token: required for gateway {self.gateway}")
+        if len(self.webhook_secret.get_secret_value()) < 16:
+            raise ValueError("webhook_secret: at least 16 characters")
+        return self
+
+    @property
+    def base(self) -> str:
+        return (self.api_base or "https://api.fonnte.com").rstrip("/")
+
+
+class ChatSettings(Strict):
+    """Telegram and WhatsApp: case messages to each user who acts as the step's pelaksana, and the
+    replies (buttons, ACK 12, /selesai 12 ...) that move the case as that user."""
+
+    telegram: TelegramSettings | None = None
+    whatsapp: WhatsAppSettings | None = None
+    prompt_minutes: float = Field(default=15, gt=0)  # a Tunda/Selesai question waits this long for the answer

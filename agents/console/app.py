@@ -29,6 +29,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from sop_registry.errors import InputError
 from sop_registry.loader import Registry
 
+from ..chat import routes as chat_routes
 from ..config import Config
 from ..notify.contacts import Directory
 from . import accounts, api, sites
@@ -175,6 +176,7 @@ def build_console(
             *site_pages.ROUTES,
             *reports.ROUTES,
             Mount("/api/v1", routes=api.ROUTES),
+            Mount("/chat", routes=chat_routes.ROUTES),  # Telegram's and the WhatsApp gateway's webhooks
             Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
         ],
         exception_handlers={HTTPException: _error_page},

@@ -206,10 +206,12 @@ def draft(
     extra: dict[str, Any] | None = None,
     at: datetime | None = None,
     for_contact: bool = False,
+    for_chat: bool = False,
 ) -> Draft:
     """`lines` share the SOP and step (the outbox groups them so), so the procedure part is said
     once. `at`: when the change happened, for the subject; `for_contact`: the message goes to a
-    target's own contact (an OPD's site admin), who has no `sigap` to acknowledge with."""
+    target's own contact (an OPD's site admin), who has no `sigap` to acknowledge with; `for_chat`:
+    to a user's Telegram or WhatsApp, who acknowledges with the buttons or a reply (agents/chat)."""
     words = WORDS[lang]
     head = HEADINGS[lang].get(kind, kind)
     first = lines[0]
@@ -242,7 +244,7 @@ def draft(
         facts.append(procedure)
         facts.append(f"{words['who']}: {first.role or '-'}")
         facts.append(f"{words['due']}: {due_text(first, office, lang, kind)}")
-        if not for_contact:
+        if not for_contact and not for_chat:
             facts.append(words["ack"].format(id=first.id) if len(lines) == 1 else words["ack_many"])
     if for_contact:
         facts.append(words["contact_note"].format(office=one_line(office.name, MAX_OPD_CHARS)))

@@ -30,6 +30,7 @@ from .contacts import CONTACT_KINDS, Directory
 from .htmlpart import html_part
 from .maintenance import current_windows, window_for
 from .messages import CaseLine, draft
+from .people import ChatRecipient, chat_people, is_chat, recipients_for
 
 log = logging.getLogger("sigap.notify")
 
@@ -75,8 +76,9 @@ def _cancel_held_recovery(
             if remaining:  # the others did recover: the message now names only them
                 note.case_ids = remaining
                 cases = [session.get(Case, c) for c in remaining]
+                contact = None if is_chat(note.recipient) else note.recipient
                 note.message = render(
-                    "resolved", cases, config, registry, at=note.created_at, book=book, contact=note.recipient
+                    "resolved", cases, config, registry, at=note.created_at, book=book, contact=contact
                 )
             else:
                 note.status, note.last_error = "cancelled", "gagal lagi sebelum kabar pulih terkirim"
@@ -96,6 +98,8 @@ def enqueue(
     # (pending | suppressed) -> group key -> its alerts; contact groups carry the contact's address
     groups: dict[str, dict[tuple, list[Alert]]] = {"pending": {}, "suppressed": {}}
     contacts: dict[str, Contact] = {}
+    people = chat_people(session, config)
+    chatters: dict[str, ChatRecipient] = {}
     for alert in alerts:
         case = alert.case
         if alert.kind == "reopened" and _cancel_held_recovery(session, case.id, at, config, registry, book):
@@ -104,6 +108,10 @@ def enqueue(
         bucket = groups["suppressed" if in_window else "pending"]
         for chain, roles in _chains(config, alert.roles).items():
             key = (alert.kind, case.sop_id, case.current_step_no, chain, roles, None)
+            bucket.setdefault(key, []).append(alert)
+        for person in recipients_for(config, people, alert.roles):  # users and groups on chat
+            chatters.setdefault(person.key, person)
+            key = (alert.kind, case.sop_id, case.current_step_no, None, None, person.key)
             bucket.setdefault(key, []).append(alert)
         if alert.kind not in CONTACT_KINDS:
             continue
@@ -117,6 +125,21 @@ def enqueue(
         for (kind, _sop, _step, chain, roles, address), members in bucket.items():
             if address is None:
                 note = _write(session, kind, members, chain, roles, status, at, config, registry, book)
+            elif address in chatters:
+                person = chatters[address]
+                note = _write(
+                    session,
+                    kind,
+                    members,
+                    person.chain,
+                    person.label,
+                    status,
+                    at,
+                    config,
+                    registry,
+                    book,
+                    recipient=person.recipient,
+                )
             else:
                 contact = contacts[address]
                 note = _write_contact(session, kind, members, contact, status, at, config, registry, book)
@@ -143,6 +166,7 @@ def render(
     at: datetime | None = None,
     book: Directory | None = None,
     contact: dict[str, Any] | None = None,
+    for_chat: bool = False,
 ) -> dict[str, dict[str, str]]:
     """The message in both languages: {"id": {"title", "subject", "body", "html"}, "en": {...}}."""
     book = book or Directory.of(config)
@@ -159,6 +183,7 @@ def render(
             extra=data,
             at=at,
             for_contact=contact is not None,
+            for_chat=for_chat,
         )
         html = html_part(kind, lines, config.office, lang, text, max_listed=listed)
         out[lang] = {**text.as_json(), "html": html}
@@ -212,7 +237,8 @@ def _write(
     hold = timedelta(minutes=config.notify.resolve_hold_minutes) if kind == "resolved" else timedelta()
     if status == "pending" and not chain:
         status = "no_channel"
-        if recipient is None:  # a contact's missing channel is logged by _write_contact
+        if recipient is None:  # a contact's missing channel is logged by _write_contact (a chat
+            # recipient always has one)
             log.warning(
                 "no notification channel for role=%s kind=%s cases=%s", roles, kind, [c.id for c in cases]
             )
@@ -222,7 +248,15 @@ def _write(
         role=roles,
         case_ids=[c.id for c in cases],
         message=render(
-            kind, cases, config, registry, members[0].data, at=at, book=book, contact=recipient
+            kind,
+            cases,
+            config,
+            registry,
+            members[0].data,
+            at=at,
+            book=book,
+            contact=None if is_chat(recipient) else recipient,
+            for_chat=is_chat(recipient),
         ),
         recipient=recipient,
         channels=list(chain),

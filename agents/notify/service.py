@@ -19,18 +19,23 @@ from sop_registry.loader import Registry
 
 from ..config import Config
 from ..sla import log_result, sweep
-from .worker import AppriseSender, DeliveryStats, Send, deliver_due
+from .worker import AppriseSender, ChatSend, DeliveryStats, Send, deliver_due
 
 log = logging.getLogger("sigap.notify")
 
 
 async def drain(
-    engine: Engine, config: Config, send: Send, clock: Callable[[], datetime], stop: asyncio.Event
+    engine: Engine,
+    config: Config,
+    send: Send,
+    clock: Callable[[], datetime],
+    stop: asyncio.Event,
+    chat: ChatSend | None = None,
 ) -> DeliveryStats:
     """Send everything due now, in batches, until nothing is left or we are asked to stop."""
     total = DeliveryStats()
     while True:
-        stats = await deliver_due(engine, config, send, clock)
+        stats = await deliver_due(engine, config, send, clock, chat=chat)
         total += stats
         if stats.sent + stats.failed == 0 or stop.is_set():
             return total
@@ -48,6 +53,11 @@ async def run_notifier(
 ) -> None:
     send = send or AppriseSender(config.notify.send_timeout_s)
     stop = stop or asyncio.Event()
+    chat = None
+    if config.chat.telegram is not None or config.chat.whatsapp is not None:
+        from ..chat.hub import build_chat  # a user's own Telegram id or phone; no polling here
+
+        chat = build_chat(config, registry, engine, clock)
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         # Not the main thread (a test, the service's own loop): the caller stops us through `stop`.
@@ -56,9 +66,11 @@ async def run_notifier(
     log.info("notifier started channels=%s", [c.id for c in config.notify.channels if c.enabled])
     while True:
         log_result(sweep(engine, config, registry, clock))
-        await drain(engine, config, send, clock, stop)
+        await drain(engine, config, send, clock, stop, chat)
         if once or stop.is_set():
             break
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), config.notify.poll_s)
+    if chat is not None:
+        await chat.aclose()
     log.info("notifier stopped")

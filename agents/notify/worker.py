@@ -19,6 +19,7 @@ import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Protocol
 
 import apprise
 from sqlalchemy import Engine, or_, select, update
@@ -29,6 +30,7 @@ from sop_registry.ledger.models import Notification, NotificationAttempt
 from ..config import Config, NotifyChannel
 from .mail import MailError, MailServer, build, send_mail_async
 from .messages import BODY_FORMAT
+from .people import is_chat
 
 log = logging.getLogger("sigap.notify")
 
@@ -41,6 +43,15 @@ def lease(config: Config) -> timedelta:
 
 class DeliveryError(Exception):
     """A channel did not take the message; the text says why (without the channel's secrets)."""
+
+
+class ChatSend(Protocol):
+    """The chat channels (agents/chat/hub.py): a row for a user's own Telegram id or phone, or a
+    team group, goes through `@telegram` / `@whatsapp`, not through apprise."""
+
+    def serves(self, channel_id: str) -> bool: ...
+
+    async def send(self, channel_id: str, note: Notification, text: dict[str, str]) -> str | None: ...
 
 
 # send(channel, title, body) -> None, or a note on recipients the server refused while it took the
@@ -168,6 +179,7 @@ async def deliver_due(
     clock: Callable[[], datetime],
     *,
     limit: int = 50,
+    chat: ChatSend | None = None,
 ) -> DeliveryStats:
     """Send what is due now. Safe to run in several processes at once."""
     stats = DeliveryStats()
@@ -175,8 +187,14 @@ async def deliver_due(
     for note_id, revision in _claim(engine, clock(), limit, lease(config)):
         with Session(engine) as session:
             note = session.get(Notification, note_id)
-            stats += await _attempt(session, note, revision, channels, config, send, clock)
+            stats += await _attempt(session, note, revision, channels, config, send, clock, chat)
     return stats
+
+
+async def _send_chat(chat: ChatSend, channel_id: str, note: Notification, config: Config) -> str | None:
+    lang = (note.recipient or {}).get("language") or config.office.language
+    text = note.message.get(lang) or note.message["id"]
+    return await chat.send(channel_id, note, text)
 
 
 async def _attempt(
@@ -187,18 +205,38 @@ async def _attempt(
     config: Config,
     send: Send,
     clock: Callable[[], datetime],
+    chat: ChatSend | None = None,
 ) -> DeliveryStats:
     recipient = note.recipient
-    # A contact's message may only go where it can be addressed to the contact: an e-mail channel.
-    known = [c for c in note.channels if c in channels and (recipient is None or channels[c].is_mail)]
+    if is_chat(recipient):  # a user's own Telegram id or phone, a team group
+        known = [c for c in note.channels if chat is not None and chat.serves(c)]
+    else:
+        # A contact's message may only go where it can be addressed to the contact: an e-mail channel.
+        known = [c for c in note.channels if c in channels and (recipient is None or channels[c].is_mail)]
     started = clock()
     values: dict
     said: str | None = None
     if not known:
         values = {"status": "no_channel", "last_error": "none of its channels is configured any more"}
-        if recipient is not None and note.channels:
+        if recipient is not None and note.channels and not is_chat(recipient):
             values["last_error"] = "notify.contacts_channel is no e-mail channel any more"
         channel_id, error, elapsed = "-", values["last_error"], 0.0
+    elif is_chat(recipient):
+        assert chat is not None
+        channel_id = known[note.channel_pos % len(known)]
+        t0 = time.perf_counter()
+        try:
+            said, error = await _send_chat(chat, channel_id, note, config), None
+        except DeliveryError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug in a transport must not kill the worker or lose the row
+            error = f"channel {channel_id}: {type(exc).__name__}: {exc}"[:500]
+        elapsed = (time.perf_counter() - t0) * 1000
+        now = clock()
+        if error is None:
+            values = {"status": "sent", "sent_at": now, "sent_via": channel_id, "last_error": said}
+        else:
+            values = _after_failure(note, len(known), error, now, config)
     else:
         channel = channels[known[note.channel_pos % len(known)]]
         lang = (recipient or {}).get("language") or channel.language or config.office.language

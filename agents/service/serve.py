@@ -113,6 +113,7 @@ class Service:
         self.unrecorded: list[tuple[str, LedgerWriteFailed]] = []
         self.rerun: set[str] = set()
         self.write_tried = 0.0
+        self.chat: Any = None  # the Telegram bot and WhatsApp gateway (chat:), when configured
 
     # --- start ------------------------------------------------------------------------------
 
@@ -514,7 +515,7 @@ class Service:
         log.info("weekly report done week=%s", week)
 
     async def _deliver(self) -> None:
-        stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event)
+        stats = await drain(self.engine, self.config, self.send, self.clock, self.stop_event, self.chat)
         self.metrics.sent.inc(stats.sent)
         self.metrics.failed.inc(stats.failed)
 
@@ -577,6 +578,12 @@ class Service:
             asyncio.create_task(self._every(self.config.service.sla_every_s, self._sla, "sla sweep")),
             asyncio.create_task(self._every(self.config.notify.poll_s, self._deliver, "notify")),
         ]
+        if self.config.chat.telegram is not None or self.config.chat.whatsapp is not None:
+            from ..chat.hub import build_chat  # httpx and the console's queries only when chat is on
+
+            self.chat = build_chat(self.config, self.registry, self.engine, self.clock)
+        if self.chat is not None:  # the bot's long poll, beside the notifier loop
+            loops.append(asyncio.create_task(self.chat.run(self.stop_event, lambda: self.leadership.leading)))
         if self.config.report.auto_send and self.config.report.recipients:
             loops.append(
                 asyncio.create_task(
@@ -625,6 +632,8 @@ class Service:
         self.instance.release()
         if self.http is not None:
             self.http.stop()
+        if self.chat is not None:
+            await self.chat.aclose()
         for check in {spec.check for spec in self.specs.values()}:
             for name, (_make, close) in kinds.get(check).resources.items():
                 if name in self.resources:

@@ -385,3 +385,51 @@ class LoginFailure(Base):
         Index("ix_login_failures_account_at", "account", "at"),
         Index("ix_login_failures_address_at", "address", "at"),
     )
+
+
+# --- chat: Telegram and WhatsApp replies (agents/chat) ---------------------------------------------
+
+
+class ChatState(Base):
+    """What the chat bot must remember across a restart: Telegram's update offset, per bot
+    ("telegram.BOT_ID.offset")."""
+
+    __tablename__ = "chat_state"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[datetime]
+
+
+class ChatMessage(Base):
+    """A message the bot sent about a case: the case message (edited after a move, so a group sees
+    who did what) or a question waiting for its answer (the provider and ticket, a resolve note)."""
+
+    __tablename__ = "chat_messages"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(16))  # telegram | whatsapp
+    chat_id: Mapped[str] = mapped_column(String(64))
+    message_id: Mapped[str | None] = mapped_column(String(128))
+    case_id: Mapped[int] = mapped_column(Integer)
+    purpose: Mapped[str] = mapped_column(String(16))  # case | hold | resolve
+    user_id: Mapped[int | None]  # a question: the user asked
+    text: Mapped[str] = mapped_column(Text)  # a case message: its text as now shown
+    seen_seq: Mapped[int] = mapped_column(Integer, default=0)  # the case's events the text shows
+    created_at: Mapped[datetime]
+    done_at: Mapped[datetime | None]  # a question answered (or a case message closed)
+
+    __table_args__ = (
+        Index("ix_chat_messages_case", "case_id"),
+        Index("ix_chat_messages_chat", "channel", "chat_id", "message_id"),
+    )
+
+
+class ChatInbound(Base):
+    """An inbound message or button press already handled: a replay of its id makes no second event."""
+
+    __tablename__ = "chat_inbound"
+
+    channel: Mapped[str] = mapped_column(String(16), primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    at: Mapped[datetime]
