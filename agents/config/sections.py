@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from checks.dns.model import DnsSettings, Nameserver
-from checks.web.model import DEFAULT_SECTIONS, CrawlSettings
+from checks.web.model import DEFAULT_SECTIONS, CrawlSettings, WatchSettings
 from sop_registry.schema import Schedule
 
 from .base import Identifier, Secret, Strict, _unique, nameserver, parse_host_port
@@ -125,10 +125,17 @@ class FreshnessLimits(Strict):
     agenda_warn_after_days: int | None = Field(default=None, gt=0)
 
 
+class InjectionSettings(WatchSettings):
+    """The injection watch (issue 21) and who, beside the OPD's admin, handles what it finds."""
+
+    security_role: str = Field(default="Tim Keamanan Informasi", min_length=1)
+
+
 class WebSettings(FreshnessLimits):
     """The website freshness agent: crawl politeness, limits, per-OPD limits, required sections."""
 
     crawl: CrawlSettings = Field(default_factory=CrawlSettings)
+    injection: InjectionSettings = Field(default_factory=InjectionSettings)
     opd: dict[str, FreshnessLimits] = Field(default_factory=dict)  # keyed by websites[].opd
     # Sections a site must have (Polewali Mandar 07): name -> words that show it in a link.
     sections: dict[str, list[Annotated[str, Field(min_length=1)]]] = Field(

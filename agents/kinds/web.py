@@ -42,6 +42,13 @@ _CASE_CODES = {
 }
 _LIMIT_KEYS = ("warn_after_days", "crit_after_days", "agenda_warn_after_days")
 CASE_ROLE = "Admin Website OPD"
+# Injected content and defacement (issue 21): a case for the OPD's admin (remove it) and one in
+# parallel for the office's security role (web.injection.security_role: how they got in), each on
+# the website-monitoring step, resolved once two crawls in a row find the site clean.
+INJECTION_CODES = ("content_injected", "site_defaced")
+INJECTION_TARGET = "{url}#konten-disusupi"
+SECURITY_TARGET = "{url}#keamanan"
+CLEAN_CRAWLS_TO_RESOLVE = 2
 
 
 def site_layers(config: Config, site: Website) -> list[Layer]:
@@ -101,6 +108,7 @@ def recap_rows(
                 age_days=d["age_days"],
                 source=d["source"],
                 item_url=d["item_url"],
+                title=(result.latest.title or "")[:300] or None if result.latest else None,
                 agenda_updated=d["agenda_updated"],
                 agenda_found=d["agenda_found"],
                 completeness_score=completeness.get("score"),
@@ -204,12 +212,77 @@ def _case_intent(site: Website, result: SiteResult) -> CaseIntent:
     )
 
 
+def injection_cases(
+    site: Website, result: SiteResult, memory: dict[str, dict[str, Any]], now: datetime, security_role: str
+) -> tuple[list[CaseIntent], dict[str, Any] | None]:
+    """The injection cases of one site and what to remember until the next crawl (None: nothing new).
+
+    Found: both cases fail (opened, or updated), and the finding says since when and whether it is
+    the same block as before (its hash). Gone: the first clean crawl holds the cases open (spam kits
+    come back), the second resolves them. Not checked (the site did not answer): nothing changes."""
+    key = f"injection:{site.url}"
+    before = memory.get(key) or {}
+    if not (result.injection or {}).get("checked"):
+        return [], None
+    bad = [f for f in result.findings if f.code in INJECTION_CODES and f.status != "ok"]
+    targets = (INJECTION_TARGET.format(url=site.url), SECURITY_TARGET.format(url=site.url))
+    if bad:
+        hashes = sorted({h for f in bad for h in f.params.get("hashes") or []})
+        first_seen = before.get("first_seen") if before.get("open") else now.isoformat()
+        for f in bad:
+            f.params.update(
+                first_seen=first_seen, seen_before=bool(set(hashes) & set(before.get("hashes") or []))
+            )
+        state = {
+            "open": True,
+            "hashes": hashes,
+            "first_seen": first_seen,
+            "last_seen": now.isoformat(),
+            "clean": 0,
+        }
+        title = f"{site.opd}: {render(bad[0], 'id')}"
+        data = {
+            "opd": site.opd,
+            "codes": [f.code for f in bad],
+            "techniques": next((f.params.get("techniques") for f in bad if f.params.get("techniques")), []),
+            "hashes": hashes,
+            "first_seen": first_seen,
+        }
+        admin = site.admin.model_dump(exclude_none=True) if site.admin else None
+        return [
+            CaseIntent(targets[0], True, title, CASE_ROLE, data={**data, "site_id": site.id, "admin": admin}),
+            # No site_id: the OPD's own admin is told once, by the first case; the office's security
+            # role works this one.
+            CaseIntent(
+                targets[1], True, title, security_role, data={**data, "site": site.id, "url": site.url}
+            ),
+        ], state
+    if not before.get("open"):
+        return [], None
+    clean = int(before.get("clean", 0)) + 1
+    state = {**before, "clean": clean, "open": clean < CLEAN_CRAWLS_TO_RESOLVE, "last_clean": now.isoformat()}
+    if clean < CLEAN_CRAWLS_TO_RESOLVE:
+        return [], state
+    note = f"konten sisipan tidak ditemukan lagi di {site.url} dalam {clean} pemantauan berturut-turut"
+    return [CaseIntent(target, False, note=note) for target in targets], state
+
+
 async def run(ctx: RunContext, *, client: httpx.AsyncClient | None = None) -> AgentOutcome:
     config, now, output_path = ctx.config, ctx.now, ctx.output_path
     pairs_spec = site_specs(config, ctx.layered)
-    results = await crawl_sites([spec for _, spec in pairs_spec], config.web.crawl, now, client=client)
+    watch = config.web.injection
+    results = await crawl_sites(
+        [spec for _, spec in pairs_spec], config.web.crawl, now, client=client, watch=watch
+    )
     pairs = [(site, result) for (site, _), result in zip(pairs_spec, results, strict=True)]
     lang = config.office.language
+    cases = [_case_intent(site, result) for site, result in pairs]
+    states: dict[str, dict[str, Any]] = {}
+    for site, result in pairs:
+        intents, state = injection_cases(site, result, ctx.memory, now, watch.security_role)
+        cases.extend(intents)
+        if state is not None:
+            states[f"injection:{site.url}"] = state
     rows = recap_rows(pairs, config, lang)
     write_recap_csv(rows, output_path, lang, config)
     counts = count_by((r.status for r in results), ("ok", "warn", "crit", "unknown"))
@@ -224,7 +297,8 @@ async def run(ctx: RunContext, *, client: httpx.AsyncClient | None = None) -> Ag
         output_kind="laporan_rekapitulasi",
         output_ref=str(output_path),
         details=records.WebRunDetails(counts=counts, recap=rows).as_json(),
-        cases=[_case_intent(site, result) for site, result in pairs],
+        cases=cases,
+        states=states,
     )
 
 
@@ -246,6 +320,28 @@ def _age(r: dict[str, Any], lang: str) -> str:
 def _complete(r: dict[str, Any], _lang: str) -> str:
     return f"{r['completeness']['score']}%" if r.get("completeness") else "-"
 
+
+def _injection_cell(key: str) -> Callable[[dict[str, Any], str], str]:
+    """From the row's content_injected/site_defaced finding: its techniques or who saw it."""
+
+    def cell(r: dict[str, Any], _lang: str) -> str:
+        for f in r["findings"]:
+            evidence = f.get("evidence") or {}
+            if f["code"] == "site_defaced" and key == "techniques":
+                return "deface"
+            if evidence.get(key):
+                return ",".join(evidence[key])
+        return "-" if (r.get("injection") or {}).get("checked") else "?"
+
+    return cell
+
+
+INJECTION_COLUMNS = (
+    status_column(),
+    Column("Teknik", "Technique", _injection_cell("techniques")),
+    Column("Terlihat oleh", "Seen by", _injection_cell("views")),
+    target_column("Situs", "Site"),
+)
 
 CHECK_COLUMNS = (
     status_column(),
@@ -279,6 +375,12 @@ def _web_url(value: str) -> str:
 @click.option("--crit-after-days", type=click.IntRange(min=1), help="Newest item older than this: crit (30).")
 @click.option("--timeout", "timeout_s", type=click.FloatRange(min=0.1), help="Seconds per request (20).")
 @click.option("--timezone", "tz_name", help="Zone for dates printed without one (default: the office's).")
+@click.option(
+    "--injection-only",
+    is_flag=True,
+    help="Only look for injected gambling content, cloaking and defacement (robots.txt, the home page "
+    "and at most 3 more requests per site).",
+)
 @click.pass_obj
 @bad_input_exits
 def check_web(
@@ -289,13 +391,15 @@ def check_web(
     crit_after_days: int | None,
     timeout_s: float | None,
     tz_name: str | None,
+    injection_only: bool,
 ) -> None:
-    """Is each site publishing? Newest berita/artikel and agenda dates, with their source."""
+    """Is each site publishing? Newest berita/artikel and agenda dates, with their source, and any
+    injected content (judi online spam, cloaking, defacement)."""
     import asyncio
     from datetime import UTC, datetime
     from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    from checks.web import CrawlSettings, SiteSpec, Thresholds, crawl_sites, result_as_dict
+    from checks.web import CrawlSettings, SiteSpec, Thresholds, WatchSettings, crawl_sites, result_as_dict
 
     for url in urls:
         _web_url(url)
@@ -307,6 +411,9 @@ def check_web(
             raise InputError(f"option --timezone: unknown time zone {tz_name!r}") from None
     zone = tz_name or (config.office.timezone if config else "Asia/Jakarta")
     settings = config.web.crawl if config else CrawlSettings()
+    watch: WatchSettings = config.web.injection if config else WatchSettings()
+    if injection_only and not watch.enabled:
+        watch = watch.model_copy(update={"enabled": True})  # asked for by name: on for this sweep
     if timeout_s:
         settings = settings.model_copy(update={"timeout_s": timeout_s})
     known = {w.url.rstrip("/"): w for w in config.targets.websites} if config else {}
@@ -333,8 +440,9 @@ def check_web(
         )
     lang = obj.lang
     now = datetime.now(UTC)
+    options = {"watch": watch, "injection_only": injection_only}
     if as_json:
-        results = asyncio.run(crawl_sites(specs, settings, now))
+        results = asyncio.run(crawl_sites(specs, settings, now, **options))
         for result in results:
             click.echo(json.dumps(result_as_dict(result, lang), ensure_ascii=False, default=str))
         return
@@ -345,8 +453,9 @@ def check_web(
     )
     with progress as bar:
         on_result = (lambda _i, _r: bar.update(1)) if bar else None
-        results = asyncio.run(crawl_sites(specs, settings, now, on_result=on_result))
-    click.echo(table(CHECK_COLUMNS, [result_as_dict(r, lang) for r in results], lang))
+        results = asyncio.run(crawl_sites(specs, settings, now, on_result=on_result, **options))
+    columns = INJECTION_COLUMNS if injection_only else CHECK_COLUMNS
+    click.echo(table(columns, [result_as_dict(r, lang) for r in results], lang))
 
 
 SPEC = KindSpec(

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from ..finding import internal_error
-from .messages import render
-from .model import DEFAULT_SECTIONS, CrawlSettings, SiteResult, SiteSpec, Thresholds
+from .messages import render as render_finding  # not `render`: checks.web.render is a submodule
+from .model import DEFAULT_SECTIONS, CrawlSettings, SiteResult, SiteSpec, Thresholds, WatchSettings
 
 if TYPE_CHECKING:
     import httpx
@@ -28,6 +28,7 @@ __all__ = [
     "SiteResult",
     "SiteSpec",
     "Thresholds",
+    "WatchSettings",
     "crawl_sites",
     "make_parse_pool",
     "result_as_dict",
@@ -44,11 +45,15 @@ async def crawl_sites(
     client: httpx.AsyncClient | None = None,
     on_result: Callable[[int, SiteResult], None] | None = None,
     pool: Executor | None = None,
+    watch: WatchSettings | None = None,
+    injection_only: bool = False,
 ) -> list[SiteResult]:
     """Crawl every site concurrently over one shared client; results in input order.
 
     `on_result(index, result)` is called as each site finishes (for progress bars and streaming).
     `pool` parses HTML in the caller's worker processes; without one, big crawls make their own.
+    `watch` reads every site for injected content too (None or disabled: not); `injection_only`
+    reads only that (robots.txt, the home page and the watch's own requests).
     """
     from .crawl import crawl_site
     from .fetch import Fetcher, make_client
@@ -62,7 +67,7 @@ async def crawl_sites(
 
         async def one(i: int, spec: SiteSpec) -> SiteResult:
             try:
-                result = await crawl_site(spec, fetcher, now, pool)
+                result = await crawl_site(spec, fetcher, now, pool, watch, injection_only=injection_only)
             except Exception as exc:  # a bug on one site: UNKNOWN for it, the crawl goes on
                 result = failed_site(spec, now, exc)
             if on_result:
@@ -127,18 +132,28 @@ def result_as_dict(result: SiteResult, lang: str = "id") -> dict[str, Any]:
         "requests": result.requests,
         "bytes_read": result.bytes_read,
         "elapsed_s": result.elapsed_s,
+        "injection": result.injection,
         "findings": [
             {
                 "code": f.code,
                 "status": f.status,
-                "message": render(f, lang),
+                "message": render_finding(f, lang),
                 "observed": f.observed,
                 "limit": f.limit,
                 "url": f.url,
+                **({"evidence": _evidence(f.params)} if f.code in _EVIDENCE else {}),
             }
             for f in result.findings
         ],
     }
+
+
+# The findings whose params are evidence a person acts on (defanged links, paths, hashes).
+_EVIDENCE = {"content_injected", "site_defaced"}
+
+
+def _evidence(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in params.items() if v is not None}
 
 
 def __getattr__(name: str) -> Any:

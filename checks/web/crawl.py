@@ -9,6 +9,10 @@ whose metadata confirms (or corrects) the date printed in a list, or gives the u
 
 Every extra hop is bounded and paid from the site's request budget; the optional ones (a second
 list page, default feed paths, sitemap children) only while enough is left to open the newest items.
+
+With the injection watch on (checks/web/watch.py), every page read is also read for injected content,
+planted gambling items are kept out of the dates, and after the crawl the watch asks for the home page
+twice more (Googlebot, a visitor from Google) and follows one lead: at most three requests.
 """
 
 from __future__ import annotations
@@ -24,8 +28,9 @@ from zoneinfo import ZoneInfo
 
 from .evaluate import evaluate, usable
 from .fetch import BudgetExceeded, Fetcher, FetchError, Response
+from .inject.model import InjectionEvidence, PageScan, WatchOptions
 from .machine import newest_post_sitemaps
-from .model import SOURCE_RANK, Dated, SiteResult, SiteSpec
+from .model import SOURCE_RANK, Dated, SiteResult, SiteSpec, WatchSettings
 from .parse import (
     HtmlPage,
     Listed,
@@ -39,6 +44,7 @@ from .parse import (
     same_site,
 )
 from .urls import bounded, clean_url, url_problem
+from .watch import Watch, scan_view
 
 _HTML_TYPES = {"text/html", "application/xhtml+xml", ""}
 _REFUSED = {"redirect_refused", "address_refused"}
@@ -74,6 +80,8 @@ class Evidence:
     final_url: str | None = None
     verified: set[str] = field(default_factory=set)  # item URLs whose own page gave their date
     entry_url: str | None = None  # the splash page the crawl went through to reach the real home
+    injection: InjectionEvidence | None = None  # what the injection watch found (None: watch off)
+    injection_only: bool = False  # `check web --injection-only`: no freshness reading
 
 
 @dataclass
@@ -91,13 +99,23 @@ def _listed_to_dated(item: Listed, page_url: str) -> Dated | None:
     return Dated(item.date.when, item.date.precision, source, item.url, item.kind, item.title, page_url)
 
 
-def _parse(body, url, home, now, tz, charset, sections, article) -> HtmlPage:
-    return parse_html(body, url, home, now, tz, declared_charset=charset, sections=sections, article=article)
+def _parse(body, url, home, now, tz, charset, sections, article, watch=None) -> HtmlPage:
+    return parse_html(
+        body, url, home, now, tz, declared_charset=charset, sections=sections, article=article, watch=watch
+    )
 
 
 class _Crawl:
-    def __init__(self, spec: SiteSpec, fetcher: Fetcher, now: datetime, pool: Executor | None) -> None:
+    def __init__(
+        self,
+        spec: SiteSpec,
+        fetcher: Fetcher,
+        now: datetime,
+        pool: Executor | None,
+        watch: WatchSettings | None = None,
+    ) -> None:
         self.pool = pool
+        self.watch = Watch(watch) if watch is not None and watch.enabled else None
         self.spec = spec
         self.fetcher = fetcher
         self.now = now
@@ -144,14 +162,28 @@ class _Crawl:
             response.charset,
             self.spec.sections,
             article,
+            self.watch.options if self.watch else None,
         )
         if self.pool is None:
-            return _parse(*args)
-        # BeautifulSoup costs ~20 ms per 30 KB page: in worker processes it uses every core and
-        # leaves the event loop free to keep the sockets busy.
-        return await asyncio.get_running_loop().run_in_executor(self.pool, _parse, *args)
+            page = _parse(*args)
+        else:
+            # BeautifulSoup costs ~20 ms per 30 KB page: in worker processes it uses every core and
+            # leaves the event loop free to keep the sockets busy.
+            page = await asyncio.get_running_loop().run_in_executor(self.pool, _parse, *args)
+        if self.watch is not None:
+            self.watch.page(page)
+        return page
+
+    async def scan(self, response: Response, options: WatchOptions) -> PageScan:
+        """A page read for injected content only (the watch's second views and leads)."""
+        args = (response.body, response.url, self.home, response.charset, options)
+        if self.pool is None:
+            return scan_view(*args)
+        return await asyncio.get_running_loop().run_in_executor(self.pool, scan_view, *args)
 
     def add_listed(self, items: list[Listed], page_url: str, kind: str | None = None) -> None:
+        if self.watch is not None:
+            items = self.watch.keep_listed(items, page_url)
         for item in items:
             if kind:
                 item.kind = kind
@@ -167,7 +199,7 @@ class _Crawl:
         before = len(self.ev.dated)
         self.add_listed(page.listed, url, kind if kind == "agenda" else None)
         own = [d for d in page.own_dates if not (kind == "agenda" and d.source.startswith("html:"))]
-        if own:
+        if own and not (self.watch is not None and self.watch.planted_page(page)):
             self.ev.verified.add(url)
             self.ev.dated.extend(
                 Dated(d.when, d.precision, d.source, url, kind, page.title, url) for d in own
@@ -203,8 +235,12 @@ class _Crawl:
         if home.content_type not in _HTML_TYPES:
             raise FetchError("not_html", home.content_type, home.url)
         page = await self.html(home)
+        if self.watch is not None:
+            self.watch.home(home, page)
         if not page.maintenance:
             page = await self.enter(page)
+        if self.ev.injection_only:
+            return
         self.ev.cms = page.cms
         self.ev.sections = page.sections
         if page.maintenance:
@@ -239,7 +275,10 @@ class _Crawl:
             return page
         self.ev.entry_url, self.home = self.home, response.url
         self.ev.final_url = response.url
-        return await self.html(response)
+        page = await self.html(response)
+        if self.watch is not None:
+            self.watch.entered(page)
+        return page
 
     async def machine_sources(self, page: HtmlPage) -> None:
         jobs = []
@@ -269,6 +308,8 @@ class _Crawl:
         items = parse_wp_posts(response.body, response.url) if response else None
         if response and items is None:
             self.ev.problems.append(f"wp-json: bukan daftar tulisan ({url})")
+        if items and self.watch is not None:
+            items = self.watch.keep_dated(items, f"wp-json {url}", url)
         self.ev.dated.extend(items or [])
         return _FeedOutcome(items is not None)
 
@@ -284,7 +325,10 @@ class _Crawl:
             return _FeedOutcome(False)
         if result.undated and not result.items:
             self.ev.problems.append(f"feed: {result.undated} item tanpa tanggal ({url})")
-        self.ev.dated.extend(result.items)
+        items = result.items
+        if self.watch is not None:
+            items = self.watch.keep_dated(items, f"RSS/Atom {url}", url)
+        self.ev.dated.extend(items)
         return _FeedOutcome(True)
 
     async def list_pages(self, page: HtmlPage) -> None:
@@ -311,6 +355,7 @@ class _Crawl:
         if not response:
             return
         result = parse_sitemap(response.body, self.tz, response.url)
+        planted = self.watch.sitemap(result, response.url) if self.watch is not None else set()
         fetches = 1
         while result.children:
             # An index: its newest post sitemaps, the next one only when the first gave no entries.
@@ -320,6 +365,8 @@ class _Crawl:
                 fetches += 1
                 response = await self.get(child, "sitemap")
                 sub = parse_sitemap(response.body, self.tz, response.url) if response else None
+                if sub and self.watch is not None and response:
+                    planted |= self.watch.sitemap(sub, response.url)
                 if sub and (sub.urls or sub.children):
                     result = sub
                     break
@@ -327,7 +374,11 @@ class _Crawl:
                 return
         if not result.ok:
             self.ev.problems.append(f"sitemap: bukan XML sitemap ({response.url})")
-        items = [(loc, lastmod) for loc, lastmod in result.urls if looks_like_item(loc, self.home)]
+        items = [
+            (loc, lastmod)
+            for loc, lastmod in result.urls
+            if looks_like_item(loc, self.home) and loc not in planted
+        ]
         for loc, lastmod in items:
             if lastmod is not None:
                 self.ev.dated.append(
@@ -388,7 +439,11 @@ class _Crawl:
                 continue
             if response.content_type not in _HTML_TYPES:
                 continue
-            own = (await self.html(response, article=True)).own_dates
+            page = await self.html(response, article=True)
+            if self.watch is not None and self.watch.planted_page(page):
+                self.ev.dated = [d for d in self.ev.dated if d.url != url]
+                continue
+            own = page.own_dates
             if kind == "agenda":
                 # The text of an agenda item is mostly the event's dates; only metadata or a
                 # labelled posting date tells when it was published.
@@ -404,19 +459,30 @@ class _Crawl:
 
 
 async def crawl_site(
-    spec: SiteSpec, fetcher: Fetcher, now: datetime, pool: Executor | None = None
+    spec: SiteSpec,
+    fetcher: Fetcher,
+    now: datetime,
+    pool: Executor | None = None,
+    watch: WatchSettings | None = None,
+    *,
+    injection_only: bool = False,
 ) -> SiteResult:
     """Measure one site. Never raises for what the site does: every failure becomes a finding.
 
-    `pool`, when given, parses HTML in worker processes."""
+    `pool`, when given, parses HTML in worker processes; `watch` reads the site for injected content
+    as well (`injection_only`: for that alone, robots.txt, the home page and the watch's requests)."""
     started = time.monotonic()
-    crawl = _Crawl(spec, fetcher, now, pool)
+    crawl = _Crawl(spec, fetcher, now, pool, watch)
+    crawl.ev.injection_only = injection_only and crawl.watch is not None
     try:
         await crawl.run()
     except FetchError as exc:
         crawl.ev.fatal = exc
     except BudgetExceeded:
         crawl.ev.budget_exceeded = True
+    if crawl.watch is not None:
+        await crawl.watch.finish(crawl)
+        crawl.ev.injection = crawl.watch.evidence()
     result = evaluate(spec, crawl.ev, now)
     result.requests = crawl.budget.requests
     result.bytes_read = crawl.budget.bytes_read

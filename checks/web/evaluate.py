@@ -6,7 +6,9 @@ from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from ..finding import worst
 from .dates import is_future
+from .inject.evaluate import injection_findings
 from .model import SOURCE_RANK, Dated, Finding, SiteResult, SiteSpec
 
 if TYPE_CHECKING:
@@ -75,6 +77,29 @@ def _completeness(spec: SiteSpec, ev: Evidence) -> tuple[dict, Finding]:
 
 
 def evaluate(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
+    """Freshness, completeness and (with the watch on) injected content and defacement: a site that
+    carries someone else's content is CRIT whatever its dates say."""
+    if ev.injection_only and ev.fatal is None:
+        result = SiteResult(spec.url, "ok", now, final_url=ev.final_url, timezone=spec.timezone)
+        result.entry_url = ev.entry_url
+    else:
+        result = _freshness(spec, ev, now)
+    if ev.injection is not None:
+        found = injection_findings(ev.injection)
+        result.findings.extend(found)
+        if any(f.status == "crit" for f in found):
+            result.status = worst([result.status, "crit"])
+        result.injection = {
+            "checked": ev.injection.checked,
+            "views": ev.injection.views,
+            "skipped": ev.injection.skipped,
+            "requests": ev.injection.requests,
+            "planted": len(ev.injection.planted),
+        }
+    return result
+
+
+def _freshness(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
     tz = ZoneInfo(spec.timezone)
     th = spec.thresholds
     result = SiteResult(

@@ -8,6 +8,7 @@ import random
 import socket
 import time
 from collections import defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit
@@ -120,7 +121,10 @@ class Fetcher:
         *,
         max_bytes: int | None = None,
         robots: RobotFileParser | None = None,
+        headers: Mapping[str, str] | None = None,
     ) -> Response:
+        """`headers` are sent beside the client's own on every hop: the injection watch's second views
+        (a Googlebot User-Agent, a Google Referer). robots.txt is read for Sigap's own agent."""
         problem = url_problem(url)
         if problem:
             raise FetchError("invalid_url", problem, bounded(url))
@@ -131,7 +135,9 @@ class Fetcher:
             if robots is not None and not robots.can_fetch(self.settings.user_agent, current):
                 raise FetchError("robots_disallowed", "robots.txt melarang", current)
             await self._address(current, budget, previous)  # checked and pinned for the connection
-            response = await self._get_retrying(current, budget, max_bytes or self.settings.max_page_bytes)
+            response = await self._get_retrying(
+                current, budget, max_bytes or self.settings.max_page_bytes, headers
+            )
             if response.status not in _REDIRECTS:
                 return response
             location = response.headers.get("location")
@@ -190,11 +196,13 @@ class Fetcher:
             raise FetchError("dns_failed", f"{host[:100]}: no address", url)
         return str(infos[0][4][0])
 
-    async def _get_retrying(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _get_retrying(
+        self, url: str, budget: SiteBudget, max_bytes: int, headers: Mapping[str, str] | None = None
+    ) -> Response:
         attempt = 0
         while True:
             try:
-                response = await self._get_once(url, budget, max_bytes)
+                response = await self._get_once(url, budget, max_bytes, headers)
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError) as exc:
                 if attempt >= self.settings.retries:
                     raise _classify(exc, url) from exc
@@ -212,7 +220,9 @@ class Fetcher:
         base = self.settings.backoff_s * (2**attempt)
         return base * (0.5 + random.random())  # jitter: many sites of one host do not retry in step
 
-    async def _get_once(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _get_once(
+        self, url: str, budget: SiteBudget, max_bytes: int, headers: Mapping[str, str] | None = None
+    ) -> Response:
         budget.take()
         host = urlsplit(url).hostname or ""
         timeout = min(self.settings.timeout_s, budget.remaining_s())
@@ -225,7 +235,7 @@ class Fetcher:
                 # httpx's timeouts are per read; this one bounds the whole request, so a server that
                 # trickles a byte a second cannot hold a slot for minutes.
                 async with asyncio.timeout(timeout):
-                    return await self._stream(url, budget, max_bytes)
+                    return await self._stream(url, budget, max_bytes, headers)
             except TimeoutError as exc:
                 raise FetchError("timeout", f"no complete answer in {timeout:.0f} s", url) from exc
             except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
@@ -237,10 +247,12 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 raise _classify(exc, url) from exc
 
-    async def _stream(self, url: str, budget: SiteBudget, max_bytes: int) -> Response:
+    async def _stream(
+        self, url: str, budget: SiteBudget, max_bytes: int, extra: Mapping[str, str] | None = None
+    ) -> Response:
         # By name (Host header, TLS SNI and the connection pool are the name's), connected to the
         # address that was checked: the pinning backend never lets httpcore look the name up again.
-        headers = {"Accept-Encoding": ACCEPT_ENCODING}
+        headers = {**(extra or {}), "Accept-Encoding": ACCEPT_ENCODING}
         with pinned(budget.pinned):
             async with self.client.stream("GET", url, headers=headers, follow_redirects=False) as r:
                 return await self._read(url, r, budget, max_bytes)

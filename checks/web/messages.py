@@ -93,7 +93,62 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Alamat situs tidak bisa dibuka: {detail}",
         "en": "The site's address cannot be opened: {detail}",
     },
+    "content_injected": {
+        "id": (
+            "Konten judi online disisipkan ({technique_text}; {location}; tampak bagi {view_text}): "
+            "{items_text}. Segera: hapus blok itu, ganti semua kata sandi (admin CMS, FTP/hosting, "
+            "basis data), perbarui CMS, tema dan plugin"
+        ),
+        "en": (
+            "Injected online-gambling content ({technique_text_en}; {location}; seen by {view_text_en}): "
+            "{items_text}. First: remove the block, change every password (CMS admin, FTP/hosting, "
+            "database), update the CMS, theme and plugins"
+        ),
+    },
+    "site_defaced": {
+        "id": (
+            'Halaman depan diganti pihak lain (deface): "{signature}" ({location}). Segera: pulihkan '
+            "dari cadangan yang bersih, ganti semua kata sandi, perbarui CMS dan plugin, cari berkas "
+            "asing (webshell)"
+        ),
+        "en": (
+            'Home page replaced (defaced): "{signature}" ({location}). First: restore a clean backup, '
+            "change every password, update the CMS and plugins, look for foreign files (web shells)"
+        ),
+    },
+    "content_clean": {
+        "id": "Tidak ada konten judi sisipan atau deface (diperiksa: {view_text})",
+        "en": "No injected gambling content or defacement (checked: {view_text_en})",
+    },
     **INTERNAL_ERROR_TEMPLATES,
+}
+
+# How injected content was put where it is (checks/web/inject/model.TECHNIQUES): (id, en).
+TECHNIQUE_TEXT = {
+    "hidden_css": ("disembunyikan dengan CSS", "hidden by CSS"),
+    "noscript": ("di dalam <noscript>", "inside <noscript>"),
+    "after_html": ("setelah </html>", "after </html>"),
+    "before_doctype": ("sebelum <!DOCTYPE>", "before <!DOCTYPE>"),
+    "link_farm": ("kumpulan tautan keluar", "a farm of outbound links"),
+    "spam_link": ("tautan keluar ke situs judi", "outbound gambling link"),
+    "planted_page": ("halaman judi di situs sendiri", "gambling pages on the site itself"),
+    "doorway": ("halaman pintu (doorway) per kata kunci", "a doorway kit, one page per keyword"),
+    "meta": ("judul/meta halaman", "page title/meta"),
+    "script_written": ("ditulis oleh skrip", "written by a script"),
+    "lookalike": ("huruf tiruan/tersamar", "look-alike or disguised letters"),
+    "visible_spam": ("teks promosi judi", "gambling advertising text"),
+    "iframe": ("di dalam iframe", "inside an iframe"),
+    "cloaking": (
+        "cloaking: hanya untuk mesin pencari/pengunjung dari Google",
+        "cloaking: search engine or Google visitors only",
+    ),
+    "redirect": ("pengalihan ke situs judi", "redirect to a gambling site"),
+}
+VIEW_TEXT = {
+    "browser": ("browser", "browser"),
+    "googlebot": ("Googlebot", "Googlebot"),
+    "referer": ("pengunjung dari Google", "visitors from Google"),
+    "mobile": ("ponsel", "phones"),
 }
 
 
@@ -101,11 +156,37 @@ TEMPLATES: dict[str, dict[str, str]] = {
 _VIA = {"splash": ("lewat halaman pembuka", "via the splash page")}
 
 
+def _names(table: dict[str, tuple[str, str]], keys: object, n: int) -> str:
+    return (
+        ", ".join(table.get(str(k), (str(k), str(k)))[n] for k in keys or [])
+        if isinstance(keys, list)
+        else "-"
+    )
+
+
+def _items(items: object) -> str:
+    """The evidence items as one line: already defanged and bounded when the finding was made."""
+    if not isinstance(items, list) or not items:
+        return "-"
+    shown = [str(i) for i in items[:5]]
+    more = len(items) - len(shown)
+    return "; ".join(shown) + (f" (+{more})" if more > 0 else "")
+
+
 def render(finding: Finding, lang: str = "id") -> str:
     """The finding in words: the shared rendering, plus the date source named in Indonesian."""
     source = finding.params.get("source")
     source = "-" if source is None else str(source)
     params = {**finding.params, "source_text": _SOURCE_ID.get(source, source)}
+    if finding.code in {"content_injected", "content_clean"}:
+        techniques, views = finding.params.get("techniques"), finding.params.get("views")
+        params.update(
+            technique_text=_names(TECHNIQUE_TEXT, techniques, 0),
+            technique_text_en=_names(TECHNIQUE_TEXT, techniques, 1),
+            view_text=_names(VIEW_TEXT, views, 0),
+            view_text_en=_names(VIEW_TEXT, views, 1),
+            items_text=_items(finding.params.get("items")),
+        )
     via = _VIA.get(str(finding.params.get("via")))
     if via:
         params.update(source_text=f"{params['source_text']} ({via[0]})", source=f"{source} ({via[1]})")

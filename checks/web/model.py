@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -45,6 +45,36 @@ class CrawlSettings(BaseModel):
     parse_workers: int = Field(
         default=-1, ge=-1, le=64
     )  # HTML parsing processes; -1: one per core on big crawls
+
+
+# Googlebot Smartphone as Google documents it (developers.google.com/search/docs/crawling-indexing/
+# overview-google-crawlers), with Sigap's name after it so a site's log still says who asked. Being a
+# phone's user agent, it also gets redirects that are served to phones only.
+GOOGLEBOT_SMARTPHONE = (
+    "Mozilla/5.0 (Linux; Android 6.0.1; Nexus 5X Build/MMB29P) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/131.0.6778.69 Mobile Safari/537.36 (compatible; Googlebot/2.1; +http://www.google.com/bot.html) "
+    "Sigap/0.1"
+)
+
+
+class WatchSettings(BaseModel):
+    """The injection watch of the weekly crawl (issue 21): judi online spam, cloaking, defacement."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    # Requests beyond the freshness crawl per site: the home page as Googlebot sees it, as a visitor
+    # from a Google search sees it, and one lead (a redirect off the site, an iframe of the site's
+    # own, a sitemap robots.txt names that the crawl did not read). Paid from max_requests_per_site.
+    max_extra_requests: int = Field(default=3, ge=0, le=3)
+    googlebot_user_agent: str = Field(default=GOOGLEBOT_SMARTPHONE, min_length=10)
+    referer: str = Field(default="https://www.google.co.id/", pattern=r"^https?://")
+    # The office's own words: advertising phrases the bundled lexicon lacks (a new slot brand), and
+    # words of reporting that mark an article about gambling as editorial.
+    extra_terms: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    extra_counter_words: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
+    # Outbound hosts never taken as gambling by their name (go.id and aduankonten.id never are).
+    allowed_domains: list[Annotated[str, Field(min_length=3)]] = Field(default_factory=list)
 
 
 class Thresholds(BaseModel):
@@ -123,3 +153,4 @@ class SiteResult:
     final_url: str | None = None
     timezone: str = "Asia/Jakarta"  # the site's zone: dates are shown in it
     entry_url: str | None = None  # a splash page the crawl passed through to reach the real home
+    injection: dict[str, Any] | None = None  # what the injection watch read: views, skipped, hashes

@@ -17,6 +17,8 @@ from urllib.parse import urlsplit
 from bs4 import BeautifulSoup, NavigableString, Tag
 
 from .dates import FoundDate, find_dates, is_future, parse_machine_date
+from .inject.model import PageScan, WatchOptions
+from .inject.scan import scan_soup
 from .links import (
     AGENDA_PAGE,
     LIST_WORDS,
@@ -113,13 +115,14 @@ class HtmlPage:
     link_count: int = 0
     refresh: str | None = None  # where a <meta http-equiv="refresh"> sends the reader
     gate: str | None = None  # a splash page's one way in ("Masuk ke Website", "Ke Web Desa")
+    scan: PageScan | None = None  # injected content and defacement (when the watch is on)
 
 
 def _soup(html: str) -> BeautifulSoup:
     return BeautifulSoup(html, "lxml")
 
 
-_INDEXED = {"a", "link", "meta", "h1", "h2", "script", "time", "article", "main"}
+_INDEXED = {"a", "link", "meta", "h1", "h2", "script", "time", "article", "main", "iframe", "title"}
 _ALL_HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 _SKIP_TEXT = {"script", "style", "title", "noscript", "template"}
 
@@ -576,10 +579,11 @@ def parse_html(
     declared_charset: str | None = None,
     sections: dict[str, list[str]] | None = None,
     article: bool = False,
+    watch: WatchOptions | None = None,
 ) -> HtmlPage:
     """Read one page. Home and list pages give links, list pages and dated items, and the page's own
     metadata date when the page turns out to be one article; an article page (`article=True`) gives
-    its own publication date."""
+    its own publication date. With `watch`, the page is also read for injected content."""
     html = decode_html(body, declared_charset)
     soup = _soup(html)
     page = HtmlPage(url=url)
@@ -603,6 +607,8 @@ def parse_html(
     m = _MAINTENANCE.search(visible)
     if m and page.link_count < 15:
         page.maintenance = m.group(0)
+    if watch is not None:
+        page.scan = scan_soup(soup, html, body, url, home, watch, index.tags)
     if not article:
         links = _links(index, url, home)
         page.list_pages = _list_pages(links, url, home)

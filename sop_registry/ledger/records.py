@@ -74,6 +74,7 @@ class WebRecapRow(Record):
     age_days: int | None = None
     source: str | None = None
     item_url: str | None = None
+    title: str | None = None  # the newest item's title as the site wrote it (untrusted, at most 300 chars)
     agenda_updated: datetime | None = None
     agenda_found: bool | None = None
     completeness_score: float | None = None

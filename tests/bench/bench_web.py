@@ -1,12 +1,15 @@
 """Benchmark: crawl N simulated OPD sites on loopback, then curl the very same URLs, in one run.
 
     .venv/bin/python tests/bench/bench_web.py [--sites 1000] [--concurrency 64] [--bombs 20]
+        [--watch on|off] [--injected 10]
 
 Each site has its own 127.1.x.y address; every response waits 100-300 ms (seeded), as government
 sites are slow. The site server runs in a separate process so the figures are the crawler's own:
 wall time, sites/minute, CPU milliseconds per site (user+system of the crawling process) and peak
 RSS. Then curl fetches exactly the URLs the crawler fetched, with the same parallelism
 (`curl --parallel --parallel-max C`), and the ratio of the two wall times is printed.
+`--watch off` crawls without the injection watch (issue 21), to compare requests and CPU per site;
+`--injected N` plants a hidden block of gambling links on N of the sites, to count what is found.
 Traffic stays on 127.0.0.0/8.
 """
 
@@ -33,6 +36,11 @@ from helpers.webfixtures import FAMILIES, indonesian  # noqa: E402
 from helpers.websrv import Site, WebServer  # noqa: E402
 
 SUMMARY = "Ringkasan berita kegiatan. " * 12
+# The block a hacked OPD page carries after its footer (tests/fixtures/web/inject: hidden_offscreen).
+SPAM = (
+    '<div style="position:absolute;left:-9999px"><a href="https://casino-gacor.example/">Slot Gacor</a> '
+    '<a href="https://maxwin88.example/">situs slot maxwin</a></div>'
+)
 
 
 def host(i: int) -> str:
@@ -88,19 +96,26 @@ def double_gzip_bomb(decoded_bytes: int = 1 << 30) -> bytes:
     return outer.compress(gz) + outer.flush()
 
 
-def build_sites(n: int, seed: int) -> dict[str, Site]:
+def injected_hosts(n: int, injected: int) -> set[str]:
+    return {host(i * n // injected + 1) for i in range(injected)} if injected else set()
+
+
+def build_sites(n: int, seed: int, injected: int = 0) -> dict[str, Site]:
     rng = random.Random(seed)
     now = datetime.now(UTC)
     makers = list(FAMILIES.values())
     sites = {}
     for i in range(n):
         sites[host(i)] = portal(rng, now) if i % 2 == 0 else makers[i % len(makers)]()
+    for name in injected_hosts(n, injected):
+        home = sites[name].routes["/"]
+        home.body = home.body.replace(b"</body>", SPAM.encode() + b"</body>", 1)
     return sites
 
 
 def serve(args: argparse.Namespace) -> None:
     """Child process: serve the sites with a random 100-300 ms delay per response."""
-    sites = build_sites(args.sites, args.seed)
+    sites = build_sites(args.sites, args.seed, args.injected)
     rng = random.Random(args.seed + 1)
     for site in sites.values():
         for route in site.routes.values():
@@ -122,11 +137,12 @@ def serve(args: argparse.Namespace) -> None:
 
 
 def crawl(args: argparse.Namespace, port: int) -> dict:
-    from checks.web import CrawlSettings, SiteSpec, crawl_sites, make_parse_pool
+    from checks.web import CrawlSettings, SiteSpec, WatchSettings, crawl_sites, make_parse_pool
     from checks.web.fetch import make_client
 
     urls: list[str] = []
     settings = CrawlSettings(concurrency=args.concurrency, timeout_s=20)
+    watch = WatchSettings(enabled=args.watch == "on")
 
     async def record(request) -> None:
         urls.append(str(request.url))
@@ -142,7 +158,9 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
             SiteSpec(url=f"http://{host(i)}:{port}/", timezone="Asia/Makassar") for i in range(args.sites)
         ]
         try:
-            return await crawl_sites(specs, settings, datetime.now(UTC), client=client, pool=pool)
+            return await crawl_sites(
+                specs, settings, datetime.now(UTC), client=client, pool=pool, watch=watch
+            )
         finally:
             await client.aclose()
 
@@ -168,8 +186,11 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
     cpu = main_cpu + parse_cpu
     after = resource.getrusage(resource.RUSAGE_SELF)
     statuses: dict[str, int] = {}
+    injected: set[str] = set()
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
+        if any(f.code == "content_injected" for f in r.findings):
+            injected.add(r.target.split("//")[1].split(":")[0])
     return {
         "wall_s": wall,
         "cpu_s": cpu,
@@ -180,6 +201,8 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
         "requests": len(urls),
         "urls": urls,
         "statuses": statuses,
+        "injected_found": injected,
+        "watch_requests": sum((r.injection or {}).get("requests", 0) for r in results),
     }
 
 
@@ -217,6 +240,8 @@ def main() -> None:
     parser.add_argument("--delay-max", type=float, default=0.3)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--bombs", type=int, default=0, help="sites serving a 1 GiB double-gzip bomb")
+    parser.add_argument("--watch", choices=["on", "off"], default="on", help="the injection watch (issue 21)")
+    parser.add_argument("--injected", type=int, default=0, help="sites carrying a hidden gambling block")
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
@@ -240,7 +265,10 @@ def main() -> None:
         "bomb_sites": args.bombs,
         "concurrency": args.concurrency,
         "delay_ms": [int(args.delay_min * 1000), int(args.delay_max * 1000)],
+        "watch": args.watch,
         "requests": c["requests"],
+        "requests_per_site": round(c["requests"] / n, 2),
+        "watch_requests_per_site": round(c["watch_requests"] / n, 2),
         "sigap_wall_s": round(c["wall_s"], 2),
         "sigap_sites_per_min": round(n / c["wall_s"] * 60),
         "sigap_cpu_ms_per_site": round(c["cpu_s"] * 1000 / n, 1),
@@ -253,6 +281,11 @@ def main() -> None:
         "wall_ratio_sigap_over_curl": round(c["wall_s"] / curl_wall, 2),
         "statuses": c["statuses"],
     }
+    if args.injected:
+        planted = injected_hosts(n, args.injected)
+        report["injected_sites"] = len(planted)
+        report["injected_found"] = len(planted & c["injected_found"])
+        report["clean_sites_flagged"] = len(c["injected_found"] - planted)
     print(json.dumps(report, indent=2))
 
 

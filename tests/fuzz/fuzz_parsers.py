@@ -1,14 +1,15 @@
 """Coverage-guided fuzzing (atheris) of everything that reads what a monitored site sends: the
-Indonesian date reader, the HTML list/article parser, and the feed, sitemap and wp-json readers.
+Indonesian date reader, the HTML list/article parser, the feed, sitemap and wp-json readers, and the
+injection watch's reader (hidden blocks, scripts it decodes, the lexicon).
 
 A script, not part of the default suite:
 
     .venv/bin/pip install 'atheris>=2.3'
     .venv/bin/python tests/fuzz/fuzz_parsers.py TARGET [--seconds 60] [--corpus DIR] [--runs N --seed S]
 
-TARGET is one of dates, html, feed, sitemap, wpjson, or `all` (each for --seconds). The seed corpus
-is the CMS fixture pages in tests/fixtures/web. A crash prints the input and exits non-zero; every
-crash found becomes a regression test in tests/checks/.
+TARGET is one of dates, html, feed, sitemap, wpjson, inject, or `all` (each for --seconds). The seed
+corpus is the CMS fixture pages in tests/fixtures/web and the injection fixtures in its inject/. A
+crash prints the input and exits non-zero; every crash found becomes a regression test in tests/checks/.
 """
 
 from __future__ import annotations
@@ -32,7 +33,11 @@ HOME = "http://127.0.0.1/"
 
 def _targets():
     from checks.web.dates import find_dates, parse_machine_date
+    from checks.web.inject.lexicon import lexicon
+    from checks.web.inject.model import WatchOptions
+    from checks.web.inject.script import decoded_texts, redirects
     from checks.web.parse import parse_feed, parse_html, parse_sitemap, parse_wp_posts
+    from checks.web.watch import scan_view
 
     def dates(data: bytes) -> None:
         text = data.decode("utf-8", "replace")
@@ -51,13 +56,35 @@ def _targets():
     def wpjson(data: bytes) -> None:
         parse_wp_posts(data, HOME + "wp-json/wp/v2/posts")
 
-    return {"dates": dates, "html": html, "feed": feed, "sitemap": sitemap, "wpjson": wpjson}
+    options = WatchOptions(extra_terms=("kopi77",))
+
+    def inject(data: bytes) -> None:
+        page = parse_html(data, HOME, HOME, NOW, TZ, watch=options)  # the tree the crawl reads, scanned
+        scan_view(data, HOME, HOME, None, options)  # a second view, read on its own
+        text = data.decode("utf-8", "replace")
+        decoded_texts(text)
+        redirects(text)
+        lex = lexicon(options.extra_terms)
+        lex.verdict(text[:4000])
+        lex.disguised(text[:4000])
+        lex.gambling_host(text[:253])
+        assert page.scan is not None
+
+    return {
+        "dates": dates,
+        "html": html,
+        "feed": feed,
+        "sitemap": sitemap,
+        "wpjson": wpjson,
+        "inject": inject,
+    }
 
 
 def _seed(corpus: Path) -> None:
     corpus.mkdir(parents=True, exist_ok=True)
-    for page in FIXTURES.iterdir():
-        (corpus / page.name).write_bytes(page.read_bytes()[:64 * 1024])
+    for page in (p for p in FIXTURES.rglob("*") if p.is_file()):
+        name = "-".join(page.relative_to(FIXTURES).parts)
+        (corpus / name).write_bytes(page.read_bytes()[: 64 * 1024])
 
 
 def run_one(name: str, seconds: int, corpus: Path, runs: int | None = None, seed: int | None = None) -> int:
@@ -85,7 +112,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("target", choices=["dates", "html", "feed", "sitemap", "wpjson", "all"])
+    parser.add_argument("target", choices=[*_names(), "all"])
     parser.add_argument("--seconds", type=int, default=60)
     parser.add_argument("--corpus", type=Path, help="corpus directory (default: a temporary one per target)")
     parser.add_argument("--runs", type=int, help="stop after this many inputs (with --seed: reproducible)")
@@ -117,7 +144,7 @@ def main() -> int:
 
 
 def _names():
-    return ("dates", "html", "feed", "sitemap", "wpjson")
+    return ("dates", "html", "feed", "sitemap", "wpjson", "inject")
 
 
 if __name__ == "__main__":
