@@ -37,6 +37,9 @@ class Website(Strict):
     url: str
     admin: Contact | None = None
     owned_by_office: bool = False  # the office runs the site: robots.txt need not stop the crawl
+    # "javascript": the site's HTML is an empty shell (Nuxt, Next, Vite ...): read it as headless
+    # Chromium shows it (Debian's chromium and Playwright; off by default, ~150 MiB while it runs).
+    render: Literal["html", "javascript"] = "html"
     warn_after_days: int | None = Field(default=None, gt=0)
     crit_after_days: int | None = Field(default=None, gt=0)
     agenda_warn_after_days: int | None = Field(default=None, gt=0)

@@ -83,6 +83,7 @@ def site_specs(config: Config, base: Layered | None = None) -> list[tuple[Websit
             thresholds=thresholds_for(site, config, base),
             respect_robots=not site.owned_by_office,
             sections=dict(config.web.sections),
+            render=site.render,
         )
         out.append((site, spec))
     return out
@@ -381,6 +382,13 @@ def _web_url(value: str) -> str:
     help="Only look for injected gambling content, cloaking and defacement (robots.txt, the home page "
     "and at most 3 more requests per site).",
 )
+@click.option(
+    "--render",
+    "render_mode",
+    type=click.Choice(["html", "javascript"]),
+    help="javascript: read a site whose HTML is an empty shell as headless Chromium shows it "
+    "(default: the site's own `render` setting, else html).",
+)
 @click.pass_obj
 @bad_input_exits
 def check_web(
@@ -392,6 +400,7 @@ def check_web(
     timeout_s: float | None,
     tz_name: str | None,
     injection_only: bool,
+    render_mode: str | None,
 ) -> None:
     """Is each site publishing? Newest berita/artikel and agenda dates, with their source, and any
     injected content (judi online spam, cloaking, defacement)."""
@@ -435,6 +444,7 @@ def check_web(
                 timezone=zone,
                 thresholds=thresholds,
                 respect_robots=not (site and site.owned_by_office),
+                render=render_mode or (site.render if site else "html"),
                 **({"sections": sections} if sections else {}),
             )
         )

@@ -22,9 +22,11 @@ import time
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, tzinfo
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 from urllib.robotparser import RobotFileParser
 from zoneinfo import ZoneInfo
+
+import httpx
 
 from .evaluate import evaluate, usable
 from .fetch import BudgetExceeded, Fetcher, FetchError, Response
@@ -43,6 +45,9 @@ from .parse import (
     parse_wp_posts,
     same_site,
 )
+from .render import RenderError
+from .render import render as render_page
+from .shell import javascript_shell
 from .urls import bounded, clean_url, url_problem
 from .watch import Watch, scan_view
 
@@ -82,6 +87,8 @@ class Evidence:
     entry_url: str | None = None  # the splash page the crawl went through to reach the real home
     injection: InjectionEvidence | None = None  # what the injection watch found (None: watch off)
     injection_only: bool = False  # `check web --injection-only`: no freshness reading
+    javascript_shell: str | None = None  # the home page is an empty shell of this framework
+    rendered: bool = False  # ...and was read as the browser showed it (`render: javascript`)
 
 
 @dataclass
@@ -123,6 +130,7 @@ class _Crawl:
         self.budget = fetcher.budget()
         self.ev = Evidence()
         self.robots: RobotFileParser | None = None
+        self.last_home: Response | None = None  # the home page as fetched (a splash page's way in, too)
         self.home = spec.url
         self.statuses: dict[str, int] = {}  # URL -> HTTP status of secondary fetches
         self.reserve = 0  # requests kept for opening the newest items and the agenda
@@ -235,12 +243,14 @@ class _Crawl:
         if home.content_type not in _HTML_TYPES:
             raise FetchError("not_html", home.content_type, home.url)
         page = await self.html(home)
+        self.last_home = home
         if self.watch is not None:
             self.watch.home(home, page)
         if not page.maintenance:
             page = await self.enter(page)
         if self.ev.injection_only:
             return
+        page = await self.javascript(page)
         self.ev.cms = page.cms
         self.ev.sections = page.sections
         if page.maintenance:
@@ -264,6 +274,52 @@ class _Crawl:
         await self.verify("berita", settings.article_pages)
         await self.verify("agenda", 1)
 
+    async def javascript(self, page: HtmlPage) -> HtmlPage:
+        """An empty JavaScript shell is said as such; with `render: javascript` the home page is read
+        as the browser shows it (and a berita list page, if the rendered home gives no date)."""
+        home = self.last_home
+        if home is None or page.listed or page.maintenance:
+            return page
+        self.ev.javascript_shell = javascript_shell(home.body.decode(home.charset or "utf-8", "replace"))
+        if self.ev.javascript_shell is None or self.spec.render != "javascript":
+            return page
+        rendered = await self.rendered(home.url, "javascript:home")
+        if rendered is None:
+            return page
+        self.ev.rendered = True
+        page = await self.html(rendered)
+        self.add_listed(page.listed, self.home)
+        if self.newest("berita") is None:
+            for url in page.list_pages.get("berita", [])[:1]:
+                listing = await self.rendered(url, "javascript:list")
+                if listing is not None:
+                    self.read_page(await self.html(listing), listing.url, "berita")
+        return page
+
+    async def rendered(self, url: str, what: str) -> Response | None:
+        """`url` through headless Chromium, connected to the address the crawl checked for its host,
+        paid from the site's budget (one request, and the time it takes)."""
+        host = urlsplit(url).hostname or ""
+        address = self.budget.pinned.get(host)
+        if address is None or not self.affordable():
+            return None
+        self.budget.take()
+        self.ev.sources_tried.append(what)
+        settings = self.fetcher.settings
+        try:
+            html = await render_page(
+                url,
+                address,
+                timeout_s=max(1.0, min(settings.timeout_s, self.budget.remaining_s())),
+                max_bytes=settings.max_page_bytes,
+            )
+        except RenderError as exc:
+            self.ev.problems.append(f"{what}: {exc}")
+            return None
+        body = html.encode("utf-8")
+        headers = httpx.Headers({"content-type": "text/html; charset=utf-8"})
+        return Response(url, 200, headers, body, len(body) >= settings.max_page_bytes, "utf-8")
+
     async def enter(self, page: HtmlPage) -> HtmlPage:
         """A splash or landing page ("Masuk ke Website", "Ke Web Desa / Ke Toko Desa", a refresh to
         the real home): one hop through its way in, which becomes the home the site is judged by."""
@@ -275,6 +331,7 @@ class _Crawl:
             return page
         self.ev.entry_url, self.home = self.home, response.url
         self.ev.final_url = response.url
+        self.last_home = response
         page = await self.html(response)
         if self.watch is not None:
             self.watch.entered(page)

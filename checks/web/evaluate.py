@@ -133,14 +133,12 @@ def _freshness(spec: SiteSpec, ev: Evidence, now: datetime) -> SiteResult:
     latest = newest(berita)
     if latest is None:
         code = "budget_exceeded" if ev.budget_exceeded else "no_date_found"
-        result.findings.append(
-            Finding(
-                code,
-                "unknown",
-                {"tried": ", ".join(dict.fromkeys(ev.sources_tried)), "problems": "; ".join(ev.problems[:5])},
-                url=ev.final_url,
-            )
-        )
+        tried = ", ".join(dict.fromkeys(ev.sources_tried))
+        observed = {"tried": tried, "problems": "; ".join(ev.problems[:5])}
+        if ev.javascript_shell and not ev.rendered and not ev.budget_exceeded:
+            # Not "no date": the page is a shell only a browser fills (Nuxt, Next, Vite ...).
+            code, observed = "needs_javascript", {**observed, "framework": ev.javascript_shell}
+        result.findings.append(Finding(code, "unknown", observed, url=ev.final_url))
     else:
         result.latest = latest
         result.age_days = age_days(latest.when, now, tz)

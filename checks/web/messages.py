@@ -85,6 +85,12 @@ TEMPLATES: dict[str, dict[str, str]] = {
         "id": "Tanggal berita/artikel tidak ditemukan (sudah dicoba: {tried})",
         "en": "No news/article date found (tried: {tried})",
     },
+    "needs_javascript": {
+        "id": "Beranda hanya kerangka JavaScript ({framework}): berita baru tampil setelah skrip berjalan di "
+        "peramban; tidak terukur tanpa `render: javascript` untuk situs ini",
+        "en": "The home page is an empty JavaScript shell ({framework}): its news appears only once a "
+        "browser runs its scripts; not measurable without `render: javascript` for this site",
+    },
     "budget_exceeded": {
         "id": "Batas waktu atau jumlah permintaan untuk situs ini habis sebelum tanggal berita ditemukan",
         "en": "The site's time or request budget ran out before a news date was found",

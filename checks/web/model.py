@@ -103,6 +103,9 @@ class SiteSpec:
     thresholds: Thresholds = field(default_factory=Thresholds)
     respect_robots: bool = True  # False when the office owns the site
     sections: dict[str, list[str]] = field(default_factory=lambda: dict(DEFAULT_SECTIONS))
+    # "javascript": a site whose HTML is an empty shell is read as headless Chromium shows it (its
+    # home page and one list page); off by default, a browser costs ~150 MiB and a second a page.
+    render: str = "html"
 
 
 # How much a source is trusted, highest first. Used to break ties and to let page metadata beat the

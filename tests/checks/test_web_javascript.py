@@ -20,9 +20,9 @@ BERITA = [
     {
         "slug": "rapat-koordinasi-tik",
         "judul": "Rapat Koordinasi TIK Perangkat Daerah",
-        "tanggal": "30 November 2026",
+        "tanggal": "20 November 2026",
     },
-    {"slug": "pelatihan-admin-web", "judul": "Pelatihan Admin Website OPD", "tanggal": "27 November 2026"},
+    {"slug": "pelatihan-admin-web", "judul": "Pelatihan Admin Website OPD", "tanggal": "17 November 2026"},
 ]
 
 
@@ -88,7 +88,7 @@ def test_the_browser_shows_what_the_shell_hides_and_loads_only_the_site() -> Non
     with ThreadedWebServer({"127.0.31.1": site}) as srv:
         url = srv.url("127.0.31.1")
         html = asyncio.run(render(url, "127.0.31.1", timeout_s=20, max_bytes=2 * 1024 * 1024))
-    assert "Rapat Koordinasi TIK Perangkat Daerah" in html and "30 November 2026" in html
+    assert "Rapat Koordinasi TIK Perangkat Daerah" in html and "20 November 2026" in html
     assert "/api/berita.json" in site.hits  # the page's own API, fetched by its own script
     assert javascript_shell(html) is None  # what the browser shows is a page
 
@@ -101,3 +101,45 @@ def test_the_browser_connects_to_the_checked_address_not_to_a_lookup() -> None:
         url = f"http://portal.pemda.test:{srv.port}/"
         html = asyncio.run(render(url, "127.0.31.2", timeout_s=20, max_bytes=2 * 1024 * 1024))
     assert "Pelatihan Admin Website OPD" in html
+
+
+def _crawl(url: str, render: str):
+    from helpers.webfixtures import NOW
+
+    from checks.web import CrawlSettings, SiteSpec, crawl_sites, result_as_dict
+
+    settings = CrawlSettings(timeout_s=20, backoff_s=0.05, site_budget_s=60, retries=0)
+    spec = SiteSpec(url=url, timezone="Asia/Makassar", respect_robots=False, render=render)
+    return result_as_dict(asyncio.run(crawl_sites([spec], settings, NOW))[0])
+
+
+def test_an_empty_shell_is_needs_javascript_not_no_date_found() -> None:
+    """Before: `no_date_found`, as if the site published nothing."""
+    with ThreadedWebServer({"127.0.31.3": spa_site()}) as srv:
+        out = _crawl(srv.url("127.0.31.3"), "html")
+    [finding] = [f for f in out["findings"] if f["status"] == "unknown"]
+    assert (out["status"], finding["code"]) == ("unknown", "needs_javascript"), out
+    assert "vite" in finding["message"] and "render: javascript" in finding["message"]
+
+
+@needs_browser
+def test_with_render_javascript_the_crawl_reads_the_dates_the_browser_shows() -> None:
+    with ThreadedWebServer({"127.0.31.4": spa_site()}) as srv:
+        out = _crawl(srv.url("127.0.31.4"), "javascript")
+    assert out["latest_published"] and out["latest_published"].startswith("2026-11-20"), out
+    assert out["item_url"].endswith("/berita/rapat-koordinasi-tik")
+    assert out["elapsed_s"] < 60  # within site_budget_s
+
+
+@needs_browser
+def test_check_web_says_needs_javascript_and_reads_it_with_render(tmp_path) -> None:
+    from helpers.cli import sigap
+
+    with ThreadedWebServer({"127.0.31.5": spa_site()}) as srv:
+        url = srv.url("127.0.31.5")
+        plain = sigap("check", "web", url, "--json")
+        rendered = sigap("check", "web", url, "--json", "--render", "javascript")
+    [line] = [json.loads(x) for x in plain.stdout.splitlines() if x.strip()]
+    assert "needs_javascript" in {f["code"] for f in line["findings"]}, plain.stdout + plain.stderr
+    [line] = [json.loads(x) for x in rendered.stdout.splitlines() if x.strip()]
+    assert line["latest_published"].startswith("2026-11-20"), rendered.stdout + rendered.stderr
