@@ -21,6 +21,11 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "check": ("check", "check", "Run one check now and print what it measured (nothing is recorded)."),
     "config": ("config_cmd", "config_group", "The operator's config file."),
     "db": ("db", "db", "The SOP ledger database."),
+    "demo": (
+        "demo",
+        "demo",
+        "Try Sigap here: sample OPD sites and links on loopback, the console, a one-time admin password.",
+    ),
     "maintenance": (
         "maintenance",
         "maintenance",

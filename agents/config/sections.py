@@ -223,6 +223,9 @@ class ConsoleSettings(Strict):
     login_window_minutes: float = Field(default=15, gt=0)
     # The console as people reach it (https://sigap.example.go.id): chat messages link to a case there.
     public_url: str | None = Field(default=None, pattern=r"^https?://")
+    # The public status page (/status, no login): true, or {targets: [{link|website, label}], show_names,
+    # show_maintenance, announcements: [{text, text_en}]} (the console checks the mapping's shape).
+    public_status: bool | dict = False
 
 
 class Smtp(Strict):

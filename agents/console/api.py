@@ -14,8 +14,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import anyio.to_thread
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -25,7 +25,7 @@ from sop_registry.errors import InputError
 from . import accounts, actions, queries, reports, sites
 from .openapi import document
 from .permissions import sees_reports
-from .web import Conflict, Console, Forbidden, NotFound, Viewer
+from .web import Conflict, Console, Forbidden, NotFound, Viewer, _page_limiter
 
 MAX_BODY = 64 * 1024
 DEFAULT_FINDINGS_DAYS = 7
@@ -86,7 +86,9 @@ def endpoint(handler: Callable[[Api], Any], action: str = "view") -> Callable:
                     return error(400, "body: not JSON")
                 if not isinstance(body, dict):
                     return error(400, "body: a JSON object expected")
-        return await run_in_threadpool(_handle, handler, action, request, body)
+        return await anyio.to_thread.run_sync(
+            _handle, handler, action, request, body, limiter=_page_limiter()
+        )
 
     run.__name__ = handler.__name__
     return run

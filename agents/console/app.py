@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,14 +33,19 @@ from sop_registry.loader import Registry
 from ..chat import routes as chat_routes
 from ..config import Config
 from ..notify.contacts import Directory
-from . import accounts, api, sites
-from .pages import auth, cases, reports
+from . import accounts, api, sites, status
+from .pages import admin, auth, cases, home, reports
+from .pages import dnstls as dnstls_pages
+from .pages import links as link_pages
 from .pages import sites as site_pages
+from .pages import sop as sop_pages
+from .pages import status as status_page
 from .texts import text
 from .web import Console, request_lang
 
 HERE = Path(__file__).parent
 KEY_FILE = "console.key"
+SWITCH_INTERVAL_S = 0.001
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -118,10 +124,27 @@ def _utc_now() -> datetime:
 
 
 def make_console(
-    config: Config, registry: Registry, engine: Engine, clock: Callable[[], datetime] = _utc_now
+    config: Config,
+    registry: Registry,
+    engine: Engine,
+    clock: Callable[[], datetime] = _utc_now,
+    public_status: object = None,
 ) -> Console:
     settings = config.console
     trusted = tuple(ipaddress.ip_network(n) for n in settings.trusted_proxies)
+    # The GIL's switch interval, 5 ms by default, is how long the scheduler's loop waits to run again
+    # each time it gives the GIL up for a socket or a ledger write while a page is being made
+    # (the convoy effect); 1 ms keeps a link round near its pace with people on the console
+    # (tests/bench/bench_console.py).
+    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
+    # console.public_status (true, or a mapping); `public_status` here overrides it (tests, the demo)
+    shown = status.settings_of(
+        public_status if public_status is not None else getattr(settings, "public_status", None)
+    )
+    try:
+        status.check_targets(shown, config)
+    except ValueError as exc:
+        raise InputError(str(exc)) from None
     return Console(
         config=config,
         registry=registry,
@@ -141,6 +164,7 @@ def make_console(
         trusted=trusted,
         directory=Directory.of(config),
         site_limits=sites.web_thresholds(config, registry),
+        public_status=shown,
     )
 
 
@@ -166,14 +190,24 @@ def _error_page(request: Request, exc: Exception) -> Response:
 
 
 def build_console(
-    config: Config, registry: Registry, engine: Engine, clock: Callable[[], datetime] = _utc_now
+    config: Config,
+    registry: Registry,
+    engine: Engine,
+    clock: Callable[[], datetime] = _utc_now,
+    public_status: object = None,
 ) -> ASGIApp:
-    console = make_console(config, registry, engine, clock)
+    console = make_console(config, registry, engine, clock, public_status)
     app = Starlette(
         routes=[
             *auth.ROUTES,
+            *home.ROUTES,
             *cases.ROUTES,
             *site_pages.ROUTES,
+            *link_pages.ROUTES,
+            *dnstls_pages.ROUTES,
+            *sop_pages.ROUTES,
+            *admin.ROUTES,
+            *status_page.ROUTES,
             *reports.ROUTES,
             Mount("/api/v1", routes=api.ROUTES),
             Mount("/chat", routes=chat_routes.ROUTES),  # Telegram's and the WhatsApp gateway's webhooks

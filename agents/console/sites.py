@@ -24,6 +24,7 @@ from ..config import Config
 from ..config.targets import Website
 from ..kinds.web import thresholds_for
 from . import queries
+from .history import site_history
 from .web import Console, NotFound, Viewer
 
 FINDINGS_DAYS = 42  # a site's page shows the findings of the last six weekly crawls
@@ -67,6 +68,7 @@ class SiteLine:
     latest_published: datetime | None = None
     item_url: str | None = None
     item_href: str | None = None
+    title: str | None = None
     findings: list[str] = field(default_factory=list)
     open_cases: list[int] = field(default_factory=list)
 
@@ -80,6 +82,7 @@ class SiteLine:
             "age_days": self.age_days,
             "latest_published": self.latest_published.isoformat() if self.latest_published else None,
             "latest_url": self.item_url,
+            "latest_title": self.title,
             "warn_after_days": self.limits.warn_after_days,
             "crit_after_days": self.limits.crit_after_days,
             "open_cases": self.open_cases,
@@ -95,14 +98,21 @@ def _open_cases_by_target(db: Session) -> dict[str, list[int]]:
     return out
 
 
-def site_lines(console: Console, db: Session, viewer: Viewer) -> tuple[datetime | None, list[SiteLine]]:
+def site_lines(
+    console: Console, db: Session, viewer: Viewer, only: str | None = None
+) -> tuple[datetime | None, list[SiteLine]]:
+    """Every configured site the viewer sees (or the one `only`), by bucket, the worst first."""
     run = queries.newest_crawl(db)
-    recap = records.WebRunDetails.from_json(run.details).recap if run else []
+    raw = (run.details or {}).get("recap", []) if run else []
+    if only is not None:  # one site's page: read its row only (a province's recap has 500)
+        url = next((w.url for w in console.config.targets.websites if w.id == only), None)
+        raw = [r for r in raw if r.get("url") == url]
+    recap = records.WebRunDetails.from_json({"recap": raw}).recap
     by_url = {r.url: r for r in recap}
     cases = _open_cases_by_target(db)
     lines = []
     for site in console.config.targets.websites:
-        if not viewer.sees(site.opd):
+        if not viewer.sees(site.opd) or (only is not None and site.id != only):
             continue
         limits = console.site_limits.get(site.id) or Thresholds()
         r = by_url.get(site.url)
@@ -113,11 +123,39 @@ def site_lines(console: Console, db: Session, viewer: Viewer) -> tuple[datetime 
             line.status, line.age_days = r.status, r.age_days
             line.latest_published, line.item_url = r.latest_published, r.item_url
             line.item_href = safe_href(r.item_url)
+            line.title = r.title
             line.findings = list(r.findings)
         lines.append(line)
     order = {b: i for i, b in enumerate(("passive", "less", "unmeasured", "active"))}
     lines.sort(key=lambda s: (order[s.bucket], -(s.age_days or 0), s.site.opd, s.site.id))
     return (run.started_at if run else None), lines
+
+
+@dataclass(frozen=True)
+class SiteFilter:
+    bucket: str | None = None  # active | less | passive | unmeasured
+    status: str | None = None  # the crawl's ok | warn | crit | unknown; "none": not in the crawl
+    opd: str | None = None
+
+    def keeps(self, line: SiteLine) -> bool:
+        if self.bucket and line.bucket != self.bucket:
+            return False
+        if self.status and (line.status or "none") != self.status:
+            return False
+        return not self.opd or line.site.opd == self.opd
+
+
+STATUSES = ("ok", "warn", "crit", "unknown", "none")
+
+
+def site_filter(params: Any) -> SiteFilter:
+    """The list's filters from the query string; an unknown value is no filter."""
+    bucket = params.get("bucket")
+    status = params.get("status")
+    opd = (params.get("opd") or "").strip()[:200] or None
+    return SiteFilter(
+        bucket if bucket in queries.BUCKETS else None, status if status in STATUSES else None, opd
+    )
 
 
 def visible_site(console: Console, viewer: Viewer, site_id: str) -> Website:
@@ -129,8 +167,9 @@ def visible_site(console: Console, viewer: Viewer, site_id: str) -> Website:
 
 def site_detail(console: Console, db: Session, viewer: Viewer, site_id: str, now: datetime) -> dict[str, Any]:
     site = visible_site(console, viewer, site_id)
-    _crawled, lines = site_lines(console, db, viewer)
-    line = next(line for line in lines if line.site.id == site.id)
+    _crawled, lines = site_lines(console, db, viewer, only=site.id)
+    line = lines[0]
     found = queries.findings_since(console, db, viewer, now - timedelta(days=FINDINGS_DAYS), target=site.url)
     findings = [{"finding": f, "run": run, "href": safe_href(f.evidence_url)} for f, run in found]
-    return {"site": site, "line": line, "findings": findings}
+    history = site_history(db, site.url, now, console.config.office.zone)
+    return {"site": site, "line": line, "findings": findings, "history": history}

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from .texts_pages import PAGE_TEXTS
+
 LANGS = ("id", "en")
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -331,6 +333,11 @@ TEXTS: dict[str, dict[str, str]] = {
         "status_unknown": "not measured",
     },
 }
+
+
+for _lang, _table in PAGE_TEXTS.items():
+    assert not set(_table) & set(TEXTS[_lang]), "a key has one home"
+    TEXTS[_lang].update(_table)
 
 
 def text(lang: str, key: str, **values: Any) -> str:

@@ -9,20 +9,23 @@ commits. A thing the person may not see raises `NotFound`, an action it may not 
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import ipaddress
 import logging
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
 
+import anyio
+import anyio.to_thread
 from itsdangerous import BadSignature, Signer
 from jinja2 import Environment
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
@@ -107,6 +110,7 @@ class Console:
     trusted: tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] = ()
     directory: Directory = field(default_factory=Directory)
     site_limits: dict[str, Any] = field(default_factory=dict)  # site id -> its layered Thresholds
+    public_status: Any = None  # status.PublicStatus: the public /status page (off unless configured)
 
     @property
     def default_lang(self) -> str:
@@ -257,12 +261,36 @@ async def read_form(request: Request) -> FormData | None:
         return FormData()
 
 
-def page(handler: Callable[[Ctx], Response], *, public: bool = False) -> Callable:
-    """A console endpoint: login required (unless `public`), CSRF on every POST, one ledger session."""
+# Page handlers run in one thread at a time. Every thread running Python contends for the GIL with
+# the scheduler's loop in the main thread. Measured with 20 clients on a province ledger
+# (tests/bench/bench_console.py, 2 cores): anyio's default 40 threads held the loop up to 5 s and
+# made a link round 10x slower; 4 threads 1.4 s and 3.9x; 1 thread 0.57 s and 2.1x, serving as many
+# pages (the work is GIL-bound either way). A slow handler that mostly waits on the network
+# ("Periksa sekarang") has a lane of its own, so it never holds the pages up.
+PAGE_THREADS = 1
+SLOW_THREADS = 2
+# One set per event loop (uvicorn's thread has one; tests start several): a limiter's waiters belong
+# to the loop they wait in.
+_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, dict[str, anyio.CapacityLimiter]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _page_limiter(lane: str = "pages") -> anyio.CapacityLimiter:
+    lanes = _limiters.setdefault(asyncio.get_running_loop(), {})
+    if lane not in lanes:
+        lanes[lane] = anyio.CapacityLimiter(PAGE_THREADS if lane == "pages" else SLOW_THREADS)
+    return lanes[lane]
+
+
+def page(handler: Callable[[Ctx], Response], *, public: bool = False, slow: bool = False) -> Callable:
+    """A console endpoint: login required (unless `public`), CSRF on every POST, one ledger session.
+    `slow`: a handler that waits on the network, in its own lane of threads."""
 
     async def endpoint(request: Request) -> Response:
         form = await read_form(request)
-        return await run_in_threadpool(_handle, handler, request, form, public)
+        limiter = _page_limiter("slow" if slow else "pages")
+        return await anyio.to_thread.run_sync(_handle, handler, request, form, public, limiter=limiter)
 
     endpoint.__name__ = handler.__name__
     return endpoint
@@ -275,6 +303,9 @@ def _handle(
     lang = request_lang(request, console)
     with Session(console.engine, expire_on_commit=False) as db:
         found = session_viewer(console, request, db)
+        # The session's touch (once a minute) is a write: commit it now, so that SQLite's one write
+        # lock is not held for the whole page while the scheduler waits to record a run.
+        db.commit()
         viewer, raw = found if found else (None, None)
         ctx = Ctx(console, request, db, lang, viewer, form, raw)
         if viewer is None and not public:

@@ -52,6 +52,7 @@ UNSCOPED = ALL - {"opda", "opdb"}
 
 # (what, method, path template, expected status per role)
 PAGES = [
+    ("home", "GET", "/", _expect(ALL)),
     ("case list", "GET", "/cases", _expect(ALL)),
     ("case list, all", "GET", "/cases?state=all&mine=1", _expect(ALL)),
     ("OPD A's case", "GET", "/cases/{opd-a}", _expect(NOT_B)),
@@ -61,6 +62,16 @@ PAGES = [
     ("sites", "GET", "/websites", _expect(ALL)),
     ("OPD A's site", "GET", "/websites/dinkes", _expect(NOT_B)),
     ("OPD B's site", "GET", "/websites/dishub", _expect(NOT_A)),
+    ("sites, filtered", "GET", "/websites?bucket=passive&status=crit&opd=Dinas+Perhubungan", _expect(ALL)),
+    ("links", "GET", "/links", _expect(ALL)),
+    ("links, a week", "GET", "/links?week=2026-W48", _expect(ALL)),
+    ("links, no such week", "GET", "/links?week=2026-W60", _expect(set())),
+    ("DNS", "GET", "/dns?days=90", _expect(ALL)),
+    ("certificates", "GET", "/certificates", _expect(ALL)),
+    ("SOP", "GET", "/sop", _expect(ALL)),
+    ("maintenance", "GET", "/maintenance", _expect(UNSCOPED)),
+    ("users", "GET", "/users", _expect({"admin"}, other=403)),
+    ("public status, off by default", "GET", "/status", _expect(set())),
     ("reports", "GET", "/reports", _expect(UNSCOPED)),
     ("report HTML", "GET", f"/reports/{WEEK}/r1.html", _expect(UNSCOPED)),
     ("report PDF", "GET", f"/reports/{WEEK}/r1.pdf", _expect(UNSCOPED)),
@@ -73,6 +84,16 @@ PAGES = [
     ("hold OPD A's case", "POST", "/cases/{opd-a}/hold", {"lihat": 403, "opda": 403}),
     ("close OPD A's case", "POST", "/cases/{opd-a}/close", {"tek": 403, "lihat": 403, "opda": 403}),
     ("approve", "POST", f"/reports/{WEEK}/approve", {"tek": 403, "lihat": 403, "opda": 404, "opdb": 404}),
+    ("check OPD A's site now", "POST", "/websites/dinkes/check", {"lihat": 403, "opdb": 404}),
+    (
+        "add a window",
+        "POST",
+        "/maintenance",
+        {"kabid": 403, "tek": 403, "lihat": 403, "opda": 404, "opdb": 404},
+    ),
+    ("end a window", "POST", "/maintenance/1/end", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 404}),
+    ("add a user", "POST", "/users", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 403, "opdb": 403}),
+    ("disable a user", "POST", "/users/tek/disable", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 403}),
 ]
 
 API = [
@@ -190,8 +211,9 @@ def test_every_page_renders_in_both_languages(world, lang):
     client = world.clients["admin"]
     client.get(f"/lang/{lang}?next=/cases")
     try:
-        for template in ("/cases", "/cases?state=all", "/cases/{opd-a}", "/cases/{dishub}", "/websites",
-                         "/websites/dishub", "/websites/arsip", "/reports"):  # fmt: skip
+        for template in ("/", "/cases", "/cases?state=all", "/cases/{opd-a}", "/cases/{dishub}", "/websites",
+                         "/websites/dishub", "/websites/arsip", "/websites?bucket=less", "/reports", "/links",
+                         "/dns", "/certificates", "/sop", "/maintenance", "/users"):  # fmt: skip
             reply = client.get(_path(world, template))
             assert reply.status_code == 200, (template, reply.text[:300])
             assert f'<html lang="{lang}">' in reply.text

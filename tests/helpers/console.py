@@ -105,10 +105,10 @@ def config_data(tmp_path, db_url: str, **extra) -> dict:
     return data
 
 
-def _site_result(site: Website, age: int, at: datetime, item_url: str):
+def _site_result(site: Website, age: int, at: datetime, item_url: str, title: str | None = None):
     published = at - timedelta(days=age)
     evidence = Evidence(
-        dated=[Dated(published, "day", "html:label", item_url, "berita")],
+        dated=[Dated(published, "day", "html:label", item_url, "berita", title)],
         sections={"berita": f"{site.url}berita"},
         final_url=site.url,
     )
@@ -116,15 +116,16 @@ def _site_result(site: Website, age: int, at: datetime, item_url: str):
     return web_evaluate(spec, evidence, at)
 
 
-def write_crawl(engine: Engine, config: Config, registry, at: datetime) -> None:
-    """One Monday crawl by the web agent's own writers (recap rows, findings)."""
+def write_crawl(engine: Engine, config: Config, registry, at: datetime, ages: dict | None = None) -> None:
+    """One Monday crawl by the web agent's own writers (recap rows, findings); `ages` overrides SITES'."""
     pairs = []
     for site in config.targets.websites:
-        age = SITES[site.id][2]
+        age = (ages or {}).get(site.id, SITES[site.id][2])
         if age is None:
             continue
         item = f"{site.url}berita/{HOSTILE}" if site.id == "dishub" else f"{site.url}berita/terbaru"
-        pairs.append((site, _site_result(site, age, at, item)))
+        title = f"Judul berita {site.id}" + (f" {HOSTILE}" if site.id == "dishub" else "")
+        pairs.append((site, _site_result(site, age, at, item, title)))
     recap = web_kind.recap_rows(pairs, config, "id")
     findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)]
     with Session(engine) as session, session.begin():

@@ -112,12 +112,7 @@ def switch_language(request: Request) -> Response:
     return response
 
 
-def home(request: Request) -> Response:
-    return RedirectResponse("/cases", status_code=303)
-
-
 ROUTES = [
-    Route("/", home, methods=["GET"]),
     Route("/login", page(login, public=True), methods=["GET", "POST"]),
     Route("/logout", page(logout), methods=["POST"]),
     Route("/lang/{code}", switch_language, methods=["GET"]),
