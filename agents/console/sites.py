@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from checks.web import Thresholds
 from sop_registry.ledger import records
-from sop_registry.ledger.models import OPEN_CASE_STATES, Case
+from sop_registry.ledger.models import OPEN_CASE_STATES, Case, Finding
 
 from .. import kinds
 from ..config import Config
@@ -71,6 +71,7 @@ class SiteLine:
     title: str | None = None
     findings: list[str] = field(default_factory=list)
     open_cases: list[int] = field(default_factory=list)
+    injected: str | None = None  # content_injected / site_defaced in the newest crawl: the badge
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -86,6 +87,7 @@ class SiteLine:
             "warn_after_days": self.limits.warn_after_days,
             "crit_after_days": self.limits.crit_after_days,
             "open_cases": self.open_cases,
+            "injected": self.injected,
         }
 
 
@@ -95,6 +97,24 @@ def _open_cases_by_target(db: Session) -> dict[str, list[int]]:
         select(Case.id, Case.target).where(Case.state.in_(OPEN_CASE_STATES)).order_by(Case.id)
     ):
         out.setdefault(target, []).append(case_id)
+    return out
+
+
+INJECTION_CODES = ("site_defaced", "content_injected")  # the worse first: one badge per site
+
+
+def _injected(db: Session, run: Any) -> dict[str, str]:
+    """Site URL -> the injection finding of the newest crawl (issue 21's watch), for the badge."""
+    if run is None:
+        return {}
+    rows = db.execute(
+        select(Finding.target, Finding.code).where(
+            Finding.step_run_id == run.id, Finding.code.in_(INJECTION_CODES), Finding.status == "crit"
+        )
+    ).all()
+    out: dict[str, str] = {}
+    for target, code in sorted(rows, key=lambda r: INJECTION_CODES.index(r[1]), reverse=True):
+        out[target] = code  # site_defaced, sorted last, wins
     return out
 
 
@@ -110,6 +130,7 @@ def site_lines(
     recap = records.WebRunDetails.from_json({"recap": raw}).recap
     by_url = {r.url: r for r in recap}
     cases = _open_cases_by_target(db)
+    injected = _injected(db, run)
     lines = []
     for site in console.config.targets.websites:
         if not viewer.sees(site.opd) or (only is not None and site.id != only):
@@ -125,6 +146,7 @@ def site_lines(
             line.item_href = safe_href(r.item_url)
             line.title = r.title
             line.findings = list(r.findings)
+        line.injected = injected.get(site.url)
         lines.append(line)
     order = {b: i for i, b in enumerate(("passive", "less", "unmeasured", "active"))}
     lines.sort(key=lambda s: (order[s.bucket], -(s.age_days or 0), s.site.opd, s.site.id))
