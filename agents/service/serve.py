@@ -489,10 +489,11 @@ class Service:
     def _leader(self) -> None:
         self.metrics.leader.set(1 if self.leadership.poll() else 0)
 
-    def _sla(self) -> None:
+    async def _sla(self) -> None:
         if not self.leadership.leading:
             return
-        log_result(sweep(self.engine, self.config, self.registry, self.clock))
+        # In a worker thread: a sweep over a province's open cases must not hold up the link probes.
+        log_result(await asyncio.to_thread(sweep, self.engine, self.config, self.registry, self.clock))
         self.metrics.sla_sweeps.inc()
 
     async def _report(self) -> None:
