@@ -124,8 +124,8 @@ def test_link_samples_are_the_series_the_report_reads(tmp_path: Path) -> None:
         at = start_at + timedelta(minutes=minute)
         asyncio.run(run_step(config, engine, sop, 1, clock=lambda at=at: at))
     with Session(engine) as s:
-        week, start, _ = _week(config, start_at)
-        [row] = data.link_rows(s, config, week, start, start_at + timedelta(minutes=10))
+        week, start, end = _week(config, start_at)
+        [row] = data.link_rows(s, config, week.days(), start, end, start_at + timedelta(minutes=10))
     assert (row.link_id, row.samples) == ("opd-a", 3)  # written as link_up(...), read as the same
     assert row.uptime_pct == 0.0  # refused on a closed port every time: down
     with Session(engine) as s:
