@@ -159,3 +159,34 @@ def test_the_crawl_recap_reaches_the_website_table(tmp_path: Path) -> None:
     assert any("20 hari" in text for text in row.findings)
     assert section.run_id == result.run_id
     engine.dispose()
+
+
+def test_an_injected_site_reaches_the_reports_content_security_section(tmp_path: Path) -> None:
+    """The web agent's run on the saved PKK page (gambling links after </html>) writes content_injected;
+    the weekly report's "Keamanan konten" rows read it back, with the OPD the config gives."""
+    from reports.data.web import integrity_rows
+
+    now = datetime.now(UTC)
+    page = (
+        Path(__file__).resolve().parents[1] / "fixtures" / "web" / "inject" / "pkk_home.html"
+    ).read_bytes()
+    with ThreadedWebServer({"127.0.35.2": Site().add("/", page)}) as srv:
+        url = srv.url("127.0.35.2")
+        config = load_config(write_config(tmp_path, [url]))
+        engine = connect(config.database_url())
+        upgrade(engine)
+        sop = load_registry(())["kaltim-monitoring-website"]
+        result = asyncio.run(run_step(config, engine, sop, 2, clock=lambda: now))
+    assert result.status == "crit"
+    with Session(engine) as s:
+        run = s.get(StepRun, result.run_id)
+        [row] = integrity_rows(s, [run], run.id, {url: "OPD 0"})
+    assert (row.url, row.opd, row.code, row.status, row.in_latest) == (
+        url,
+        "OPD 0",
+        "content_injected",
+        "crit",
+        True,
+    )
+    assert row.message_id
+    engine.dispose()
