@@ -179,8 +179,11 @@ if mode == "crawl":
     out = [result_as_dict(r) for r in asyncio.run(crawl_sites(specs, settings, now))]
 else:
     out = asyncio.run(fetch_each())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-print(json.dumps({"peak_rss_mib": round(peak, 1), "out": out}))
+# VmHWM, this process's own high-water mark: ru_maxrss carries the parent's RSS across fork and exec,
+# so under a long test session it reported the pytest process (330 MiB), not this crawl.
+with open("/proc/self/status") as status:
+    hwm_kib = next(int(line.split()[1]) for line in status if line.startswith("VmHWM:"))
+print(json.dumps({"peak_rss_mib": round(hwm_kib / 1024, 1), "out": out}))
 """
 
 
