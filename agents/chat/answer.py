@@ -9,6 +9,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -146,6 +147,40 @@ class Desk:
             note=note or "",
         )
         return Reply(line, case_id, action, line)
+
+    def answer(
+        self,
+        session: Session,
+        user: User,
+        command: Any,
+        channel: str,
+        examples: dict[str, str],
+        help_key: str,
+    ) -> tuple[str, Reply | None]:
+        """A parsed command from a mapped user, whatever the channel: the text to answer with, and
+        the move's Reply when it was a move (the caller edits the case's messages after it)."""
+        from .commands import MOVES  # the parser's table; imported here, commands imports nothing of ours
+
+        if command.action == "cases":
+            return self.cases_text(session, user), None
+        if command.action == "status":
+            return self.status_text(session), None
+        if command.action in ("help", "unknown"):
+            return say(self.lang, help_key), None
+        assert command.action in MOVES
+        if command.case_id is None:
+            return say(self.lang, "need.case", example=examples[command.action]), None
+        reply = self.move(
+            session,
+            user,
+            command.case_id,
+            command.action,
+            provider=command.provider,
+            ticket=command.ticket,
+            note=command.note,
+            channel=channel,
+        )
+        return reply.text, reply
 
     def event_line(self, event: CaseEvent) -> str | None:
         """A person's move in a case's log as the line an edited chat message adds, wherever it was

@@ -27,12 +27,15 @@ from sop_registry.ledger.models import Case, CaseEvent, ChatMessage, User
 from ..config.sections import TelegramSettings
 from . import store
 from .answer import Desk, Reply
-from .commands import MOVES, parse, provider_and_ticket
+from .commands import parse, provider_and_ticket
 from .telegram_api import CHANNEL, BotApi, BotApiError, clip, keyboard, read_callback
 from .telegram_loop import Polling
 from .texts import say
 
 __all__ = ["CHANNEL", "BotApiError", "Telegram"]
+
+# What a command lacking its case number is shown as the right way to write it.
+EXAMPLES = {"ack": "/ack 12", "hold": "/tunda 12 Telkom TKT-123", "resolve": "/selesai 12 kabel putus"}
 
 log = logging.getLogger("sigap.chat")
 
@@ -304,30 +307,7 @@ class Telegram(Polling):
         self._after_move(reply, after)
 
     def _command_text(self, session: Session, user: User, command, after: list) -> str:
-        lang = self.desk.lang
-        if command.action == "cases":
-            return self.desk.cases_text(session, user)
-        if command.action == "status":
-            return self.desk.status_text(session)
-        if command.action == "help":
-            return say(lang, "help")
-        assert command.action in MOVES
-        if command.case_id is None:
-            example = {
-                "ack": "/ack 12",
-                "hold": "/tunda 12 Telkom TKT-123",
-                "resolve": "/selesai 12 kabel putus",
-            }
-            return say(lang, "need.case", example=example[command.action])
-        reply = self.desk.move(
-            session,
-            user,
-            command.case_id,
-            command.action,
-            provider=command.provider,
-            ticket=command.ticket,
-            note=command.note,
-            channel=CHANNEL,
-        )
-        self._after_move(reply, after)
-        return reply.text
+        text, reply = self.desk.answer(session, user, command, CHANNEL, EXAMPLES, "help")
+        if reply is not None:
+            self._after_move(reply, after)
+        return text

@@ -39,8 +39,10 @@ from sqlalchemy.orm import Session
 from ..config.sections import WhatsAppSettings
 from . import phones, store
 from .answer import Desk
-from .commands import MOVES, parse
-from .texts import say
+from .commands import parse
+
+# What a reply lacking its case number is shown as the right way to write it.
+EXAMPLES = {"ack": "ACK 12", "hold": "TUNDA 12 Telkom TKT-123", "resolve": "SELESAI 12 kabel putus"}
 
 log = logging.getLogger("sigap.chat")
 
@@ -242,31 +244,5 @@ class WhatsApp:
             if user is None:
                 return self.desk.refused(CHANNEL, phones.normalise(inbound.sender) or "?").text
             command = parse(inbound.text)
-            lang = self.desk.lang
-            if command.action == "unknown":
-                return say(lang, "help.wa")
-            if command.action == "cases":
-                return self.desk.cases_text(session, user)
-            if command.action == "status":
-                return self.desk.status_text(session)
-            if command.action == "help":
-                return say(lang, "help.wa")
-            assert command.action in MOVES
-            if command.case_id is None:
-                example = {
-                    "ack": "ACK 12",
-                    "hold": "TUNDA 12 Telkom TKT-123",
-                    "resolve": "SELESAI 12 kabel putus",
-                }
-                return say(lang, "need.case", example=example[command.action])
-            reply = self.desk.move(
-                session,
-                user,
-                command.case_id,
-                command.action,
-                provider=command.provider,
-                ticket=command.ticket,
-                note=command.note,
-                channel=CHANNEL,
-            )
-            return reply.text
+            text, _reply = self.desk.answer(session, user, command, CHANNEL, EXAMPLES, "help.wa")
+            return text
