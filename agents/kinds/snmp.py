@@ -309,10 +309,12 @@ def _row(r: InterfaceResult, lang: str) -> list[Any]:
 
 async def run(ctx: RunContext) -> AgentOutcome:
     config, settings, output_path = ctx.config, ctx.settings, ctx.output_path
-    engine = ctx.resources.get("snmp_engine")
     targets = devices(config)
+    holder = ctx.resources.get("snmp_engine")
+    # SNMPv2c needs no pysnmp engine (checks/snmp/wire.py): it is made only when a v3 device is polled.
+    engine = holder.get() if holder is not None and any(d.credentials.user for d in targets) else None
     memory = ctx.memory
-    results = await check_snmp(targets, memory, settings, engine=engine, clock=time.time)
+    results = await _check(ctx, targets, memory, settings, engine)
     links = {link.id: link for link in config.targets.links}
     lang = config.office.language
     findings: list[FindingRecord] = []
@@ -397,12 +399,50 @@ def _queue_samples(q: QueueResult) -> list[tuple[str, datetime, float]]:
     return out
 
 
-def _engine() -> Any:
-    # One SNMP engine for the life of the service: a new one per run costs a socket, a dispatcher
-    # and its discovery of every SNMPv3 device's engine id again.
-    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+async def _check(
+    ctx: RunContext, targets: list[Device], memory: dict[str, Any], settings: Any, engine: Any
+) -> list[DeviceResult]:
+    """The poll: in `snmp.workers` processes (the service's, kept between runs; or made for this one
+    run, as `sigap run`), or in this process (workers 1)."""
+    if settings.workers <= 1:
+        return await check_snmp(targets, memory, settings, engine=engine, clock=time.time)
+    from checks.snmp.workers import SnmpWorkers
 
-    return SnmpEngine()
+    pool = ctx.resources.get("snmp_workers")
+    own = pool is None
+    pool = SnmpWorkers() if own else pool
+    try:
+        return await pool.check(targets, memory, settings, engine=engine)
+    finally:
+        if own:
+            pool.close()
+
+
+def _workers() -> Any:
+    from checks.snmp.workers import SnmpWorkers
+
+    return SnmpWorkers()  # no process yet: they start at the first run that needs them
+
+
+class _Engine:
+    """One SNMP engine for the life of the service, made at the first run with an SNMPv3 device: a new
+    one per run costs a socket, a dispatcher and its discovery of every SNMPv3 device's engine id
+    again. SNMPv2c goes without it (wire.py), so a v2c-only office never imports pysnmp."""
+
+    def __init__(self) -> None:
+        self.engine: Any = None
+
+    def get(self) -> Any:
+        if self.engine is None:
+            from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+
+            self.engine = SnmpEngine()
+        return self.engine
+
+    def close(self) -> None:
+        if self.engine is not None:
+            self.engine.close_dispatcher()
+            self.engine = None
 
 
 def _poll_seconds(outcome: AgentOutcome) -> list[float]:
@@ -606,7 +646,10 @@ SPEC = KindSpec(
     run=run,
     check_columns=CHECK_COLUMNS,
     check_command=check_snmp_cmd,
-    resources={"snmp_engine": (_engine, lambda engine: engine.close_dispatcher())},
+    resources={
+        "snmp_engine": (_Engine, lambda engine: engine.close()),
+        "snmp_workers": (_workers, lambda workers: workers.close()),
+    },
     columns=_HEADERS,
     poll_seconds=_poll_seconds,
 )

@@ -18,6 +18,7 @@ from .model import (
     Contract,
     Credentials,
     Device,
+    DevicePoll,
     DeviceResult,
     InterfaceResult,
     QueueResult,
@@ -60,16 +61,24 @@ async def check_snmp(
     *,
     engine: Any = None,
     clock: Callable[[], float] = time.time,
+    on_result: Callable[[int, DeviceResult], None] | None = None,
 ) -> list[DeviceResult]:
     """`memory`: per device id, what its last run left (see evaluate_device). `engine`: the
-    process's SnmpEngine, or None for one made and closed for this call."""
+    process's SnmpEngine (SNMPv3), or None for one made and closed for this call. Each device is
+    evaluated as soon as its poll ends; `on_result(position, result)` then (a poll worker streams it)."""
     from .fetch import poll_all
 
     plans = [_plan(d, memory.get(d.id, {}), clock(), settings) for d in devices]
-    polls = await poll_all(devices, settings, engine=engine, plans=plans, clock=clock)
-    return [
-        evaluate_isolated(d, p, memory.get(d.id, {}), settings) for d, p in zip(devices, polls, strict=True)
-    ]
+    results: list[DeviceResult | None] = [None] * len(devices)
+
+    def done(pos: int, poll: DevicePoll) -> None:
+        device = devices[pos]
+        results[pos] = evaluate_isolated(device, poll, memory.get(device.id, {}), settings)
+        if on_result is not None:
+            on_result(pos, results[pos])
+
+    await poll_all(devices, settings, engine=engine, plans=plans, clock=clock, done=done)
+    return [r for r in results if r is not None]
 
 
 def _plan(
@@ -91,16 +100,19 @@ async def sample_twice(
     clock: Callable[[], float] = time.time,
 ) -> list[DeviceResult]:
     """Two polls `interval_s` apart over one engine: the second has rates (`sigap check snmp`)."""
-    from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
+    engine = None
+    if any(d.credentials.user for d in devices):  # SNMPv3 keeps its engine ids between the two polls
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine
 
-    engine = SnmpEngine()
+        engine = SnmpEngine()
     try:
         first = await check_snmp(devices, {}, settings, engine=engine, clock=clock)
         memory = {r.device: device_memory(r) for r in first}
         await asyncio.sleep(interval_s)
         return await check_snmp(devices, memory, settings, engine=engine, clock=clock)
     finally:
-        engine.close_dispatcher()
+        if engine is not None:
+            engine.close_dispatcher()
 
 
 def device_memory(result: DeviceResult) -> dict[str, dict[str, Any]]:

@@ -1,8 +1,6 @@
 """The only part of the SNMP check that does I/O: one multi-column GETBULK walk of the interface
-tables per device, over the process's one shared SnmpEngine.
-
-One engine per process, not per device: a new engine per device was ~17x slower and, without
-close_dispatcher(), leaked sockets (shared/knowledge/monitoring-lessons.md).
+tables per device. SNMPv2c goes over one UDP socket per poll with the BER codec of wire.py; SNMPv3
+over the process's one shared pysnmp SnmpEngine (engine.py).
 """
 
 from __future__ import annotations
@@ -10,38 +8,15 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
-from typing import Any
-
-from pysnmp.hlapi.v3arch.asyncio import (
-    CommunityData,
-    ContextData,
-    ObjectIdentity,
-    ObjectType,
-    SnmpEngine,
-    UdpTransportTarget,
-    UsmUserData,
-    bulk_cmd,
-    usm3DESEDEPrivProtocol,
-    usmAesCfb128Protocol,
-    usmAesCfb192Protocol,
-    usmAesCfb256Protocol,
-    usmDESPrivProtocol,
-    usmHMAC128SHA224AuthProtocol,
-    usmHMAC192SHA256AuthProtocol,
-    usmHMAC256SHA384AuthProtocol,
-    usmHMAC384SHA512AuthProtocol,
-    usmHMACMD5AuthProtocol,
-    usmHMACSHAAuthProtocol,
-    usmNoAuthProtocol,
-    usmNoPrivProtocol,
-)
-from pysnmp.proto import rfc1902
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, Protocol
 
 from ..finding import internal_error
 from .model import Credentials, Device, DevicePoll, SnmpSettings
 from .queues import QUEUE_COLUMNS, QUEUE_TIMED, QUEUE_TYPED
 from .routeros import read_limits
+from .v2c import V2cClient
+from .wire import SnmpFailure, Varbind, error_name
 
 log = logging.getLogger("sigap.checks.snmp")
 
@@ -61,56 +36,35 @@ COLUMNS = {
     "high_speed": "1.3.6.1.2.1.31.1.1.1.15",
     "alias": "1.3.6.1.2.1.31.1.1.1.18",
 }
-AUTH = {
-    "MD5": usmHMACMD5AuthProtocol,
-    "SHA": usmHMACSHAAuthProtocol,
-    "SHA224": usmHMAC128SHA224AuthProtocol,
-    "SHA256": usmHMAC192SHA256AuthProtocol,
-    "SHA384": usmHMAC256SHA384AuthProtocol,
-    "SHA512": usmHMAC384SHA512AuthProtocol,
-}
-PRIV = {
-    "DES": usmDESPrivProtocol,
-    "3DES": usm3DESEDEPrivProtocol,
-    "AES": usmAesCfb128Protocol,
-    "AES192": usmAesCfb192Protocol,
-    "AES256": usmAesCfb256Protocol,
-}
-_INTEGERS = (
-    rfc1902.Integer,
-    rfc1902.Integer32,
-    rfc1902.Counter32,
-    rfc1902.Counter64,
-    rfc1902.Gauge32,
-    rfc1902.TimeTicks,
-    rfc1902.Unsigned32,
-)
 
 
-class SnmpFailure(Exception):
-    """The device did not answer, or answered with an error: the poll has no data."""
+class Bulk(Protocol):
+    """One GETBULK: (error status name, or None; varbinds as (OID tuple, value, typed Counter64))."""
+
+    def __call__(
+        self, non_repeaters: int, max_repetitions: int, oids: list[tuple[int, ...]]
+    ) -> Awaitable[tuple[str | None, list[Varbind]]]: ...
 
 
-def auth_data(credentials: Credentials) -> CommunityData | UsmUserData:
-    if credentials.user:
-        return UsmUserData(
-            credentials.user,
-            authKey=credentials.auth_key,
-            privKey=credentials.priv_key,
-            authProtocol=AUTH[credentials.auth_protocol] if credentials.auth_key else usmNoAuthProtocol,
-            privProtocol=PRIV[credentials.priv_protocol] if credentials.priv_key else usmNoPrivProtocol,
+class V2cBulk:
+    """GETBULK of one SNMPv2c device over the poll's V2cClient."""
+
+    def __init__(self, client: V2cClient, community: str) -> None:
+        self.client, self.community = client, community
+        self.target: tuple[int, Any] | None = None
+
+    async def open(self, host: str, port: int, timeout: float, retries: int) -> None:
+        self.target = await self.client.resolve(host, port)
+        self.timeout, self.retries = timeout, retries
+
+    async def __call__(
+        self, non_repeaters: int, max_repetitions: int, oids: list[tuple[int, ...]]
+    ) -> tuple[str | None, list[Varbind]]:
+        assert self.target is not None
+        status, _index, varbinds = await self.client.get_bulk(
+            self.target, self.community, non_repeaters, max_repetitions, oids, self.timeout, self.retries
         )
-    return CommunityData(credentials.community or "public", mpModel=1)  # mpModel 1: SNMPv2c
-
-
-def value_of(value: Any) -> Any:
-    """A varbind's value as Python: text, an int, or None for noSuchObject/endOfMibView."""
-    if isinstance(value, rfc1902.OctetString):
-        # NUL padding and CR/LF appear in real ifDescr values (Huawei); they are not part of the name.
-        return bytes(value).decode("utf-8", "replace").replace("\x00", "").strip()
-    if isinstance(value, _INTEGERS):
-        return int(value)
-    return None
+        return (error_name(status), []) if status else (None, varbinds)
 
 
 def _oid(text: str) -> tuple[int, ...]:
@@ -118,13 +72,11 @@ def _oid(text: str) -> tuple[int, ...]:
 
 
 async def walk_columns(
-    engine: SnmpEngine,
-    auth: CommunityData | UsmUserData,
-    target: UdpTransportTarget,
+    bulk: Bulk,
     columns: dict[str, str],
     max_repetitions: int,
     clock: Callable[[], float] = time.time,
-    leading: str | None = None,
+    leading: tuple[int, ...] | None = None,
 ) -> tuple[dict[str, dict[int, Any]], int, Any]:
     """All columns in step: each GETBULK carries one varbind per column not yet finished, so a device
     with 48 interfaces and 11 columns takes 2-3 round trips, not 11 walks. `leading`: an OID read once
@@ -151,43 +103,32 @@ async def walk_columns(
     lead_pending = leading is not None
     while cursor:
         names = list(cursor)
-        lead = [ObjectType(ObjectIdentity(leading))] if lead_pending else []
+        lead = [leading] if lead_pending and leading is not None else []
         requests += 1
         sent = clock()
-        error, status, _index, varbinds = await bulk_cmd(
-            engine,
-            auth,
-            target,
-            ContextData(),
-            len(lead),
-            max_repetitions,
-            *lead,
-            *[ObjectType(ObjectIdentity(cursor[n])) for n in names],
-            lookupMib=False,
-        )
-        if error:
-            raise SnmpFailure(str(error))
-        if status and int(status):
-            if status.prettyPrint() == "tooBig" and max_repetitions > 1:
+        status, varbinds = await bulk(len(lead), max_repetitions, [*lead, *(cursor[n] for n in names)])
+        if status:
+            if status == "tooBig" and max_repetitions > 1:
                 max_repetitions = max(1, max_repetitions // 2)  # the device's buffer is smaller
                 continue
-            raise SnmpFailure(f"SNMP error {status.prettyPrint()}")
+            raise SnmpFailure(f"SNMP error {status}")
         if not varbinds:
             break
         read_at = (sent + clock()) / 2
         if lead:
-            lead_value = value_of(varbinds[0][1])
+            lead_value = varbinds[0][1]
             varbinds = varbinds[1:]
             lead_pending = False
         finished: set[str] = set()
+        width = len(names)
         # The answer is row-major: repetition r holds one varbind per requested column, in order.
-        for k, (oid, value) in enumerate(varbinds):
-            name = names[k % len(names)]
+        for k, (at, value, is64) in enumerate(varbinds):
+            name = names[k % width]
             if name in finished:
                 continue
-            at = tuple(oid)  # an ObjectName with lookupMib=False
             prefix = prefixes[name]
-            if at[: len(prefix)] != prefix or len(at) <= len(prefix) or value_of(value) is None:
+            size = len(prefix)
+            if at[:size] != prefix or len(at) <= size or value is None:
                 finished.add(name)  # walked past the column, or the end of the MIB view
                 continue
             if at <= cursor[name]:
@@ -195,43 +136,46 @@ async def walk_columns(
                 continue
             # The row index is the first sub-identifier after the column: unsigned on the wire,
             # even where RouterOS prints ifIndex as a negative Integer32.
-            row = at[len(prefix)]
-            table[name][row] = value_of(value)
+            row = at[size]
+            table[name][row] = value
             if name in timed:
                 table[name + "_at"][row] = read_at
             if name in typed:
-                table[name + "_bits"][row] = 64 if isinstance(value, rfc1902.Counter64) else 32
+                table[name + "_bits"][row] = 64 if is64 else 32
             cursor[name] = at
         cursor = {n: oid for n, oid in cursor.items() if n not in finished}
     return table, requests, lead_value
 
 
 async def poll_device(
-    engine: SnmpEngine,
+    engine: Any,
     device: Device,
     settings: SnmpSettings,
     *,
     columns: list[str] | None = None,
     clock: Callable[[], float] = time.time,
+    client: V2cClient | None = None,
 ) -> DevicePoll:
     """sysUpTime and the interface tables of one device: every column, or the `columns` named (a
-    routine poll). A failure is a result, never an exception."""
+    routine poll). SNMPv2c over `client` (wire.py), SNMPv3 -- or v2c when no client is given -- over
+    pysnmp's `engine`. A failure is a result, never an exception."""
     poll = DevicePoll(at=clock(), full=columns is None)
     started = time.perf_counter()
     wanted = COLUMNS if columns is None else {c: COLUMNS[c] for c in columns}
     try:
-        target = await UdpTransportTarget.create(
-            (device.host, device.port),
-            timeout=device.timeout_s or settings.timeout_s,
-            retries=settings.retries if device.retries is None else device.retries,
+        bulk = _bulk(engine, device.credentials, client)
+        await bulk.open(
+            device.host,
+            device.port,
+            device.timeout_s or settings.timeout_s,
+            settings.retries if device.retries is None else device.retries,
         )
-        auth = auth_data(device.credentials)
         poll.table, poll.requests, uptime = await walk_columns(
-            engine, auth, target, wanted, settings.max_repetitions, clock, leading=SYS_UPTIME_NEXT
+            bulk, wanted, settings.max_repetitions, clock, leading=SYS_UPTIME_NEXT
         )
         poll.uptime_ticks = uptime if isinstance(uptime, int) else None
         if device.queues:
-            await _walk_queues(engine, auth, target, settings, poll, clock)
+            await _walk_queues(bulk, settings, poll, clock)
         # Rates use each row's own read time (walk_columns); this is the poll's, for the record.
         poll.at = clock()
     except (SnmpFailure, OSError, TimeoutError) as exc:
@@ -244,19 +188,22 @@ async def poll_device(
     return poll
 
 
+def _bulk(engine: Any, credentials: Credentials, client: V2cClient | None) -> Any:
+    if client is not None and not credentials.user:
+        return V2cBulk(client, credentials.community or "public")
+    from .engine import PysnmpBulk
+
+    return PysnmpBulk(engine, credentials)
+
+
 async def _walk_queues(
-    engine: SnmpEngine,
-    auth: CommunityData | UsmUserData,
-    target: UdpTransportTarget,
-    settings: SnmpSettings,
-    poll: DevicePoll,
-    clock: Callable[[], float],
+    bulk: Bulk, settings: SnmpSettings, poll: DevicePoll, clock: Callable[[], float]
 ) -> None:
     """MIKROTIK-MIB's queue tables, every column every poll: a queue made again under its old name
     has a new index, and only the names tell. A device without them answers an empty table."""
     try:
         poll.queue_table, requests, _ = await walk_columns(
-            engine, auth, target, QUEUE_COLUMNS, settings.max_repetitions, clock
+            bulk, QUEUE_COLUMNS, settings.max_repetitions, clock
         )
         poll.requests += requests
     except (SnmpFailure, OSError, TimeoutError) as exc:
@@ -287,32 +234,48 @@ async def poll_all(
     devices: Iterable[Device],
     settings: SnmpSettings,
     *,
-    engine: SnmpEngine | None = None,
+    engine: Any = None,
     plans: list[list[str] | None] | None = None,
     clock: Callable[[], float] = time.time,
+    done: Callable[[int, DevicePoll], None] | None = None,
 ) -> list[DevicePoll]:
-    """Every device, `settings.concurrency` at a time, over one engine (the caller's, as the service's,
-    or one made and closed here); see _engine_groups for the one exception."""
+    """Every device, `settings.concurrency` at a time: SNMPv2c over one UDP socket (wire.py), SNMPv3
+    over one pysnmp engine (the caller's, as the service's, or one made and closed here; see
+    _engine_groups for the one exception). `done(position, poll)` as each device's poll ends."""
     devices = list(devices)
     gate = asyncio.Semaphore(settings.concurrency)
-    groups = _engine_groups(devices)
-    own = [SnmpEngine() for _ in groups[1 if engine else 0 :]]
+    v3 = [pos for pos, d in enumerate(devices) if d.credentials.user]
+    groups = _engine_groups([devices[pos] for pos in v3]) if v3 else []
+    groups = [[v3[k] for k in g] for g in groups]
+    if v3:
+        from pysnmp.hlapi.v3arch.asyncio import SnmpEngine  # ~0.3 s to import: only where v3 is polled
+
+        own = [SnmpEngine() for _ in groups[1 if engine else 0 :]]
+    else:
+        own = []
     engines = ([engine] if engine else []) + own
+    client = V2cClient()
     polls: list[DevicePoll | None] = [None] * len(devices)
 
-    async def one(pos: int, on: SnmpEngine) -> None:
+    async def one(pos: int, on: Any) -> None:
         async with gate:
             columns = plans[pos] if plans else None
             try:
-                polls[pos] = await poll_device(on, devices[pos], settings, columns=columns, clock=clock)
+                polls[pos] = await poll_device(
+                    on, devices[pos], settings, columns=columns, clock=clock, client=client
+                )
             except Exception as exc:  # a bug on one device: UNKNOWN for it, the others are polled
                 polls[pos] = DevicePoll(at=clock(), failure=internal_error(exc, log, devices[pos].id))
+        if done is not None:
+            done(pos, polls[pos])
 
+    v2c = (one(pos, None) for pos, d in enumerate(devices) if not d.credentials.user)
     try:
         await asyncio.gather(
-            *(one(pos, e) for e, group in zip(engines, groups, strict=False) for pos in group)
+            *v2c, *(one(pos, e) for e, group in zip(engines, groups, strict=False) for pos in group)
         )
     finally:
+        client.close()
         for e in own:
             e.close_dispatcher()
     return [p for p in polls if p is not None]

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ..finding import Finding, Status
+
+
+def _cores() -> int:
+    """The cores this process may run on (a systemd CPUAffinity= or a container's cpuset included)."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
 
 # IF-MIB ifOperStatus / ifAdminStatus values, as a technician reads them.
 OPER_STATUS = {
@@ -31,9 +38,13 @@ class SnmpSettings(BaseModel):
     timeout_s: float = Field(default=2.0, gt=0)  # one request
     retries: int = Field(default=1, ge=0, le=10)
     max_repetitions: int = Field(default=25, ge=1, le=200)  # rows per GETBULK
-    # Devices polled at once: the poller is CPU-bound (BER decoding), so more only queues answers
-    # until they time out (100 at once lost 6 of 200 simulated devices; 32 lost none).
+    # Devices polled at once, all workers together. When the poll was CPU-bound in pyasn1, more only
+    # queued answers until they timed out (100 at once lost 6 of 200 simulated devices; 32 lost none);
+    # with wire.py's codec the simulators are the bottleneck of the bench, and 32 is kept.
     concurrency: int = Field(default=32, ge=1, le=5000)
+    # Processes the poll runs in, each with a share of the devices (workers.py); 1 = in the service's
+    # own process. Below 16 devices the poll stays in-process whatever this says.
+    workers: int = Field(default_factory=_cores, ge=1, le=64)
     # A full walk (names, aliases, which counters exist) this often; the polls between walk only the
     # columns that change (state, counters, speed): a third of the answer to decode.
     rediscover_minutes: float = Field(default=60, ge=0)

@@ -1,10 +1,14 @@
-"""SNMP benchmark: 200 simulated devices x 48 interfaces polled with one shared engine, beside
-net-snmp's `snmpbulkwalk` reading the same IF-MIB columns from the same devices in the same run.
+"""SNMP benchmark: 200 simulated devices x 48 interfaces polled as the service polls them (`--workers`
+processes, default one per core; 1 = in one process), beside net-snmp's `snmpbulkwalk` reading the same
+IF-MIB columns from the same devices in the same run.
 
 Two figures: the discovery walk (all 11 columns: names, aliases, which counters exist) and the routine
 poll that runs every 5 minutes between discoveries (state, 64-bit counters, speed: 5 columns).
 
-    .venv/bin/python tests/bench/bench_snmp.py [--devices 200] [--interfaces 48] [--servers 2]
+    .venv/bin/python tests/bench/bench_snmp.py [--devices 200] [--interfaces 48] [--servers 2] [--workers N]
+
+CPU is the poller's own: this process plus its workers (each reports its CPU time per run); for
+snmpbulkwalk, the finished processes' (RUSAGE_CHILDREN), the simulators' not counted for either.
 
 The devices are snmpsim communities (one recording each, a 48-port access switch), served on
 127.0.0.1 by --servers simulator processes. Needs snmpsim (see .ci/run) and the `snmp` package.
@@ -27,9 +31,10 @@ sys.path[:0] = [str(HERE.parent.parent), str(HERE.parent)]
 
 from helpers.snmpservers import Snmpsim  # noqa: E402
 
-from checks.snmp import Credentials, Device, SnmpSettings, check_snmp, device_memory  # noqa: E402
+from checks.snmp import Credentials, Device, SnmpSettings, device_memory  # noqa: E402
 from checks.snmp.evaluate import plan  # noqa: E402
 from checks.snmp.fetch import COLUMNS  # noqa: E402
+from checks.snmp.workers import SnmpWorkers  # noqa: E402
 
 
 def switch(ports: int, seed: int) -> str:
@@ -78,7 +83,7 @@ def switch(ports: int, seed: int) -> str:
     return "".join(f"{'.'.join(map(str, oid))}|{value}\n" for oid, value in rows)
 
 
-def reference(devices: list[Device], workers: int, oids: list[str]) -> tuple[float, int]:
+def reference(devices: list[Device], workers: int, oids: list[str]) -> tuple[float, float, int]:
     """snmpbulkwalk, one process per device and column (it walks one subtree), `workers` at once."""
     binary = shutil.which("snmpbulkwalk")
     if binary is None:
@@ -108,10 +113,14 @@ def reference(devices: list[Device], workers: int, oids: list[str]) -> tuple[flo
         out = subprocess.run(cmd, capture_output=True, text=True, check=False).stdout
         return out.count("\n")
 
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
     with ThreadPoolExecutor(workers) as pool:
         lines = sum(pool.map(run, jobs))
-    return time.perf_counter() - t0, lines
+    wall = time.perf_counter() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return wall, cpu, lines
 
 
 def main() -> None:
@@ -122,6 +131,7 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--max-repetitions", type=int, default=25)
     parser.add_argument("--walk-workers", type=int, default=16, help="snmpbulkwalk processes at once")
+    parser.add_argument("--workers", type=int, default=SnmpSettings().workers, help="poll processes (cores)")
     args = parser.parse_args()
 
     print(f"building {args.devices} recordings x {args.interfaces} interfaces ...", flush=True)
@@ -138,20 +148,31 @@ def main() -> None:
             servers.append(server)
             devices += [Device(n, "127.0.0.1", server.port, Credentials(community=n)) for n in names]
         settings = SnmpSettings(
-            timeout_s=5, retries=1, concurrency=args.concurrency, max_repetitions=args.max_repetitions
+            timeout_s=5,
+            retries=1,
+            concurrency=args.concurrency,
+            max_repetitions=args.max_repetitions,
+            workers=args.workers,
         )
-        asyncio.run(check_snmp(devices[:2], {}, settings))  # warm up: index files built, engine code loaded
+        pool = SnmpWorkers(min_devices=1)  # the service's pool; min 1 so the warm-up starts the workers
+        # Warm up: index files built, the workers started and their code loaded.
+        asyncio.run(pool.check(devices[: 2 * args.workers], {}, settings))
         print(
             f"devices: {len(devices)}, interfaces each: {args.interfaces}, snmpsim processes: {args.servers}"
         )
-        print(f"sigap: one engine, {args.concurrency} devices at once, GETBULK x{args.max_repetitions}")
+        print(
+            f"sigap: {args.workers} worker process(es), {args.concurrency} devices at once in all, "
+            f"GETBULK x{args.max_repetitions}"
+        )
         memory: dict = {}
         for label in ("discovery", "routine"):
             cpu0 = time.process_time()
             t0 = time.perf_counter()
-            results = asyncio.run(check_snmp(devices, memory, settings))
+            results = asyncio.run(pool.check(devices, memory, settings))
             elapsed = time.perf_counter() - t0
-            cpu = time.process_time() - cpu0
+            own_cpu = time.process_time() - cpu0
+            workers_cpu = pool.stats.cpu_s if args.workers > 1 else 0.0
+            cpu = own_cpu + workers_cpu
             memory = {r.device: device_memory(r) for r in results}
             interfaces = sum(len(r.interfaces) for r in results)
             failed = [r.device for r in results if r.status == "unknown"]
@@ -159,20 +180,27 @@ def main() -> None:
             oids = (
                 [COLUMNS[c] for c in (columns or COLUMNS)] if label == "routine" else list(COLUMNS.values())
             )
-            walk_s, walk_lines = reference(devices, args.walk_workers, oids)
+            walk_s, walk_cpu, walk_lines = reference(devices, args.walk_workers, oids)
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+            worker_rss = (
+                " + ".join(f"{k / 1024:.0f}" for k in pool.stats.peak_rss_kib) if args.workers > 1 else ""
+            )
+            walked = walk_lines / len(oids)
             print(f"{label} ({len(oids)} columns):")
             print(
                 f"  sigap: {interfaces} interfaces in {elapsed:.2f} s = "
-                f"{interfaces / elapsed:,.0f} interfaces/s; CPU {cpu:.2f} s "
-                f"({interfaces / cpu:,.0f} interfaces per CPU-second); peak RSS {rss:.0f} MiB; "
+                f"{interfaces / elapsed:,.0f} interfaces/s; CPU {cpu:.2f} s ({own_cpu:.2f} here + "
+                f"{workers_cpu:.2f} in workers) = {interfaces / cpu:,.0f} interfaces per CPU-second; "
+                f"peak RSS {rss:.0f} MiB" + (f" + workers {worker_rss} MiB" if worker_rss else "") + "; "
                 f"{len(failed)} devices failed {failed[:5]}"
             )
             print(
                 f"  snmpbulkwalk, {args.walk_workers} at once: {walk_lines} values in {walk_s:.2f} s = "
-                f"{walk_lines / len(oids) / walk_s:,.0f} interfaces/s; sigap / snmpbulkwalk wall time "
+                f"{walked / walk_s:,.0f} interfaces/s; CPU {walk_cpu:.2f} s = "
+                f"{walked / walk_cpu:,.0f} interfaces per CPU-second; sigap / snmpbulkwalk wall time "
                 f"{elapsed / walk_s:.2f}x"
             )
+        pool.close()
     finally:
         for server in servers:
             server.stop()

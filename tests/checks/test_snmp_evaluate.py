@@ -6,8 +6,8 @@ from __future__ import annotations
 from helpers.snmpdata import MB, link, port, run, steady, table
 
 from checks.snmp import Contract, Device, SnmpSettings, Watch, device_memory
+from checks.snmp.engine import AUTH, PRIV
 from checks.snmp.evaluate import evaluate_device, plan
-from checks.snmp.fetch import AUTH, PRIV
 from checks.snmp.model import AUTH_PROTOCOLS, PRIV_PROTOCOLS, DevicePoll
 from checks.snmp.parse import interfaces, pair_foreign_rows
 from sop_registry.ledger.series import percentile
