@@ -119,7 +119,7 @@ def make_app(
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
 
 
-def _bound_socket(host: str, port: int) -> socket.socket:
+def bound_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -136,11 +136,15 @@ def _bound_socket(host: str, port: int) -> socket.socket:
 class HttpEndpoint:
     """uvicorn serving `app` on (host, port) from its own thread and its own event loop."""
 
-    def __init__(self, address: tuple[str, int], app: ASGIApp) -> None:
+    def __init__(
+        self, address: tuple[str, int] | None, app: ASGIApp, sock: socket.socket | None = None
+    ) -> None:
         import uvicorn
 
-        host, port = address
-        self.socket = _bound_socket(host, port)
+        if sock is None:
+            assert address is not None
+            sock = bound_socket(*address)
+        self.socket = sock
         config = uvicorn.Config(
             app,
             log_config=None,
@@ -158,6 +162,12 @@ class HttpEndpoint:
         logging.getLogger("uvicorn.error").setLevel(logging.WARNING)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self._run, name="sigap-http", daemon=True)
+
+    @classmethod
+    def on_socket(cls, sock: socket.socket, app: ASGIApp) -> HttpEndpoint:
+        """Serve on a socket bound elsewhere: the console's child on the parent's http.listen, the
+        parent's /healthz and /metrics on a Unix socket."""
+        return cls(None, app, sock)
 
     def _run(self) -> None:
         # uvicorn installs no signal handlers outside the main thread: SIGTERM stays the service's.

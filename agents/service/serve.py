@@ -48,8 +48,8 @@ from ..notify.worker import AppriseSender, Send
 from ..runner import WRITE_FAILURES, LedgerWriteFailed, run_step, write_failure_reason
 from ..sla import log_result, sweep
 from ..weekly_report import make_and_send_in_child, owed_week
-from . import sdnotify
-from .http import HealthState, HttpEndpoint, make_app
+from . import heap, logs, sdnotify
+from .http import HealthState, HttpEndpoint, bound_socket, make_app
 from .jobs import (
     MAX_SKIPPED_ROWS,
     CatchUp,
@@ -103,6 +103,8 @@ class Service:
         self.last_runs: dict[str, dict[str, Any]] = {}
         self.state = HealthState(probe=config.probe)
         self.http: HttpEndpoint | None = None
+        self.settler = heap.Settler()
+        self.console: Any = None  # the console's child process (console_proc), when it is on
         self.resources: dict[str, Any] = {}  # what kinds borrow for the service's life (by name)
         self.ledger_file: LedgerFile | None = None  # known once prepare() has made the ledger
         self.run_now: dict[str, bool] = {}  # job id -> start with a run (interval, or catch-up owed)
@@ -272,18 +274,47 @@ class Service:
             log.exception("job failed sop=%s step=%s target=%s", spec.sop_id, spec.step_no, spec.target_group)
         finally:
             self.running.pop(job_id, None)
+            self.settler.after_first_run(job_id)
             self.metrics.observe_run(
                 spec.sop_id, spec.step_no, spec.check, status, time.perf_counter() - started
             )
             self.metrics.last_run.labels(job_id).set(time.time())
 
-    def _console(self) -> Any:
-        """The web console and its API, served beside /healthz and /metrics (console.enabled)."""
+    def _start_http(self) -> None:
+        """http.listen: /healthz and /metrics from a thread of this process; with the console on,
+        the console in a child process serving the socket and forwarding those two here (console_proc
+        says why). Bound before anything starts: a port in use is one line and exit 2."""
+        try:
+            listen = bound_socket(*self.config.http.address())
+        except OSError as exc:
+            raise InputError(
+                f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"
+            ) from None
+        health = make_app(lambda: self.state, self.engine, self.metrics)
         if not self.config.console.enabled:
-            return None
-        from ..console.app import build_console  # Starlette, Jinja2 and argon2 only when it is on
+            self.http = HttpEndpoint.on_socket(listen, health)
+            self.http.start()
+        else:
+            from .console_proc import ConsoleProcess, ConsoleStartFailed, health_socket
 
-        return build_console(self.config, self.registry, self.engine, self.clock)
+            inner, path = health_socket()
+            self.http = HttpEndpoint.on_socket(inner, health)
+            self.http.start()
+            url = self.engine.url.render_as_string(hide_password=False)
+            self.console = ConsoleProcess(
+                listen, path, self.config, self.registry, url, logs.secret_values(self.config)
+            )
+            try:
+                self.console.start()
+            except ConsoleStartFailed as exc:  # e.g. the console's key cannot be kept (read-only state)
+                self.console.stop()
+                self.http.stop()
+                raise InputError(str(exc)) from None
+        log.info(
+            "http listening address=%s console=%s",
+            self.config.http.listen,
+            f"on (pid {self.console.pid})" if self.console is not None else "off",
+        )
 
     # --- a ledger that refuses writes -------------------------------------------------------
 
@@ -442,6 +473,8 @@ class Service:
                 await asyncio.wait_for(self.stop_event.wait(), seconds)
 
     def _heartbeat(self) -> None:
+        if self.console is not None:
+            self.console.watch(time.monotonic())
         scheduler = self.scheduler
         jobs = []
         for spec in self.specs.values():
@@ -551,26 +584,13 @@ class Service:
         self._leader()
         if self.config.http.enabled:
             try:
-                app = make_app(lambda: self.state, self.engine, self.metrics, self._console())
-            except InputError:  # the console's key cannot be kept (a read-only state directory)
+                self._start_http()
+            except InputError:
                 self.leadership.release()
                 self.instance.release()
                 raise
-            try:
-                self.http = HttpEndpoint(self.config.http.address(), app)
-            except OSError as exc:
-                self.leadership.release()
-                self.instance.release()
-                raise InputError(
-                    f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"
-                ) from None
-            self.http.start()
-            log.info(
-                "http listening address=%s console=%s",
-                self.config.http.listen,
-                "on" if self.config.console.enabled else "off",
-            )
         self.scheduler = self.schedule(now)
+        heap.settle("start")
         self.scheduler.start()
         self._heartbeat()
         loops = [
@@ -631,6 +651,8 @@ class Service:
             self.scheduler.shutdown(wait=False)
         self.leadership.release()
         self.instance.release()
+        if self.console is not None:
+            self.console.stop()
         if self.http is not None:
             self.http.stop()
         if self.chat is not None:

@@ -4,11 +4,15 @@ still stops it all within 10 s. With `console.enabled: false` the endpoint is wh
 
 from __future__ import annotations
 
+import os
 import re
+import signal
+import socket
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import httpx
 from helpers.cli import REPO, Serve, clean_env, sigap_with
@@ -102,3 +106,74 @@ def test_console_off_leaves_health_and_metrics_as_they_were(tmp_path):
     finally:
         serve.cleanup()
     assert not (tmp_path / "state" / "console.key").exists()
+
+
+def _console_pid(log_path) -> int:
+    found = re.findall(r"console process started pid=(\d+)", log_path.read_text())
+    assert found, log_path.read_text()[-2000:]
+    return int(found[-1])
+
+
+def _stat(pid: int) -> dict[str, str]:
+    lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    status = dict(line.split(":\t", 1) for line in lines if ":\t" in line)
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    status["nice"] = fields[16]
+    return status
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return _stat(pid)["State"][0] not in "ZX"
+    except FileNotFoundError:
+        return False
+
+
+def test_console_runs_in_a_child_that_is_restarted_and_dies_with_the_service(tmp_path):
+    """The console is a child process at a lower CPU priority; /healthz through it is the scheduler's
+    own answer; a console killed is started again while the scheduler runs on; a service killed
+    (SIGKILL, no cleanup) takes its console with it and frees the port."""
+    http_port = free_port()
+    config = _config(tmp_path, http_port)
+    serve = Serve(config, http_port, tmp_path / "serve.log")
+    try:
+        health = serve.wait_healthy()
+        assert health["scheduler"]["running"] is True and health["jobs"], health
+        child = _console_pid(serve.log)
+        assert child != serve.proc.pid
+        status = _stat(child)
+        assert int(status["PPid"]) == serve.proc.pid
+        assert int(status["nice"]) == 5, status["nice"]
+        assert httpx.get(serve.http + "/login", timeout=5).status_code == 200
+
+        os.kill(child, signal.SIGKILL)
+        started = time.monotonic()
+
+        def restarted() -> bool:
+            try:
+                return (
+                    _console_pid(serve.log) != child
+                    and httpx.get(serve.http + "/login", timeout=2).status_code == 200
+                )
+            except (httpx.HTTPError, AssertionError):
+                return False
+
+        deadline = time.monotonic() + 30
+        while not restarted():
+            assert time.monotonic() < deadline, serve.log.read_text()[-3000:]
+            time.sleep(0.2)
+        assert time.monotonic() - started < 15
+        assert "console process exited code=-9" in serve.log.read_text()
+        assert serve.health()["scheduler"]["heartbeat_age_s"] < 5
+        second = _console_pid(serve.log)
+
+        serve.kill()  # SIGKILL: the parent runs no cleanup at all
+        deadline = time.monotonic() + 10
+        while _alive(second):
+            assert time.monotonic() < deadline, "the console outlived its service"
+            time.sleep(0.1)
+        with socket.socket() as s:  # the port is free again
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", http_port))
+    finally:
+        serve.cleanup()
