@@ -72,10 +72,13 @@ class ConsoleProcess:
         registry: Any,
         database_url: str,
         secrets: set[str],
+        clock: Any = None,
     ) -> None:
         self.listen = listen
         self.health_path = health_path
-        self.args = (config, registry, database_url, sorted(secrets), logging.getLogger().level)
+        # Pickled into the child: the config, the registry and the clock (a module-level function or
+        # a picklable object; the service's own is datetime.now(UTC)).
+        self.args = (config, registry, database_url, sorted(secrets), logging.getLogger().level, clock)
         self.context = multiprocessing.get_context("spawn")  # no fork: the service has threads
         self.process: Any = None
         self.restarts = 0
@@ -192,6 +195,7 @@ def child_main(
     database_url: str,
     secrets: list[str],
     level: int,
+    clock: Any = None,
 ) -> None:
     parent = os.getppid()
     # Ctrl-C reaches the whole process group; the parent decides when the console stops.
@@ -199,8 +203,6 @@ def child_main(
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     _die_with_parent()
-    with contextlib.suppress(OSError):
-        os.nice(NICE)
 
     from sop_registry.errors import InputError
     from sop_registry.ledger import connect
@@ -210,9 +212,13 @@ def child_main(
     from .http import HttpEndpoint
 
     logs.setup(secrets, level=level)
+    try:
+        os.nice(NICE)
+    except OSError as exc:  # a unit without setpriority in its SystemCallFilter
+        log.warning("console priority unchanged reason=%s", exc.strerror or exc)
     engine = connect(database_url)
     try:
-        console = build_console(config, registry, engine)
+        console = build_console(config, registry, engine, *([clock] if clock is not None else []))
     except InputError as exc:
         report.send(("error", str(exc)))
         return

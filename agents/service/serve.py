@@ -302,7 +302,7 @@ class Service:
             self.http.start()
             url = self.engine.url.render_as_string(hide_password=False)
             self.console = ConsoleProcess(
-                listen, path, self.config, self.registry, url, logs.secret_values(self.config)
+                listen, path, self.config, self.registry, url, logs.secret_values(self.config), self.clock
             )
             try:
                 self.console.start()
