@@ -33,6 +33,13 @@ class LinkIssue:
     row: LinkRow
     below_target: bool  # availability under report.availability_target_pct
     under_delivered: bool  # the SNMP check found the provider delivering under the contract
+    # The OPD held at its MikroTik queue's own max-limit (queue_saturated): our cap, not the
+    # provider's -- a kind of its own, never counted as under-delivery.
+    queue_saturated: bool = False
+
+    @property
+    def below_or_under(self) -> bool:
+        return self.below_target or self.under_delivered
 
 
 @dataclass
@@ -59,7 +66,8 @@ class Exceptions:
             ("sites", len(self.sites)),
             ("letters", self.letters_due),
             ("integrity", len(self.integrity)),
-            ("links", len(self.links)),
+            ("links", sum(1 for i in self.links if i.below_or_under)),
+            ("queues", sum(1 for i in self.links if i.queue_saturated)),
             ("dns", len(self.dns)),
             ("certs", len(self.certs)),
             ("sla", sum(r.breached for r in self.sla)),
@@ -78,8 +86,8 @@ def pick(report: Report, settings: Any) -> Exceptions:
     target = settings.availability_target_pct
     for row in report.links:
         below = row.uptime_pct is not None and row.uptime_pct < target
-        if below or row.under_delivery:
-            out.links.append(LinkIssue(row, below, bool(row.under_delivery)))
+        if below or row.under_delivery or row.queue_saturated:
+            out.links.append(LinkIssue(row, below, bool(row.under_delivery), bool(row.queue_saturated)))
     out.links.sort(key=lambda i: (i.row.uptime_pct if i.row.uptime_pct is not None else 101, i.row.opd))
     listed = {i.row.link_id for i in out.links}
     out.outages = [o for o in report.outages if o.link_id in listed]

@@ -5,6 +5,7 @@ Indonesian usage: "Senin, 23 November 2026", "07.00 WITA", decimal comma ("97,5 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -125,3 +126,21 @@ class Formatter:
 def formatter(config: Any, lang: str) -> Formatter:
     """The office's formatter: its zone and WIB/WITA/WIT label, in the reader's language."""
     return Formatter(lang, config.office.zone, config.office.zone_label)
+
+
+def queue_limit(row: Any, f: Formatter, t: Mapping[str, str]) -> str:
+    """A queue's max-limit as "download / upload Mbps" (the contract's order): "tanpa batas" for an
+    unlimited direction (0), "-" for the direction a tree queue does not shape, "batas tidak terbaca"
+    when the period never read it."""
+    values = (row.queue_limit_down_mbps, row.queue_limit_up_mbps)
+    if all(v is None for v in values):
+        return t["queue_unread"]
+    if all(not v for v in values):
+        return t["queue_unlimited"]
+
+    def one(v: float | None) -> str:
+        if v is None:
+            return "-"
+        return t["queue_unlimited"] if v == 0 else f.number(v, 0 if v == int(v) else 1)
+
+    return " / ".join(one(v) for v in values) + " Mbps"

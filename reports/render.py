@@ -23,7 +23,7 @@ from markupsafe import Markup
 
 from . import charts, drawing, exceptions, texts
 from .data import Report
-from .fmt import MONTHS, Formatter, formatter
+from .fmt import MONTHS, Formatter, formatter, queue_limit
 from .sheets import workbook
 from .summary import tiles
 
@@ -166,9 +166,11 @@ def context(
     office, settings = config.office, config.report
     detail = detail or settings.pdf_detail
     period = report.period
-    days = [f.short_day(d) for d in period.days()] if period.kind == "weekly" else [
-        str(d.day) for d in period.days()
-    ]
+    days = (
+        [f.short_day(d) for d in period.days()]
+        if period.kind == "weekly"
+        else [str(d.day) for d in period.days()]
+    )
     web = report.web
     warn_days, crit_days = config.web.warn_after_days or 7, config.web.crit_after_days or 30
     web_from = ""
@@ -194,6 +196,7 @@ def context(
         "letters": lambda n: t["d_letters"].format(n=n, weeks=settings.letter_after_weeks),
         "integrity": lambda n: t["d_integrity"].format(n=n),
         "links": lambda n: t["d_links"].format(n=n, target=target),
+        "queues": lambda n: t["d_queues"].format(n=n),
         "dns": lambda n: t["d_dns"].format(n=n),
         "certs": lambda n: t["d_certs"].format(n=n, days=settings.cert_within_days),
         "sla": lambda n: t["d_sla"].format(n=n),
@@ -232,7 +235,12 @@ def context(
         "needs_title": t["needs"].format(this=this),
         "needs_none": t["needs_none"].format(this=this),
         "x_sites": t["x_sites"].format(n=len(x.sites), total=len(web.rows)),
-        "x_links": t["x_links"].format(n=len(x.links), total=len(report.links), target=target),
+        "x_links": t["x_links"].format(
+            n=sum(1 for i in x.links if i.below_or_under), total=len(report.links), target=target
+        ),
+        "x_queues": t["x_queues"].format(n=sum(1 for i in x.links if i.queue_saturated)),
+        "x_links_under": any(i.below_or_under for i in x.links),
+        "x_queues_saturated": any(i.queue_saturated for i in x.links),
         "x_links_none": t["x_links_none"].format(target=target),
         "x_certs_none": t["x_certs_none"].format(days=settings.cert_within_days),
         "letter_after_weeks": settings.letter_after_weeks,
@@ -242,8 +250,12 @@ def context(
         "missed_listed": exceptions.MISSED_LISTED,
         "more": lambda n: t["more"].format(n=n),
         "issue": lambda i: ", ".join(
-            [t["below_target"]] * i.below_target + [t["under_contract"]] * i.under_delivered
+            [t["below_target"]] * i.below_target
+            + [t["under_contract"]] * i.under_delivered
+            + [t["queue_capped"]] * i.queue_saturated
         ),
+        "queue_limit": lambda r: queue_limit(r, f, t),
+        "has_queues": any(r.queue for r in report.links),
         "host": _host,
         "short": _short,
         "web": web,
@@ -270,9 +282,9 @@ def context(
         ),
         "steps": report.steps,
         "trend": report.trend,
-        "local_day": lambda when, end=False: (when - timedelta(seconds=1) if end else when)
-        .astimezone(office.zone)
-        .date(),
+        "local_day": lambda when, end=False: (
+            (when - timedelta(seconds=1) if end else when).astimezone(office.zone).date()
+        ),
         "sop_titles": dict(sop_titles or {}),
         "agent_name": texts.agent_namer(lang, agent_titles),
         "reason": lambda text: texts.reason(text, lang),
@@ -337,4 +349,3 @@ def xlsx(
     buffer = io.BytesIO()
     workbook(report, config, lang, agent_titles).save(buffer)
     return buffer.getvalue()
-

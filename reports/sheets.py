@@ -149,6 +149,12 @@ def workbook(
             t["c_p95"],
             t["c_p95_pct"],
             t["c_under"],
+            t["c_queue"],
+            t["c_queue_limit_down"],
+            t["c_queue_limit_up"],
+            t["c_p95_limit_pct"],
+            t["c_queue_saturated"],
+            t["c_queue_mismatch"],
         ],
         (
             [
@@ -165,10 +171,17 @@ def workbook(
                 r.down_p95_mbps,
                 r.down_p95_pct,
                 r.under_delivery,
+                # A queue-bound link's queue (0 = unlimited, empty = not read); an interface's: empty.
+                r.queue,
+                r.queue_limit_down_mbps,
+                r.queue_limit_up_mbps,
+                r.down_p95_limit_pct,
+                r.queue_saturated if r.queue else None,
+                r.queue_limit_mismatch if r.queue else None,
             ]
             for r in report.links
         ),
-        {6: "0.00", 9: "0.0", 10: "0.0", 11: "0.0"},
+        {6: "0.00", 9: "0.0", 10: "0.0", 11: "0.0", 16: "0.0"},
     )
     _sheet(
         book,

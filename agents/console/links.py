@@ -1,6 +1,7 @@
 """Tautan: each OPD link's week as the weekly report counts it (`reports.data.build`, read-only):
 availability per day as a heat map, download and upload against the contract, outages, the week's
-under-delivery findings, and the cases held for the provider with its ticket.
+under-delivery findings, and the cases held for the provider with its ticket. A link bound to a
+MikroTik queue shows the queue, its max-limit and the p95 against it, in the weekly report's words.
 
 The charts are SVG drawn by the template from the numbers here (no script, no chart library); every
 label in them comes through Jinja's autoescaping.
@@ -15,6 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from reports import texts as report_texts
+from reports.fmt import queue_limit
 from reports.period import Week
 from sop_registry.ledger.models import Case, Finding, StepRun
 
@@ -124,6 +127,8 @@ def link_page(console: Console, db: Session, viewer: Viewer, now: datetime, week
         "next_week": str(week.shift(1))
         if week.shift(1).monday <= now.astimezone(console.config.office.zone).date()
         else None,
+        "queue_t": report_texts.get,  # the queue's words, as the weekly report says them
+        "queue_limit": queue_limit,
         "spark_w": SPARK_W,
         "spark_h": SPARK_H,
         "legend": [

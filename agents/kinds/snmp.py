@@ -371,15 +371,22 @@ async def run(ctx: RunContext) -> AgentOutcome:
         summary=summary,
         output_kind="rekap_bandwidth",
         output_ref=str(output_path),
-        details={
-            "devices": [device_as_dict(r, lang) for r in results],
-            "links": [interface_as_dict(i, lang) for r in results for i in r.interfaces if i.link_id],
-            "queues": [queue_as_dict(q, lang) for r in results for q in r.queues if q.link_id],
-        },
+        details=records.SnmpRunDetails(
+            devices=[device_as_dict(r, lang) for r in results],
+            links=[interface_as_dict(i, lang) for r in results for i in r.interfaces if i.link_id],
+            queues=[queue_record(q, lang) for r in results for q in r.queues if q.link_id],
+        ).as_json(),
         cases=cases,
         states=states,
         samples=samples,
     )
+
+
+def queue_record(q: QueueResult, lang: str) -> records.QueueLinkRow:
+    """A bound queue as the run records it (step_runs.details["queues"]): the keys of its
+    `sigap check snmp --queues --json` line, typed by the ledger's contract, which the weekly report
+    reads back (its name and max-limit beside the link's p95)."""
+    return records.QueueLinkRow.model_validate(queue_as_dict(q, lang))
 
 
 def _queue_samples(q: QueueResult) -> list[tuple[str, datetime, float]]:

@@ -8,6 +8,12 @@ device's DeviceResult as soon as it is evaluated -- the same result check_snmp g
 memory for the next run included, which the caller records. A worker that dies (or raises) loses only
 the devices it had not yet sent: each is that device's internal_error, the rest of the run is kept,
 and the worker is started again for the next run.
+
+A worker that hangs -- alive, never answering (stopped, swapped out, stuck) -- is given until its
+share's deadline (round_budget_s: what its devices' timeouts and retries allow, with room to spare),
+then killed like a dead one: its unsent devices are each an internal_error saying so (`WorkerHung`),
+never polled again in the service's own process (whatever hung the worker could hang the service), and
+keep their memory for the next rate; a new worker is started at the next run.
 """
 
 from __future__ import annotations
@@ -33,6 +39,32 @@ log = logging.getLogger("sigap.checks.snmp")
 # Fewer devices than this are polled in the caller's process: a worker's start (~0.5 s) and the
 # results' trip back cost more than a small office's whole poll (8 devices: 0.1 s in one process).
 MIN_DEVICES = 16
+# A share's deadline (round_budget_s): a device's poll times out at most twice (the interface walk,
+# then the queue walk) and reads the RouterOS API once; the answers it does get take time too, so its
+# worst is taken SLACK times over; plus a worker's start (forkserver, imports) on a loaded machine.
+SLACK = 3.0
+START_S = 30.0
+
+
+def _attempts_s(device: Device, settings: SnmpSettings) -> float:
+    """One request's worst: every attempt timed out (the first and each retry)."""
+    timeout = device.timeout_s or settings.timeout_s
+    retries = settings.retries if device.retries is None else device.retries
+    return timeout * (retries + 1)
+
+
+def round_budget_s(devices: list[Device], settings: SnmpSettings) -> float:
+    """How long a worker may take over `devices` (its share) before it is taken for hung: the slowest
+    device's worst poll (two walks timing out, the RouterOS read) times SLACK, once per wave of
+    `settings.concurrency` devices in flight (the share's own concurrency), plus START_S."""
+    if not devices:
+        return START_S
+    worst = max(
+        2 * _attempts_s(d, settings) + (settings.routeros_timeout_s if d.queues and d.routeros else 0)
+        for d in devices
+    )
+    waves = -(-len(devices) // settings.concurrency)
+    return waves * worst * SLACK + START_S
 
 
 @dataclass
@@ -137,10 +169,20 @@ class SnmpWorkers:
                 results[p] = result
             return
         error, problem = "", ""
+        loop = asyncio.get_running_loop()
+        budget = round_budget_s(mine, settings)
+        deadline = loop.time() + budget
+
+        async def within(call: Any, *args: Any) -> Any:
+            # In a reader thread: a hung worker's full pipe blocks a send, and nothing comes to recv.
+            return await asyncio.wait_for(
+                loop.run_in_executor(self._readers, call, *args), deadline - loop.time()
+            )
+
         try:
-            worker.conn.send((mine, {d.id: memory.get(d.id, {}) for d in mine}, settings))
+            await within(worker.conn.send, (mine, {d.id: memory.get(d.id, {}) for d in mine}, settings))
             while True:
-                message = await asyncio.get_running_loop().run_in_executor(self._readers, worker.conn.recv)
+                message = await within(worker.conn.recv)
                 if message[0] == "result":
                     results[positions[message[1]]] = message[2]
                     continue
@@ -150,6 +192,10 @@ class SnmpWorkers:
                 else:
                     error, problem = "WorkerFailed", f"raised {message[1]}"
                 break
+        except TimeoutError:
+            # Alive but silent past its deadline: killed below, its thread freed by the pipe's EOF.
+            error = "WorkerHung"
+            problem = f"did not finish within {budget:.0f} s (hung): killed, started again next run"
         except (EOFError, OSError) as exc:
             worker.process.join(1)
             error = "WorkerDied"
@@ -163,7 +209,7 @@ class SnmpWorkers:
         finding = Finding(INTERNAL_ERROR, "unknown", {"error": error, "detail": f"worker {problem}"[:200]})
         for p in lost:
             results[p] = failed_device(devices[p], finding)
-        worker.stop(0.5)
+        worker.stop(0 if error == "WorkerHung" else 0.5)  # a hung worker would not read "stop"
         self._workers[k] = None  # started again at the next run
 
     def _resize(self, n: int) -> None:

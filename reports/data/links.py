@@ -11,7 +11,10 @@ command line computing the uptime with one GROUP BY. Here the database counts:
   per day are the samples less these, consecutive down samples are one outage, and the sample after
   the last is its end;
 - bandwidth count, mean, peak and the nearest-rank 95th percentile in one window statement, and the
-  chart's 6-hour means in one GROUP BY.
+  chart's 6-hour means in one GROUP BY;
+- for a link bound to a MikroTik queue, the queue's max-limit as the newest SNMP run of the period
+  read it (step_runs.details["queues"], records.QueueLinkRow): the newest run first, most often the
+  only one read.
 
 The same statements run on SQLite and PostgreSQL. Series are named in chunks, so that no statement
 carries more parameters than SQLite allows (32,766) whatever the number of links.
@@ -172,6 +175,50 @@ def finding_counts(
     return {(code, target): int(n) for code, target, n in session.execute(query)}
 
 
+def queue_readings(
+    session: Session, config: Any, start: datetime, cut: datetime
+) -> dict[str, tuple[records.QueueLinkRow, datetime]]:
+    """link id -> the newest entry in [start, cut) of the queue it is bound to that has its max-limit
+    read (step_runs.details["queues"] of the snmp_bandwidth runs, records.QueueLinkRow), with the run's
+    time. Newest run first, stopping once every queue-bound link has one: the newest run has them all
+    but when the API failed. A link whose device has no RouterOS API is never looked for (its limit
+    cannot have been read), so an office without one reads no run."""
+    devices = {d.id: d for d in getattr(config.targets, "snmp_devices", [])}
+    wanted = {
+        link.id
+        for link in config.targets.links
+        if getattr(link, "queue", None)
+        and getattr(devices.get(getattr(link, "device", None)), "routeros", None) is not None
+    }
+    found: dict[str, tuple[records.QueueLinkRow, datetime]] = {}
+    if not wanted:
+        return found
+    query = (
+        select(StepRun.started_at, StepRun.details)
+        .where(
+            StepRun.agent == records.SNMP_BANDWIDTH,
+            StepRun.measured_by_run_id.is_(None),
+            StepRun.started_at >= start,
+            StepRun.started_at < cut,
+        )
+        .order_by(StepRun.started_at.desc(), StepRun.id.desc())
+        .execution_options(yield_per=16)
+    )
+    result = session.execute(query)
+    try:
+        for at, details in result:
+            if not details or not details.get("queues"):
+                continue
+            for entry in records.SnmpRunDetails.from_json({"queues": details["queues"]}).queues:
+                if entry.link in wanted and entry.link not in found and entry.limit_read:
+                    found[entry.link] = (entry, _as_utc(at))
+            if len(found) == len(wanted):
+                break
+    finally:
+        result.close()
+    return found
+
+
 def link_rows(
     session: Session, config: Any, days: list[date], start: datetime, end: datetime, cut: datetime
 ) -> list[LinkRow]:
@@ -198,7 +245,9 @@ def link_rows(
     n_buckets = int((end - start).total_seconds() // (hours * 3600)) or 1
     down_series = [records.bw_down_bps(link.id) for link in links]
     buckets = _bucket_means(session, down_series, start, cut, n_buckets, hours)
-    found = finding_counts(session, ("bw_under_delivery", "bw_over_use"), start, cut)
+    codes = ("bw_under_delivery", "bw_over_use", "queue_saturated", "queue_limit_mismatch")
+    found = finding_counts(session, codes, start, cut)
+    queues = queue_readings(session, config, start, cut)
     rows = []
     for link, series in zip(links, ups, strict=True):
         row = LinkRow(link.id, link.opd, link.provider, link.contracted_down_mbps, link.contracted_up_mbps)
@@ -228,5 +277,14 @@ def link_rows(
         ]
         row.under_delivery = found.get(("bw_under_delivery", link.id), 0)
         row.over_use = found.get(("bw_over_use", link.id), 0)
+        row.queue = getattr(link, "queue", None)
+        if row.queue:
+            row.queue_saturated = found.get(("queue_saturated", link.id), 0)
+            row.queue_limit_mismatch = found.get(("queue_limit_mismatch", link.id), 0)
+            if (reading := queues.get(link.id)) is not None:
+                entry, row.queue_limit_read_at = reading
+                row.queue = entry.name
+                row.queue_limit_down_mbps = entry.max_limit_down_mbps
+                row.queue_limit_up_mbps = entry.max_limit_up_mbps
         rows.append(row)
     return rows

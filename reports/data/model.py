@@ -96,10 +96,31 @@ class LinkRow:
     daily_uptime: list[float | None] = field(default_factory=list)  # one per day of the period
     daily_counts: list[tuple[int, int]] = field(default_factory=list)  # (samples, up) per day
     util_buckets: list[float | None] = field(default_factory=list)  # mean download % of contract
+    # A link bound to a MikroTik queue (`queue:`); an interface-bound link keeps these None and 0.
+    queue: str | None = None  # the queue's name
+    # Its max-limit as last read in the period (step_runs.details["queues"]): None when never read
+    # (no RouterOS API, or it failed all period; a tree queue has one direction), 0 when unlimited.
+    queue_limit_down_mbps: float | None = None
+    queue_limit_up_mbps: float | None = None
+    queue_limit_read_at: datetime | None = None  # the run that read it
+    # queue_saturated findings this period: the OPD held at our own queue's limit, not by the provider
+    # (counted apart from under_delivery, which is never said then).
+    queue_saturated: int = 0
+    queue_limit_mismatch: int = 0  # queue_limit_mismatch findings: max-limit differs from the contract
 
     @property
     def down_p95_pct(self) -> float | None:
         return pct(self.down_p95_mbps, self.contracted_down_mbps)
+
+    @property
+    def down_p95_limit_pct(self) -> float | None:
+        """The download's 95th percentile against the queue's own max-limit (None: no limit read, or
+        the queue is unlimited)."""
+        return pct(self.down_p95_mbps, self.queue_limit_down_mbps or 0)
+
+    @property
+    def up_p95_limit_pct(self) -> float | None:
+        return pct(self.up_p95_mbps, self.queue_limit_up_mbps or 0)
 
     @property
     def down_mean_pct(self) -> float | None:

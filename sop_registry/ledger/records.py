@@ -9,7 +9,7 @@ cannot be read, and the round-trip tests run the real writer into the real reade
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Self
+from typing import Any, Literal, Self
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -141,3 +141,65 @@ class LeadFinding(Record):
 
     def message(self, lang: str) -> str | None:
         return (self.message_en if lang == "en" else None) or self.message_id
+
+
+class FindingEntry(Record):
+    """One finding as a `sigap check ... --json` line lists it (checks.finding.as_dicts)."""
+
+    code: str
+    status: str | None = None
+    message: str | None = None
+    observed: dict[str, Any] | None = None
+    limit: dict[str, Any] | None = None
+
+
+class QueueLinkRow(Record):
+    """A MikroTik queue an OPD link is bound to, as one poll saw it: step_runs.details["queues"] of an
+    snmp_bandwidth run (the keys of `sigap check snmp --queues --json`), read by the weekly report's
+    link table (the queue's name and max-limit beside the link's p95).
+
+    Download is the traffic towards the queue's target (the OPD). A limit is None when it was not read
+    (no RouterOS API, or the API failed) and 0 when the queue is unlimited ("0/0"); a tree queue has one
+    rate and one limit, in the fields of its `direction`, the other direction's None."""
+
+    kind: Literal["queue"] = "queue"
+    target: str | None = None
+    device: str | None = None
+    name: str
+    type: Literal["simple", "tree"] | None = None  # None: a bound queue that was not found
+    index: int | None = None
+    download_bps: int | None = None
+    upload_bps: int | None = None
+    max_limit_down_mbps: float | None = None
+    max_limit_up_mbps: float | None = None
+    limit_at_down_mbps: float | None = None
+    limit_at_up_mbps: float | None = None
+    disabled: bool | None = None
+    parent: str | None = None
+    direction: Literal["down", "up"] | None = None
+    direction_from: str | None = None
+    link: str | None = None
+    down_util_pct: float | None = None
+    up_util_pct: float | None = None
+    no_rate_reason: str | None = None
+    status: str | None = None
+    findings: list[FindingEntry] = Field(default_factory=list)
+
+    @property
+    def codes(self) -> list[str]:
+        return [f.code for f in self.findings]
+
+    @property
+    def limit_read(self) -> bool:
+        """The poll read the queue's max-limit (in at least one direction: a tree queue has one)."""
+        return self.max_limit_down_mbps is not None or self.max_limit_up_mbps is not None
+
+
+class SnmpRunDetails(Record):
+    """step_runs.details of an snmp_bandwidth run. `devices` and `links` are the `--json` lines of the
+    devices and of the interfaces links are bound to (not read as records yet); `queues` the queues
+    links are bound to. A run from before the queues has none."""
+
+    devices: list[dict[str, Any]] = Field(default_factory=list)
+    links: list[dict[str, Any]] = Field(default_factory=list)
+    queues: list[QueueLinkRow] = Field(default_factory=list)
