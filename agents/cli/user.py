@@ -34,6 +34,13 @@ TEXTS = {
         "off": "nonaktif",
         "count": "{n} pengguna",
         "prompt": "Kata sandi untuk {name}",
+        "totp_uri": "Pindai URI ini (atau kode QR-nya) dengan aplikasi autentikator untuk {name}:",
+        "totp_secret": "Atau masukkan kunci ini secara manual (berbasis waktu, 6 digit, 30 detik):",
+        "totp_ask": "Kode 6 digit dari aplikasi",
+        "totp_on": "Verifikasi dua langkah {name} aktif; {n} sesi lain diakhiri.",
+        "totp_off": "Verifikasi dua langkah {name} dinonaktifkan (diatur ulang).",
+        "totp_none": "{name} belum memakai verifikasi dua langkah.",
+        "totp_col": "2FA",
     },
     "en": {
         "added": "User {name} ({role}) created.",
@@ -47,6 +54,13 @@ TEXTS = {
         "off": "disabled",
         "count": "{n} users",
         "prompt": "Password for {name}",
+        "totp_uri": "Scan this URI (or its QR code) with an authenticator app for {name}:",
+        "totp_secret": "Or enter this key by hand (time-based, 6 digits, 30 seconds):",
+        "totp_ask": "6-digit code from the app",
+        "totp_on": "Two-step verification of {name} is on; {n} other sessions ended.",
+        "totp_off": "Two-step verification of {name} is off (reset).",
+        "totp_none": "{name} has no two-step verification.",
+        "totp_col": "2FA",
     },
 }
 
@@ -156,6 +170,8 @@ def user_list(obj: Context, as_json: bool) -> None:
                 "phone": u.phone,
                 "telegram_id": u.telegram_id,
                 "disabled": u.disabled,
+                "totp": bool(u.totp_secret),
+                "sso": bool(u.oidc_subject),
                 "created_at": u.created_at.isoformat(),
             }
             for u in session.scalars(select(User).order_by(User.name))
@@ -166,6 +182,7 @@ def user_list(obj: Context, as_json: bool) -> None:
     click.echo(_t(obj, "header"))
     for r in rows:
         status = _t(obj, "off") if r["disabled"] else _t(obj, "active")
+        status += ", TOTP" * r["totp"] + ", SSO" * r["sso"]
         cells = [r["name"], r["display_name"], r["role"], ", ".join(r["opds"]) or "-"]
         click.echo("\t".join([*cells, ", ".join(r["acts_as"]) or "-", status]))
     click.echo(_t(obj, "count", n=len(rows)))
@@ -230,3 +247,50 @@ def user_token(obj: Context, name: str, scope: str, label: str | None, revoke_id
         session.commit()
         click.echo(_t(obj, "token", id=row.id, scope=row.scope, name=name))
     click.echo(raw)
+
+
+@user.command("totp")
+@click.argument("name")
+@click.option("--disable", is_flag=True, help="Turn the user's second factor off (a lost phone).")
+@click.pass_obj
+@bad_input_exits
+def user_totp(obj: Context, name: str, disable: bool) -> None:
+    """Turn on a TOTP second factor: prints the otpauth:// URI and the key, then asks for a first code
+    on standard input to confirm (nothing is stored until it is right); --disable resets it."""
+    from agents.console import accounts, totp
+
+    with _ledger(obj) as (config, engine), Session(engine) as session:
+        found = accounts.get_user(session, name)
+        now = _now()
+        if disable:
+            was = totp.disable(found, now)
+            session.commit()
+            click.echo(_t(obj, "totp_off" if was else "totp_none", name=name))
+            return
+        if found.disabled:
+            raise InputError(f"argument NAME: user {name!r} is disabled")
+        office = config.office
+        enrolment = totp.start(found, f"Sigap {office.short_name or office.name}"[:64], now)
+        click.echo(_t(obj, "totp_uri", name=name))
+        click.echo(enrolment.uri)
+        if sys.stdout.isatty():
+            import segno
+
+            segno.make(enrolment.uri, error="m").terminal(compact=True)
+        click.echo(_t(obj, "totp_secret"))
+        click.echo(enrolment.secret)
+        code = _code(obj)
+        if not totp.confirm(session, found, code, _now()):
+            raise InputError("code: it does not match the key (check the phone's clock); nothing was changed")
+        ended = accounts.revoke_sessions(session, found, _now())
+        session.commit()
+    click.echo(_t(obj, "totp_on", name=name, n=ended))
+
+
+def _code(obj: Context) -> str:
+    if sys.stdin.isatty():
+        return click.prompt(_t(obj, "totp_ask"))
+    line = sys.stdin.readline()
+    if not line:
+        raise InputError("code: no first code on standard input to confirm the key; nothing was changed")
+    return line.strip()

@@ -6,6 +6,7 @@ import ipaddress
 from datetime import time
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     Field,
@@ -203,6 +204,57 @@ class HttpSettings(Strict):
         return parse_host_port(self.listen, 9120)
 
 
+_CONSOLE_ROLES = Literal["admin", "kepala_bidang", "teknisi", "admin_opd", "viewer"]
+
+
+class OidcSettings(Strict):
+    """Sign-in through the province's OpenID Connect provider (Keycloak): authorization code with
+    PKCE, the ID token checked against the provider's keys; its claims give the role and the OPDs."""
+
+    # The realm's URL (https://sso.kaltimprov.go.id/realms/pemprov); the provider's endpoints come
+    # from {issuer}/.well-known/openid-configuration, and the ID token's iss must be exactly this.
+    issuer: str = Field(pattern=r"^https?://[^\s/?#]+[^\s?#]*$")
+    client_id: str = Field(min_length=1, max_length=255)
+    client_secret: Secret | None = None  # a confidential client's secret; none for a public one
+    scopes: list[Annotated[str, Field(pattern=r"^[!#-\[\]-~]+$")]] = Field(
+        default_factory=lambda: ["openid", "profile", "email"]
+    )
+    # Where the role names are in the ID token: a dotted path (Keycloak's realm roles are
+    # realm_access.roles, a client's resource_access.<client>.roles); a string or a list of strings.
+    role_claim: str = Field(default="realm_access.roles", min_length=1)
+    opd_claim: str | None = Field(default="opd", min_length=1)  # the user's OPD(s), for an admin_opd
+    roles: dict[Annotated[str, Field(min_length=1)], _CONSOLE_ROLES] = Field(min_length=1)
+    opds: dict[Annotated[str, Field(min_length=1)], Annotated[str, Field(min_length=1)]] = Field(
+        default_factory=dict
+    )  # claim value -> the OPD as the targets' `opd` names it
+    label: str | None = Field(default=None, min_length=1, max_length=80)  # the login page's button
+    username_claim: str = "preferred_username"  # the local login name is made from it
+    display_name_claim: str = "name"  # the name the case log shows
+    timeout_s: float = Field(default=10, gt=0)
+    leeway_s: int = Field(default=60, ge=0, le=600)  # clock difference allowed for exp/iat
+
+    @field_validator("issuer")
+    @classmethod
+    def _https_unless_loopback(cls, value: str) -> str:
+        value = value.rstrip("/")
+        if value.startswith("http://"):
+            host = urlsplit(value).hostname or ""
+            try:
+                loopback = host == "localhost" or ipaddress.ip_address(host).is_loopback
+            except ValueError:
+                loopback = False
+            if not loopback:
+                raise ValueError("the issuer must be https:// (plain http only on loopback)")
+        return value
+
+    @field_validator("scopes")
+    @classmethod
+    def _openid_scope(cls, value: list[str]) -> list[str]:
+        if "openid" not in value:
+            raise ValueError("must include openid")
+        return list(dict.fromkeys(value))
+
+
 class ConsoleSettings(Strict):
     """The web console and its API (/, /api/v1) on http.listen, beside /healthz and /metrics."""
 
@@ -226,6 +278,8 @@ class ConsoleSettings(Strict):
     # The public status page (/status, no login): true, or {targets: [{link|website, label}], show_names,
     # show_maintenance, announcements: [{text, text_en}]} (the console checks the mapping's shape).
     public_status: bool | dict = False
+    # Optional sign-in through the provincial Keycloak (OpenID Connect) beside the local accounts.
+    oidc: OidcSettings | None = None
 
 
 class Smtp(Strict):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .texts_auth import AUTH_TEXTS
 from .texts_pages import PAGE_TEXTS
 
 LANGS = ("id", "en")
@@ -348,6 +349,9 @@ TEXTS: dict[str, dict[str, str]] = {
 
 
 for _lang, _table in PAGE_TEXTS.items():
+    assert not set(_table) & set(TEXTS[_lang]), "a key has one home"
+    TEXTS[_lang].update(_table)
+for _lang, _table in AUTH_TEXTS.items():
     assert not set(_table) & set(TEXTS[_lang]), "a key has one home"
     TEXTS[_lang].update(_table)
 

@@ -5,7 +5,18 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from .types import JSONType, UTCDateTime
@@ -323,8 +334,20 @@ class User(Base):
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
     password_changed_at: Mapped[datetime | None]
+    # The optional TOTP second factor (migration 0008): the base32 secret once confirmed, one being
+    # enrolled, and the last time-step a code was accepted for (a code is good once).
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled_at: Mapped[datetime | None]
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # A user who signs in through OpenID Connect: the issuer and the ID token's subject (no password).
+    oidc_issuer: Mapped[str | None] = mapped_column(String(255))
+    oidc_subject: Mapped[str | None] = mapped_column(String(255))
 
-    __table_args__ = (Index("uq_users_name", "name", unique=True),)
+    __table_args__ = (
+        Index("uq_users_name", "name", unique=True),
+        Index("uq_users_oidc", "oidc_issuer", "oidc_subject", unique=True),
+    )
 
 
 class UserSession(Base):
