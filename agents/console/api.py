@@ -16,16 +16,20 @@ from typing import Any
 
 import anyio.to_thread
 from sqlalchemy.orm import Session
+from starlette.datastructures import FormData
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reports import texts as report_texts
 from sop_registry.errors import InputError
+from sop_registry.ledger.models import MaintenanceWindow
 
-from . import accounts, actions, queries, reports, sites
+from . import accounts, actions, admin, dnstls, home, permissions, queries, reports, sites, sop
 from .openapi import document
 from .permissions import sees_reports
-from .web import Conflict, Console, Forbidden, NotFound, Viewer, _page_limiter
+from .texts import LANGS
+from .web import Conflict, Console, Ctx, Forbidden, NotFound, Viewer, _page_limiter
 
 MAX_BODY = 64 * 1024
 DEFAULT_FINDINGS_DAYS = 7
@@ -38,8 +42,11 @@ def error(status: int, message: str, headers: dict[str, str] | None = None) -> J
 class Api:
     """One API request: the ledger session, the token's person, the JSON body."""
 
-    def __init__(self, console: Console, request: Request, db: Session, viewer: Viewer, body: dict) -> None:
+    def __init__(
+        self, console: Console, request: Request, db: Session, viewer: Viewer, body: dict, token: Any = None
+    ) -> None:
         self.console, self.request, self.db, self.viewer, self.body = console, request, db, viewer, body
+        self.token = token  # the ApiToken row the request came with
 
     def text(self, key: str, limit: int, required: bool = False) -> str | None:
         value = self.body.get(key)
@@ -108,7 +115,7 @@ def _handle(handler: Callable[[Api], Any], action: str, request: Request, body: 
         try:
             if action != "view" and not viewer.can("view"):
                 raise Forbidden(action)
-            result = handler(Api(console, request, db, viewer, body))
+            result = handler(Api(console, request, db, viewer, body, token))
             db.commit()
         except NotFound:
             db.rollback()
@@ -122,6 +129,8 @@ def _handle(handler: Callable[[Api], Any], action: str, request: Request, body: 
         except InputError as exc:
             db.rollback()
             return error(400, str(exc))
+    if isinstance(result, Response):  # a handler that answers other than 200 (201 Created)
+        return result
     return JSONResponse(result)
 
 
@@ -297,6 +306,321 @@ def approve_report(api: Api) -> dict[str, Any]:
     return {"week": week, "run_id": done.run_id, "summary": done.summary}
 
 
+# --- the console's other pages: DNS/IP, Sertifikat, SOP, Pemeliharaan, Pengguna, Ringkasan ---------
+# Each reads through the very function its page uses (dnstls, sop, admin, home), with the page's
+# scope: an OPD admin gets its OPDs' rows only, and 404 for what covers every OPD (the windows).
+
+
+def _utc(value: datetime | None) -> str | None:
+    """A time as ISO 8601 in UTC (the ledger's times and the clock's alike)."""
+    return value.astimezone(UTC).isoformat() if value else None
+
+
+def _window_days(api: Api) -> int:
+    """`days` as the DNS/IP and Sertifikat pages offer it (7, 30, 90; default 30); anything else is
+    bad input here (the page quietly shows its default instead)."""
+    text = api.request.query_params.get("days")
+    if text is None:
+        return dnstls.DEFAULT_DAYS
+    if text.strip() not in {str(d) for d in dnstls.WINDOWS}:
+        raise InputError(f"days: {text[:20]!r} is not one of {', '.join(map(str, dnstls.WINDOWS))}")
+    return int(text)
+
+
+def list_dns(api: Api) -> dict[str, Any]:
+    days, now = _window_days(api), api.console.clock()
+    found = dnstls.dns_rows(api.console, api.db, api.viewer, now, days)
+    section = found["section"]
+    return {
+        "days": days,
+        "since": _utc(now - timedelta(days=days)),
+        "until": _utc(now),
+        "runs": section.runs,
+        "last_run_at": _utc(section.last_run_at),
+        "open": found["open"],
+        "drift": [
+            {
+                "target": r.target,
+                "opd": r.opd,
+                "code": r.code,
+                "status": r.status,
+                "message_id": r.message_id,
+                "message_en": r.message_en,
+                "first_seen": _utc(r.first_seen),
+                "last_seen": _utc(r.last_seen),
+                "fixed_at": _utc(r.fixed_at),
+            }
+            for r in found["rows"]
+        ],
+    }
+
+
+def _cert_history(h: Any) -> dict[str, Any]:
+    return {
+        "first_seen": _utc(h.first_seen) if h else None,
+        "last_seen": _utc(h.last_seen) if h else None,
+        "fixed_at": _utc(h.fixed_at) if h else None,
+        "problem": h.code if h else None,
+    }
+
+
+def list_certificates(api: Api) -> dict[str, Any]:
+    days, now = _window_days(api), api.console.clock()
+    found = dnstls.cert_rows(api.console, api.db, api.viewer, now, days)
+    section = found["section"]
+    return {
+        "days": days,
+        "since": _utc(now - timedelta(days=days)),
+        "until": _utc(now),
+        "checked_at": _utc(section.checked_at),
+        # how many endpoints the check saw, of every OPD: not an OPD admin's to know
+        "endpoints": section.endpoints if permissions.sees_everything(api.viewer.role) else None,
+        "certificates": [
+            {
+                "target": r.target,
+                "opd": r.opd,
+                "code": r.code,
+                "status": r.status,
+                "days_left": r.days_left,
+                "not_after": _utc(r.not_after),
+                "message_id": r.message_id,
+                "message_en": r.message_en,
+                **_cert_history(h),
+            }
+            for r, h in found["rows"]
+        ],
+        "fixed": [{"target": target, **_cert_history(h)} for target, h in found["fixed"]],
+    }
+
+
+def _period(report: Any) -> dict[str, Any]:
+    if report is None:
+        return {"week": None, "from": None, "to": None}
+    period = report.period
+    return {"week": str(period), "from": period.first.isoformat(), "to": period.last.isoformat()}
+
+
+def list_sop(api: Api) -> dict[str, Any]:
+    figures = permissions.sees_everything(api.viewer.role)  # the week's figures count every OPD
+    report, views = sop.sop_set(api.console, api.db, api.console.clock(), figures)
+    return {
+        **_period(report),
+        "sops": [
+            {
+                "id": v.sop.id,
+                "title": v.sop.title,
+                "unit": v.sop.unit,
+                "sop_number": v.sop.source.sop_number,
+                "pelaksana": list(v.sop.pelaksana),
+                "steps": [
+                    {
+                        "no": s.step.no,
+                        "activity": s.step.activity,
+                        "pelaksana": list(s.step.actors),
+                        "time_standard": s.step.waktu,
+                        "output": s.step.output,
+                        "check": s.check,
+                        "schedule": s.schedule,
+                        "measured_by": s.measured_by,
+                        "runs": None
+                        if s.runs is None
+                        else {
+                            "runs": s.runs.runs,
+                            "done": s.runs.done,
+                            "skipped": s.runs.skipped,
+                            "errors": s.runs.errors,
+                            "late": s.runs.late,
+                        },
+                        "sla": None
+                        if s.sla is None
+                        else {
+                            "on_time": s.sla.on_time,
+                            "breached": s.sla.breached,
+                            "pending": s.sla.pending,
+                            "compliance_pct": s.sla.compliance_pct,
+                        },
+                    }
+                    for s in v.steps
+                ],
+            }
+            for v in views
+        ],
+    }
+
+
+def _maintenance_readable(api: Api) -> None:
+    if not permissions.sees_everything(api.viewer.role):
+        raise NotFound("maintenance")  # windows name targets of every OPD (as the page)
+
+
+def _window_json(w: MaintenanceWindow) -> dict[str, Any]:
+    return {
+        "id": w.id,
+        "kind": "weekly" if w.days else "once",
+        "target": w.target,
+        "sop": w.sop_id,
+        "starts_at": _utc(w.starts_at),
+        "ends_at": _utc(w.ends_at),
+        "days": list(w.days) if w.days else None,
+        "start_time": w.start_time,
+        "duration_minutes": w.duration_minutes,
+        "reason": w.reason,
+        "created_by": w.created_by,
+        "created_at": _utc(w.created_at),
+        "removed_at": _utc(w.removed_at),
+    }
+
+
+def list_maintenance(api: Api) -> dict[str, Any]:
+    _maintenance_readable(api)
+    return {"windows": [_window_json(w) for w in admin.windows(api.db)]}
+
+
+_WINDOW_FIELDS = ("target", "sop", "start", "end", "every", "at", "reason")
+
+
+def add_maintenance(api: Api) -> Response:
+    """A window by the page's own `admin.add_window` (the CLI's checks, the same row), its fields
+    given as the page's form would give them."""
+    _maintenance_readable(api)
+    if not api.viewer.can("maintenance"):
+        raise Forbidden("maintenance")
+    fields = {key: api.text(key, MAX_BODY) for key in _WINDOW_FIELDS}
+    minutes = api.body.get("minutes")
+    if minutes is not None:
+        if isinstance(minutes, bool) or not isinstance(minutes, int):
+            raise InputError("minutes: must be an integer")
+        fields["minutes"] = str(minutes)
+    kind = api.text("kind", 10) or ("weekly" if fields["every"] else "once")
+    if kind not in ("once", "weekly"):
+        raise InputError(f"kind: {kind!r} is not once or weekly")
+    weekly = ("every", "at", "minutes")
+    if any(fields.get(k) is not None for k in (("start", "end") if kind == "weekly" else weekly)):
+        raise InputError("kind: give either start and end (once) or every, at and minutes (weekly)")
+    form = FormData([(k, v) for k, v in {**fields, "kind": kind}.items() if v is not None])
+    ctx = Ctx(api.console, api.request, api.db, "en", api.viewer, form)
+    try:
+        window = admin.add_window(ctx, api.console.clock())
+    except OverflowError:  # a start or end at the calendar's edge, beyond UTC
+        raise InputError("start: not a time Sigap can keep") from None
+    return JSONResponse(_window_json(window), status_code=201)
+
+
+def _window_id(api: Api) -> int:
+    raw = api.request.path_params["window_id"]
+    if not raw.isdigit() or len(raw) > 12:
+        raise NotFound(raw)
+    return int(raw)
+
+
+def end_maintenance(api: Api) -> dict[str, Any]:
+    """End a window as the page's button and `sigap maintenance remove` do: marked removed, kept."""
+    _maintenance_readable(api)
+    if not api.viewer.can("maintenance"):
+        raise Forbidden("maintenance")
+    window_id = _window_id(api)
+    admin.end_window(api.db, window_id, api.console.clock())
+    return _window_json(api.db.get(MaintenanceWindow, window_id))
+
+
+def list_users(api: Api) -> dict[str, Any]:
+    # Reading the users is the admin's (its read token too); nothing secret leaves: no password
+    # hash, no TOTP secret, no token.
+    if not permissions.allowed(api.viewer.role, "users"):
+        raise Forbidden("users")
+    return {
+        "users": [
+            {
+                "name": u.name,
+                "display_name": u.display_name,
+                "role": u.role,
+                "opds": list(u.opds or ()),
+                "acts_as": list(u.acts_as or ()),
+                "email": u.email,
+                "phone": u.phone,
+                "telegram_id": u.telegram_id,
+                "disabled": bool(u.disabled),
+                "totp": bool(getattr(u, "totp_secret", None)),
+                "sso": bool(getattr(u, "oidc_subject", None)),
+                "created_at": _utc(u.created_at),
+            }
+            for u in admin.users(api.db)
+        ]
+    }
+
+
+def get_me(api: Api) -> dict[str, Any]:
+    v, token = api.viewer, api.token
+    return {
+        "name": v.name,
+        "display_name": v.display_name,
+        "role": v.role,
+        "opds": list(v.opds),
+        "acts_as": list(v.acts_as),
+        "token": {
+            "id": token.id,
+            "scope": token.scope,
+            "label": token.label,
+            "created_at": _utc(token.created_at),
+        },
+        "may": [a.replace("_", "-") for a in permissions.ACTIONS if v.can(a)],
+    }
+
+
+_TILE_KEYS = ("sites", "uptime", "outages", "cases", "sla", "steps")
+
+
+def get_summary(api: Api) -> dict[str, Any]:
+    """Ringkasan: the page's own pieces (home.week_tiles, case_steps, scheduled_steps), with its
+    scope: an OPD admin gets no tiles (the report covers every OPD) and no scheduled steps."""
+    lang = api.request.query_params.get("lang") or api.console.default_lang
+    if lang not in LANGS:
+        raise InputError(f"lang: {lang[:10]!r} is not one of {', '.join(LANGS)}")
+    now = api.console.clock()
+    out: dict[str, Any] = {**_period(None), "lang": lang, "partial": None, "generated_at": None, "tiles": []}
+    if permissions.sees_reports(api.viewer.role):
+        report, tiles = home.week_tiles(api.console, api.db, now, lang)
+        words = report_texts.get(lang)
+        keys = {words[f"s_{k}"]: k for k in _TILE_KEYS if f"s_{k}" in words}
+        out.update(
+            _period(report),
+            partial=report.end > report.generated_at,
+            generated_at=_utc(report.generated_at),
+            tiles=[{"key": keys.get(t["label"]), "label": t["label"], "value": t["value"]} for t in tiles],
+        )
+    rows, overdue, due = home.case_steps(api.console, api.db, api.viewer, now)
+    out["open_cases"] = len(rows)
+    out["overdue"] = [r.as_json() for r in overdue]
+    out["due"] = [r.as_json() for r in due]
+    steps = (
+        home.scheduled_steps(api.console, api.db, now) if permissions.sees_everything(api.viewer.role) else []
+    )
+    out["steps"] = [
+        {
+            "sop": s.sop,
+            "step": s.step,
+            "activity": s.activity,
+            "check": s.check,
+            "schedule": s.schedule,
+            "time_standard": s.waktu,
+            "next_at": _utc(s.next_at),
+            "missed": s.overdue,
+            "shared_by": [f"{sop_id}:{no}" for sop_id, no in s.shared_by],
+            "last_run": None
+            if s.last is None
+            else {
+                "id": s.last.id,
+                "status": s.last.status,
+                "started_at": _utc(s.last.started_at),
+                "finished_at": _utc(s.last.finished_at),
+                "within_time_standard": s.last.within_time_standard,
+            },
+        }
+        for s in steps
+    ]
+    return out
+
+
 def openapi_json(request: Request) -> Response:
     return JSONResponse(document())
 
@@ -323,4 +647,13 @@ ROUTES = [
     Route("/findings", endpoint(list_findings), methods=["GET"]),
     Route("/reports", endpoint(list_reports), methods=["GET"]),
     Route("/reports/{week}/approve", endpoint(approve_report, "approve_report"), methods=["POST"]),
+    Route("/dns", endpoint(list_dns), methods=["GET"]),
+    Route("/certificates", endpoint(list_certificates), methods=["GET"]),
+    Route("/sop", endpoint(list_sop), methods=["GET"]),
+    Route("/maintenance", endpoint(list_maintenance), methods=["GET"]),
+    Route("/maintenance", endpoint(add_maintenance, "maintenance"), methods=["POST"]),
+    Route("/maintenance/{window_id}/end", endpoint(end_maintenance, "maintenance"), methods=["POST"]),
+    Route("/users", endpoint(list_users), methods=["GET"]),
+    Route("/me", endpoint(get_me), methods=["GET"]),
+    Route("/summary", endpoint(get_summary), methods=["GET"]),
 ]

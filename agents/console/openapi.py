@@ -194,6 +194,177 @@ REPORT = _obj(
     }
 )
 ERROR = _obj({"error": _s("string")})
+DRIFT = _obj(
+    {
+        "target": _s("string"),
+        "opd": _s("string", True),
+        "code": _s("string"),
+        "status": _s("string"),
+        "message_id": _s("string"),
+        "message_en": _s("string", True),
+        "first_seen": _s("string", **ISO),
+        "last_seen": _s("string", **ISO),
+        "fixed_at": _s("string", True, **ISO),
+    }
+)
+_CERT_HISTORY = {
+    "first_seen": _s("string", True, **ISO),
+    "last_seen": _s("string", True, **ISO),
+    "fixed_at": _s("string", True, **ISO),
+    "problem": _s("string", True),
+}
+CERTIFICATE = _obj(
+    {
+        "target": _s("string"),
+        "opd": _s("string", True),
+        "code": _s("string"),
+        "status": _s("string"),
+        "days_left": _s("integer", True),
+        "not_after": _s("string", True, **ISO),
+        "message_id": _s("string"),
+        "message_en": _s("string", True),
+        **_CERT_HISTORY,
+    }
+)
+CERT_FIXED = _obj({"target": _s("string"), **_CERT_HISTORY})
+_PERIOD = {
+    "week": _s("string", True, pattern=r"^\d{4}-W\d{2}$"),
+    "from": _s("string", True, format="date"),
+    "to": _s("string", True, format="date"),
+}
+SOP_STEP = _obj(
+    {
+        "no": _s("integer"),
+        "activity": _s("string"),
+        "pelaksana": _s("array", items=_s("string")),
+        "time_standard": _s("string", True),
+        "output": _s("string", True),
+        "check": _s("string", True),
+        "schedule": _s("string", True),
+        "measured_by": _s("string", True),
+        "runs": {
+            **_obj({k: _s("integer") for k in ("runs", "done", "skipped", "errors", "late")}),
+            "nullable": True,
+        },
+        "sla": {
+            **_obj(
+                {
+                    "on_time": _s("integer"),
+                    "breached": _s("integer"),
+                    "pending": _s("integer"),
+                    "compliance_pct": _s("number", True),
+                }
+            ),
+            "nullable": True,
+        },
+    }
+)
+SOP = _obj(
+    {
+        "id": _s("string"),
+        "title": _s("string"),
+        "unit": _s("string"),
+        "sop_number": _s("string", True),
+        "pelaksana": _s("array", items=_s("string")),
+        "steps": _s("array", items=_ref("SopStep")),
+    }
+)
+WINDOW = _obj(
+    {
+        "id": _s("integer"),
+        "kind": _s("string", enum=["once", "weekly"]),
+        "target": _s("string"),
+        "sop": _s("string", True),
+        "starts_at": _s("string", True, **ISO),
+        "ends_at": _s("string", True, **ISO),
+        "days": _s("array", True, items=_s("string")),
+        "start_time": _s("string", True),
+        "duration_minutes": _s("integer", True),
+        "reason": _s("string", True),
+        "created_by": _s("string", True),
+        "created_at": _s("string", **ISO),
+        "removed_at": _s("string", True, **ISO),
+    }
+)
+USER = _obj(
+    {
+        "name": _s("string"),
+        "display_name": _s("string"),
+        "role": _s("string", enum=["admin", "kepala_bidang", "teknisi", "admin_opd", "viewer"]),
+        "opds": _s("array", items=_s("string")),
+        "acts_as": _s("array", items=_s("string")),
+        "email": _s("string", True),
+        "phone": _s("string", True),
+        "telegram_id": _s("string", True),
+        "disabled": _s("boolean"),
+        "totp": _s("boolean"),
+        "sso": _s("boolean"),
+        "created_at": _s("string", **ISO),
+    }
+)
+ME = _obj(
+    {
+        "name": _s("string"),
+        "display_name": _s("string"),
+        "role": USER["properties"]["role"],
+        "opds": _s("array", items=_s("string")),
+        "acts_as": _s("array", items=_s("string")),
+        "token": _obj(
+            {
+                "id": _s("integer"),
+                "scope": _s("string", enum=["read", "write"]),
+                "label": _s("string", True),
+                "created_at": _s("string", **ISO),
+            }
+        ),
+        "may": _s("array", items=_s("string")),
+    }
+)
+TILE = _obj(
+    {
+        "key": _s("string", True, enum=["sites", "uptime", "outages", "cases", "sla", "steps", None]),
+        "label": _s("string"),
+        "value": _s("string"),
+    }
+)
+SCHEDULED_STEP = _obj(
+    {
+        "sop": _s("string"),
+        "step": _s("integer"),
+        "activity": _s("string"),
+        "check": _s("string"),
+        "schedule": _s("string"),
+        "time_standard": _s("string", True),
+        "next_at": _s("string", True, **ISO),
+        "missed": _s("boolean"),
+        "shared_by": _s("array", items=_s("string")),
+        "last_run": {
+            **_obj(
+                {
+                    "id": _s("integer"),
+                    "status": _s("string"),
+                    "started_at": _s("string", **ISO),
+                    "finished_at": _s("string", True, **ISO),
+                    "within_time_standard": _s("boolean", True),
+                }
+            ),
+            "nullable": True,
+        },
+    }
+)
+SUMMARY = _obj(
+    {
+        **_PERIOD,
+        "lang": _s("string", enum=["id", "en"]),
+        "partial": _s("boolean", True),
+        "generated_at": _s("string", True, **ISO),
+        "tiles": _s("array", items=_ref("Tile")),
+        "open_cases": _s("integer"),
+        "overdue": _s("array", items=_ref("Case")),
+        "due": _s("array", items=_ref("Case")),
+        "steps": _s("array", items=_ref("ScheduledStep")),
+    }
+)
 
 _ERRORS = {
     "400": "bad input",
@@ -202,10 +373,40 @@ _ERRORS = {
     "404": "not there, or outside the token's OPDs",
     "409": "the move does not apply to the case (or week) now",
 }
+_DAYS = {
+    "name": "days",
+    "in": "query",
+    "description": "the window in days (default 30)",
+    "schema": {"type": "integer", "enum": [7, 30, 90]},
+}
+WINDOW_ID = {
+    "name": "window_id",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "integer", "minimum": 1},
+    "example": 1,
+}
+_WINDOW_BODY = {
+    "target": {"type": "string", "maxLength": 512, "description": "target id or glob (opd-*); default *"},
+    "sop": {"type": "string", "maxLength": 64, "description": "only this SOP's cases"},
+    "kind": {
+        "type": "string",
+        "enum": ["once", "weekly"],
+        "description": "default: weekly if every is given",
+    },
+    "start": {"type": "string", "maxLength": 40, "description": "once: YYYY-MM-DD HH:MM, office time"},
+    "end": {"type": "string", "maxLength": 40, "description": "once: after start"},
+    "every": {"type": "string", "maxLength": 40, "description": "weekly: days, sun or mon,wed"},
+    "at": {"type": "string", "maxLength": 5, "description": "weekly: HH:MM, office time"},
+    "minutes": {"type": "integer", "minimum": 1, "maximum": 999999, "description": "weekly: length"},
+    "reason": {"type": "string", "maxLength": 500},
+}
 
 
-def _responses(ok: str, schema: dict[str, Any], codes: tuple[str, ...]) -> dict[str, Any]:
-    out = {"200": {"description": ok, "content": {"application/json": {"schema": schema}}}}
+def _responses(
+    ok: str, schema: dict[str, Any], codes: tuple[str, ...], ok_code: str = "200"
+) -> dict[str, Any]:
+    out = {ok_code: {"description": ok, "content": {"application/json": {"schema": schema}}}}
     for code in codes:
         out[code] = {"description": _ERRORS[code], "content": {"application/json": {"schema": _ref("Error")}}}
     return out
@@ -359,6 +560,115 @@ def _paths() -> dict[str, Any]:
             ),
         }
     }
+    paths["/dns"] = {
+        "get": {
+            "summary": "DNS/IP drift over a window: each record or problem, first seen, last seen, fixed at",
+            "operationId": "listDns",
+            "parameters": [_DAYS],
+            "responses": _responses(
+                "the drift",
+                _obj(
+                    {
+                        "days": _s("integer"),
+                        "since": _s("string", **ISO),
+                        "until": _s("string", **ISO),
+                        "runs": _s("integer"),
+                        "last_run_at": _s("string", True, **ISO),
+                        "open": _s("integer"),
+                        "drift": _s("array", items=_ref("Drift")),
+                    }
+                ),
+                _READ,
+            ),
+        }
+    }
+    paths["/certificates"] = {
+        "get": {
+            "summary": "The window's newest certificate check: days left, first seen in trouble, fixed at",
+            "operationId": "listCertificates",
+            "parameters": [_DAYS],
+            "responses": _responses(
+                "the certificates",
+                _obj(
+                    {
+                        "days": _s("integer"),
+                        "since": _s("string", **ISO),
+                        "until": _s("string", **ISO),
+                        "checked_at": _s("string", True, **ISO),
+                        "endpoints": _s("integer", True),
+                        "certificates": _s("array", items=_ref("Certificate")),
+                        "fixed": _s("array", items=_ref("CertificateFixed")),
+                    }
+                ),
+                _READ,
+            ),
+        }
+    }
+    paths["/sop"] = {
+        "get": {
+            "summary": "The SOP set: steps, pelaksana, waktu, output, the check; this week's runs and SLA",
+            "operationId": "listSop",
+            "responses": _responses(
+                "the SOP set", _obj({**_PERIOD, "sops": _s("array", items=_ref("Sop"))}), _READ
+            ),
+        }
+    }
+    paths["/maintenance"] = {
+        "get": {
+            "summary": "The windows in force (not an OPD admin's: they name every OPD's targets)",
+            "operationId": "listMaintenance",
+            "responses": _responses(
+                "the windows", _obj({"windows": _s("array", items=_ref("MaintenanceWindow"))}), _READ
+            ),
+        },
+        "post": {
+            "summary": "Add a window (admin): one-off (start, end) or weekly (every, at, minutes)",
+            "operationId": "addMaintenance",
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"type": "object", "properties": _WINDOW_BODY}}},
+            },
+            "responses": _responses(
+                "the window was added", _ref("MaintenanceWindow"), ("400", "401", "403", "404"), "201"
+            ),
+        },
+    }
+    paths["/maintenance/{window_id}/end"] = {
+        "post": {
+            "summary": "End a window (admin): marked removed and kept, as sigap maintenance remove",
+            "operationId": "endMaintenance",
+            "parameters": [WINDOW_ID],
+            "responses": _responses(
+                "the window was ended", _ref("MaintenanceWindow"), ("400", "401", "403", "404")
+            ),
+        }
+    }
+    paths["/users"] = {
+        "get": {
+            "summary": "The console's users (admin only); never a password hash, TOTP secret or token",
+            "operationId": "listUsers",
+            "responses": _responses(
+                "the users", _obj({"users": _s("array", items=_ref("User"))}), ("400", "401", "403")
+            ),
+        }
+    }
+    paths["/me"] = {
+        "get": {
+            "summary": "The token's own user: role, OPDs, pelaksana, the token's scope, what it may do",
+            "operationId": "getMe",
+            "responses": _responses("the user", _ref("Me"), ("400", "401")),
+        }
+    }
+    paths["/summary"] = {
+        "get": {
+            "summary": "Ringkasan: this week's tiles so far, SOP steps overdue and due, scheduled steps",
+            "operationId": "getSummary",
+            "parameters": [
+                {"name": "lang", "in": "query", "schema": {"type": "string", "enum": ["id", "en"]}}
+            ],
+            "responses": _responses("the summary", _ref("Summary"), _READ),
+        }
+    }
     return paths
 
 
@@ -368,7 +678,10 @@ def document() -> dict[str, Any]:
         "info": {
             "title": "Sigap API",
             "version": "1",
-            "description": "Cases, OPD websites, links, findings and weekly reports of a Sigap ledger.",
+            "description": (
+                "Cases, OPD websites, links, findings, weekly reports, DNS/IP drift, certificates, the "
+                "SOP set, maintenance windows, users and the week's summary of a Sigap ledger."
+            ),
         },
         "servers": [{"url": "/api/v1"}],
         "security": [{"bearer": []}],
@@ -388,6 +701,17 @@ def document() -> dict[str, Any]:
                 "Send": SEND,
                 "Approval": APPROVAL,
                 "Report": REPORT,
+                "Drift": DRIFT,
+                "Certificate": CERTIFICATE,
+                "CertificateFixed": CERT_FIXED,
+                "Sop": SOP,
+                "SopStep": SOP_STEP,
+                "MaintenanceWindow": WINDOW,
+                "User": USER,
+                "Me": ME,
+                "Tile": TILE,
+                "ScheduledStep": SCHEDULED_STEP,
+                "Summary": SUMMARY,
                 "Error": ERROR,
             },
         },

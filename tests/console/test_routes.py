@@ -112,6 +112,29 @@ API = [
         {"lihat": 403, "opda": 403, "opdb": 404},
     ),
     ("approve", "POST", f"/api/v1/reports/{WEEK}/approve", {"tek": 403, "lihat": 403, "opda": 404}),
+    # the console's other pages, with the pages' own scope (tests/console/test_api_pages.py: content)
+    ("DNS", "GET", "/api/v1/dns?days=90", _expect(ALL)),
+    ("DNS, no such window", "GET", "/api/v1/dns?days=8", _expect(set(), other=400)),
+    ("certificates", "GET", "/api/v1/certificates", _expect(ALL)),
+    ("certificates, no such window", "GET", "/api/v1/certificates?days=x", _expect(set(), other=400)),
+    ("SOP", "GET", "/api/v1/sop", _expect(ALL)),
+    ("maintenance", "GET", "/api/v1/maintenance", _expect(UNSCOPED)),
+    ("users", "GET", "/api/v1/users", _expect({"admin"}, other=403)),
+    ("me", "GET", "/api/v1/me", _expect(ALL)),
+    ("summary", "GET", "/api/v1/summary", _expect(ALL)),
+    ("summary, no such language", "GET", "/api/v1/summary?lang=fr", _expect(set(), other=400)),
+    (
+        "add a window",
+        "POST",
+        "/api/v1/maintenance",
+        {"admin": 400, "kabid": 403, "tek": 403, "lihat": 403, "opda": 404, "opdb": 404},
+    ),
+    (
+        "end a window",
+        "POST",
+        "/api/v1/maintenance/1/end",
+        {"admin": 404, "kabid": 403, "tek": 403, "lihat": 403, "opda": 404, "opdb": 404},
+    ),
 ]
 
 
@@ -202,7 +225,8 @@ def test_openapi_document_is_public_and_names_every_route(world):
     for path in ("/cases", "/cases/{case_id}", "/cases/{case_id}/ack", "/cases/{case_id}/note",
                  "/cases/{case_id}/hold", "/cases/{case_id}/resume", "/cases/{case_id}/step-done",
                  "/cases/{case_id}/resolve", "/websites", "/links", "/findings", "/reports",
-                 "/reports/{week}/approve"):  # fmt: skip
+                 "/reports/{week}/approve", "/dns", "/certificates", "/sop", "/maintenance",
+                 "/maintenance/{window_id}/end", "/users", "/me", "/summary"):  # fmt: skip
         assert path in doc["paths"], path
 
 
