@@ -60,7 +60,10 @@ def parse_local(text: str, config: Config, option: str) -> datetime:
         raise InputError(f"option {option}: cannot read {text!r} (expected YYYY-MM-DD HH:MM)") from None
     if value.tzinfo is None:
         value = value.replace(tzinfo=config.office.zone)
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # '0001-01-01 00:00' in WITA is before the year 1 in UTC
+        raise InputError(f"option {option}: {text!r} is out of range") from None
 
 
 @contextmanager
