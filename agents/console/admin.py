@@ -113,6 +113,18 @@ def set_disabled(ctx: Ctx, name: str, disabled: bool, now: datetime) -> int:
     return accounts.set_disabled(ctx.db, user, disabled, now)
 
 
+def reset_totp(ctx: Ctx, name: str, now: datetime) -> bool:
+    """The admin's reset of a user's second factor, as `sigap user totp NAME --disable`."""
+    from . import totp
+
+    user = accounts.find_user(ctx.db, name)
+    if user is None:
+        raise NotFound(name)
+    if not (user.totp_secret or user.totp_pending):
+        raise InputError(f"user {name!r} has no two-step verification to reset")
+    return totp.disable(user, now)
+
+
 def known(ctx: Ctx) -> dict[str, Any]:
     return {
         "known_opds": sorted(_known_opds(ctx.console.config)),

@@ -125,6 +125,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "users_title": "Pengguna",
         "users_disabled": "nonaktif",
         "users_disable": "Nonaktifkan",
+        "users_reset_totp": "Atur ulang verifikasi dua langkah",
+        "done_totpreset": (
+            "Verifikasi dua langkah diatur ulang: pengguna masuk dengan kata sandi dan dapat mendaftar lagi."
+        ),
         "users_enable": "Aktifkan lagi",
         "users_add": "Tambah pengguna",
         "users_display": "Nama tampilan",
@@ -264,6 +268,10 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "users_title": "Users",
         "users_disabled": "disabled",
         "users_disable": "Disable",
+        "users_reset_totp": "Reset two-step verification",
+        "done_totpreset": (
+            "Two-step verification reset: the user logs in with the password and may enrol again."
+        ),
         "users_enable": "Enable again",
         "users_add": "Add a user",
         "users_display": "Display name",

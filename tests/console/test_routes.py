@@ -71,6 +71,7 @@ PAGES = [
     ("SOP", "GET", "/sop", _expect(ALL)),
     ("maintenance", "GET", "/maintenance", _expect(UNSCOPED)),
     ("users", "GET", "/users", _expect({"admin"}, other=403)),
+    ("own account", "GET", "/account", _expect(ALL)),
     ("public status, off by default", "GET", "/status", _expect(set())),
     ("reports", "GET", "/reports", _expect(UNSCOPED)),
     ("report HTML", "GET", f"/reports/{WEEK}/r1.html", _expect(UNSCOPED)),
@@ -94,6 +95,7 @@ PAGES = [
     ("end a window", "POST", "/maintenance/1/end", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 404}),
     ("add a user", "POST", "/users", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 403, "opdb": 403}),
     ("disable a user", "POST", "/users/tek/disable", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 403}),
+    ("reset a 2FA", "POST", "/users/tek/reset-totp", {"kabid": 403, "tek": 403, "lihat": 403, "opda": 403}),
 ]
 
 API = [

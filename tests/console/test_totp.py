@@ -330,6 +330,28 @@ def test_turning_it_off_takes_the_password_and_a_code(world):
     client.close()
 
 
+def test_an_admin_resets_a_lost_second_factor_on_the_users_page(world):
+    name = _new_user(world)
+    _enrolled(world, name)
+    admin = _new_user(world, "admin")
+    client, reply = world.login(admin)
+    _, reply = _code_step(client, "") if reply.headers.get("location") == "/login/totp" else (None, reply)
+    page = client.get("/users")
+    assert f'action="/users/{name}/reset-totp"' in page.text
+    assert "Atur ulang verifikasi dua langkah" in page.text
+    assert client.post(f"/users/{name}/reset-totp", data={}).status_code == 403  # no CSRF token
+    assert _row(world, name).totp_secret
+    reply = client.post(f"/users/{name}/reset-totp", data={"csrf": csrf_of(page.text)})
+    assert reply.status_code == 303 and reply.headers["location"] == f"/users?done=totpreset-{name}"
+    assert _row(world, name).totp_secret is None
+    assert "verifikasi dua langkah diatur ulang" in client.get(reply.headers["location"]).text.lower()
+    again = client.post(f"/users/{name}/reset-totp", data={"csrf": csrf_of(page.text)})
+    assert again.status_code == 409  # nothing left to reset
+    _, reply = _password_step(world, name)
+    assert reply.headers["location"] == "/cases"  # the password alone again
+    client.close()
+
+
 def test_an_abandoned_enrolment_locks_nobody_out(world):
     name = _new_user(world)
     client, _ = world.login(name)

@@ -59,6 +59,9 @@ def user_add(ctx: Ctx) -> Response:
 def user_switch(ctx: Ctx) -> Response:
     ctx.viewer.require("users")
     name, move = ctx.request.path_params["name"], ctx.request.path_params["move"]
+    if move == "reset-totp":  # a lost phone: the person logs in with the password and enrols again
+        admin.reset_totp(ctx, name, ctx.console.clock())
+        return RedirectResponse(f"/users?done=totpreset-{name}", status_code=303)
     if move not in ("disable", "enable"):
         raise NotFound(move)
     admin.set_disabled(ctx, name, move == "disable", ctx.console.clock())
