@@ -11,7 +11,6 @@ from __future__ import annotations
 import ipaddress
 import os
 import secrets
-import sys
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,7 +44,6 @@ from .web import Console, request_lang
 
 HERE = Path(__file__).parent
 KEY_FILE = "console.key"
-SWITCH_INTERVAL_S = 0.001
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -132,11 +130,6 @@ def make_console(
 ) -> Console:
     settings = config.console
     trusted = tuple(ipaddress.ip_network(n) for n in settings.trusted_proxies)
-    # The GIL's switch interval, 5 ms by default, is how long the scheduler's loop waits to run again
-    # each time it gives the GIL up for a socket or a ledger write while a page is being made
-    # (the convoy effect); 1 ms keeps a link round near its pace with people on the console
-    # (tests/bench/bench_console.py).
-    sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL_S))
     # console.public_status (true, or a mapping); `public_status` here overrides it (tests, the demo)
     shown = status.settings_of(
         public_status if public_status is not None else getattr(settings, "public_status", None)

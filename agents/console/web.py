@@ -261,13 +261,14 @@ async def read_form(request: Request) -> FormData | None:
         return FormData()
 
 
-# Page handlers run in one thread at a time. Every thread running Python contends for the GIL with
-# the scheduler's loop in the main thread. Measured with 20 clients on a province ledger
-# (tests/bench/bench_console.py, 2 cores): anyio's default 40 threads held the loop up to 5 s and
-# made a link round 10x slower; 4 threads 1.4 s and 3.9x; 1 thread 0.57 s and 2.1x, serving as many
-# pages (the work is GIL-bound either way). A slow handler that mostly waits on the network
-# ("Periksa sekarang") has a lane of its own, so it never holds the pages up.
-PAGE_THREADS = 1
+# Page handlers run in a few threads. While the console shared the scheduler's process every such
+# thread contended for the GIL with the scheduler's loop, and one thread was the least bad (with 20
+# clients: 40 threads held the loop up to 5 s, 1 thread 0.57 s). In its own process
+# (agents/service/console_proc.py) the threads only share the console's GIL: a quick page no longer
+# waits behind a report-sized one (Ringkasan, Tautan: 0.5-0.7 s each), and SQLite reads run
+# in parallel on the cores, the GIL released (tests/bench/bench_console.py). A slow handler that mostly
+# waits on the network ("Periksa sekarang") has a lane of its own, so it never holds the pages up.
+PAGE_THREADS = 4
 SLOW_THREADS = 2
 # One set per event loop (uvicorn's thread has one; tests start several): a limiter's waiters belong
 # to the loop they wait in.
