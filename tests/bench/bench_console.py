@@ -49,6 +49,7 @@ from sqlalchemy.orm import Session
 from agents.config import Config
 from agents.console import accounts, home, status
 from agents.console.app import build_console
+from agents.service.heap import Settler
 from sop_registry.ledger import connect, upgrade
 from sop_registry.loader import load_registry
 
@@ -162,6 +163,9 @@ def page_times(app, engine, db: Path, token: str, loads: int) -> list[tuple[str,
     return out
 
 
+SETTLER = Settler()  # one for the run, as the service has
+
+
 def runqueue_wait_s() -> float:
     """How long this thread has waited, runnable, for a CPU (Linux schedstat): time the machine's other
     processes had the cores. A lag less this is the loop's own: its work, its GIL, its ledger."""
@@ -176,9 +180,6 @@ async def scheduler(
     config, registry, engine, seconds: float, lags: list[float], rounds: list[float], own_lags: list[float]
 ) -> None:
     from agents.runner import run_step
-    from agents.service.heap import Settler
-
-    settler = Settler()
 
     stop = time.monotonic() + seconds
 
@@ -195,7 +196,7 @@ async def scheduler(
             started = time.perf_counter()
             await run_step(config, engine, registry["polman-15"], 1, registry=registry)
             rounds.append(time.perf_counter() - started)
-            settler.after_first_run("polman-15/1")  # as the service does after a job's first run
+            SETTLER.after_first_run("polman-15/1")  # as the service does after a job's first run
 
     await asyncio.gather(heartbeat(), link_rounds())
 
