@@ -39,9 +39,20 @@ def age_days(when: datetime, now: datetime, tz: tzinfo) -> int:
     return max(0, (now.astimezone(tz).date() - when.astimezone(tz).date()).days)
 
 
+# At equal rank, the source listed first in SOURCE_RANK (wp-json before feed, ...).
+_SOURCE_ORDER = {source: -i for i, source in enumerate(SOURCE_RANK)}
+
+
 def newest(items: list[Dated]) -> Dated | None:
-    # Newest first; at equal time the more trustworthy source names the item.
-    return max(items, key=lambda d: (d.when, SOURCE_RANK[d.source]), default=None)
+    # Newest first; at equal time the more trustworthy source names the item. The rest of the key
+    # makes the choice independent of which response arrived first: WordPress's wp-json and its feed
+    # give the same instant for the same post, and under load the feed sometimes answered first
+    # (bench_web, 1 of 1,000 sites named "feed" in a crowd and "wp-json" alone).
+    return max(
+        items,
+        key=lambda d: (d.when, SOURCE_RANK[d.source], _SOURCE_ORDER[d.source], d.url or ""),
+        default=None,
+    )
 
 
 def usable(items: list[Dated], kind: str, now: datetime, tz: tzinfo) -> tuple[list[Dated], int]:

@@ -1,7 +1,7 @@
 """Benchmark: crawl N simulated OPD sites on loopback, then curl the very same URLs, in one run.
 
     .venv/bin/python tests/bench/bench_web.py [--sites 1000] [--concurrency 64] [--bombs 20]
-        [--watch on|off] [--injected 10]
+        [--watch on|off] [--injected 10] [--check-against 25]
 
 Each site has its own 127.1.x.y address; every response waits 100-300 ms (seeded), as government
 sites are slow. The site server runs in a separate process so the figures are the crawler's own:
@@ -10,6 +10,15 @@ RSS. Then curl fetches exactly the URLs the crawler fetched, with the same paral
 (`curl --parallel --parallel-max C`), and the ratio of the two wall times is printed.
 `--watch off` crawls without the injection watch (issue 21), to compare requests and CPU per site;
 `--injected N` plants a hidden block of gambling links on N of the sites, to count what is found.
+
+Every site knows the newest date a careful person reads on it (a portal: its newest news item's day;
+a CMS fixture: `webfixtures.NEWEST`), and the crawl's answers are counted against that ground truth:
+"right date: 1000/1000". The clock is the fixtures' (`webfixtures.NOW`), so the answers and statuses
+do not depend on the day the benchmark runs. Before the timed crawl, the first `--check-against N`
+sites (25) are crawled alone by a fresh client: the same sites must get the same date, from the same
+source and with the same number of requests, in the crowd as alone, so speed is never bought by
+skipping sources. Peak RSS is each process's own high-water mark (VmHWM), not ru_maxrss, which a
+forked or exec'd process inherits from its parent.
 Traffic stays on 127.0.0.0/8.
 """
 
@@ -26,13 +35,14 @@ import sys
 import tempfile
 import time
 import zlib
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 HERE = Path(__file__).resolve().parent
 sys.path[:0] = [str(HERE.parent), str(HERE.parents[1])]
 
-from helpers.webfixtures import FAMILIES, indonesian  # noqa: E402
+from helpers.webfixtures import FAMILIES, NEWEST, NOW, TZ, indonesian  # noqa: E402
 from helpers.websrv import Site, WebServer  # noqa: E402
 
 SUMMARY = "Ringkasan berita kegiatan. " * 12
@@ -47,17 +57,22 @@ def host(i: int) -> str:
     return f"127.1.{i // 250}.{i % 250 + 1}"
 
 
+def _newest_item(rng: random.Random, now: datetime) -> datetime:
+    """When a portal's newest item was posted (office time): 0-40 days before `now`."""
+    return now.astimezone(ZoneInfo(TZ)) - timedelta(days=rng.randint(0, 40))
+
+
 def portal(rng: random.Random, now: datetime) -> Site:
     """A large home page as real OPD portals have: a long menu and 40 dated news items (~60 KB)."""
+    newest = _newest_item(rng, now)
     menu = "".join(f'<li><a href="/halaman/menu-{k}">Menu layanan publik {k}</a></li>' for k in range(120))
     sections = (
         '<a href="/profil">Profil</a><a href="/berita">Berita</a><a href="/agenda">Agenda</a>'
         '<a href="/ppid">PPID</a><a href="/kontak">Kontak</a><a href="/pengumuman">Pengumuman</a>'
     )
     items = []
-    start = rng.randint(0, 40)
     for k in range(40):
-        day = now - timedelta(days=start + k * 2)
+        day = newest - timedelta(days=k * 2)
         items.append(
             f'<div class="post-item"><h3><a href="/berita/{k}/kegiatan-pemerintah-daerah-nomor-{k}">Kegiatan '
             f'Pemerintah Daerah nomor {k} bersama perangkat daerah</a></h3><span class="tgl">'
@@ -68,18 +83,27 @@ def portal(rng: random.Random, now: datetime) -> Site:
         f"</nav><div class='menu-utama'>{sections}</div><main>{''.join(items)}</main>"
         "<footer>Hak cipta Pemerintah Daerah</footer></body></html>"
     )
+    # the item's own page: the same moment, in the office's zone, so its day is the one the list prints
     article = (
         "<html><head><meta property='article:published_time' content='"
-        f"{(now - timedelta(days=start)).isoformat()}'></head><body><h1>Berita</h1></body></html>"
+        f"{newest.isoformat()}'></head><body><h1>Berita</h1></body></html>"
     )
-    site = Site().add("/", body).add(f"/berita/0/kegiatan-pemerintah-daerah-nomor-{0}", article)
-    return site
+    return Site().add("/", body).add(f"/berita/0/kegiatan-pemerintah-daerah-nomor-{0}", article)
+
+
+def _vmhwm_mib() -> float:
+    """This process's own peak RSS (VmHWM, MiB). ru_maxrss would carry the parent's across fork/exec."""
+    with open("/proc/self/status") as fh:
+        for line in fh:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
 
 
 def _worker_usage(_: int) -> tuple[int, float, float]:
     time.sleep(0.05)  # long enough that every worker takes some of the calls
     usage = resource.getrusage(resource.RUSAGE_SELF)
-    return os.getpid(), usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+    return os.getpid(), usage.ru_utime + usage.ru_stime, _vmhwm_mib()
 
 
 def bomb_hosts(n: int, bombs: int) -> set[str]:
@@ -101,16 +125,30 @@ def injected_hosts(n: int, injected: int) -> set[str]:
 
 
 def build_sites(n: int, seed: int, injected: int = 0) -> dict[str, Site]:
+    """The n sites; the first k of them are the same for any n >= k."""
     rng = random.Random(seed)
-    now = datetime.now(UTC)
     makers = list(FAMILIES.values())
     sites = {}
     for i in range(n):
-        sites[host(i)] = portal(rng, now) if i % 2 == 0 else makers[i % len(makers)]()
+        sites[host(i)] = portal(rng, NOW) if i % 2 == 0 else makers[i % len(makers)]()
     for name in injected_hosts(n, injected):
         home = sites[name].routes["/"]
         home.body = home.body.replace(b"</body>", SPAM.encode() + b"</body>", 1)
     return sites
+
+
+def ground_truth(n: int, seed: int) -> dict[str, tuple[str, date]]:
+    """host -> (family, the day of its newest berita): what a careful person reads on each of the sites
+    build_sites makes (the same seeded draws, without building the pages in the crawler's process)."""
+    rng = random.Random(seed)
+    families = list(FAMILIES)
+    truth = {}
+    for i in range(n):
+        if i % 2 == 0:
+            truth[host(i)] = ("portal", _newest_item(rng, NOW).date())
+        else:
+            truth[host(i)] = (families[i % len(families)], NEWEST[families[i % len(families)]])
+    return truth
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -136,7 +174,19 @@ def serve(args: argparse.Namespace) -> None:
     asyncio.run(main())
 
 
-def crawl(args: argparse.Namespace, port: int) -> dict:
+def _answers(results: list) -> dict[str, tuple[str | None, str | None, int]]:
+    """host -> (the newest berita's day in the office's zone, its source, requests)."""
+    from checks.web import result_as_dict
+
+    out = {}
+    for r in results:
+        d = result_as_dict(r)
+        when = d["latest_published"]
+        out[r.target.split("//")[1].split(":")[0]] = (when[:10] if when else None, d["source"], d["requests"])
+    return out
+
+
+def crawl(args: argparse.Namespace, port: int, truth: dict[str, tuple[str, date]]) -> dict:
     from checks.web import CrawlSettings, SiteSpec, WatchSettings, crawl_sites, make_parse_pool
     from checks.web.fetch import make_client
 
@@ -151,16 +201,13 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
     pool = make_parse_pool(workers)
     pool_usage: dict[int, tuple[float, float]] = {}
 
-    async def main() -> list:
+    async def run(n: int, hook) -> list:
         client = make_client(settings)
-        client.event_hooks["request"] = [record]
-        specs = [
-            SiteSpec(url=f"http://{host(i)}:{port}/", timezone="Asia/Makassar") for i in range(args.sites)
-        ]
+        if hook:
+            client.event_hooks["request"] = [hook]
+        specs = [SiteSpec(url=f"http://{host(i)}:{port}/", timezone=TZ) for i in range(n)]
         try:
-            return await crawl_sites(
-                specs, settings, datetime.now(UTC), client=client, pool=pool, watch=watch
-            )
+            return await crawl_sites(specs, settings, NOW, client=client, pool=pool, watch=watch)
         finally:
             await client.aclose()
 
@@ -170,6 +217,9 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
             pool_usage[pid] = (cpu_s, rss)
         return sum(cpu for cpu, _ in pool_usage.values())
 
+    # The first sites crawled alone, untimed: what each of them gets when nothing competes.
+    alone = _answers(asyncio.run(run(args.check_against, None))) if args.check_against else {}
+
     base_workers = worker_cpu()  # starts the workers before the clock
 
     def own_cpu() -> float:
@@ -178,24 +228,38 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
 
     before = own_cpu()
     started = time.perf_counter()
-    results = asyncio.run(main())
+    results = asyncio.run(run(args.sites, record))
     wall = time.perf_counter() - started
     main_cpu = own_cpu() - before
     parse_cpu = worker_cpu() - base_workers
     pool.shutdown()
     cpu = main_cpu + parse_cpu
-    after = resource.getrusage(resource.RUSAGE_SELF)
     statuses: dict[str, int] = {}
     injected: set[str] = set()
     for r in results:
         statuses[r.status] = statuses.get(r.status, 0) + 1
         if any(f.code == "content_injected" for f in r.findings):
             injected.add(r.target.split("//")[1].split(":")[0])
+    crowd = _answers(results)
+    bombed = bomb_hosts(args.sites, args.bombs)
+    judged = [h for h in crowd if h not in bombed]  # a bomb's site has no date to read
+    wrong = {
+        h: {
+            "family": truth[h][0],
+            "expected": truth[h][1].isoformat(),
+            "got": crowd[h][0],
+            "source": crowd[h][1],
+        }
+        for h in judged
+        if crowd[h][0] != truth[h][1].isoformat()
+    }
+    right_alone = sum(alone[h][0] == truth[h][1].isoformat() for h in alone if h not in bombed)
+    changed = {h: {"alone": alone[h], "in_crowd": crowd[h]} for h in alone if alone[h] != crowd[h]}
     return {
         "wall_s": wall,
         "cpu_s": cpu,
-        "peak_rss_mib": after.ru_maxrss / 1024,
-        "peak_rss_worker_mib": max(rss for _, rss in pool_usage.values()) / 1024,
+        "peak_rss_mib": _vmhwm_mib(),
+        "peak_rss_worker_mib": max(rss for _, rss in pool_usage.values()),
         "main_cpu_s": main_cpu,
         "parse_cpu_s": parse_cpu,
         "requests": len(urls),
@@ -203,6 +267,13 @@ def crawl(args: argparse.Namespace, port: int) -> dict:
         "statuses": statuses,
         "injected_found": injected,
         "watch_requests": sum((r.injection or {}).get("requests", 0) for r in results),
+        "right": len(judged) - len(wrong),
+        "judged": len(judged),
+        "wrong": wrong,
+        "right_alone": right_alone,
+        "judged_alone": sum(h not in bombed for h in alone),
+        "changed_in_crowd": changed,
+        "check_against": len(alone),
     }
 
 
@@ -218,6 +289,7 @@ def curl(urls: list[str], parallel: int) -> float:
                 "curl",
                 "--silent",
                 "--show-error",
+                "--no-progress-meter",
                 "--compressed",
                 "--parallel",
                 "--parallel-max",
@@ -242,17 +314,26 @@ def main() -> None:
     parser.add_argument("--bombs", type=int, default=0, help="sites serving a 1 GiB double-gzip bomb")
     parser.add_argument("--watch", choices=["on", "off"], default="on", help="the injection watch (issue 21)")
     parser.add_argument("--injected", type=int, default=0, help="sites carrying a hidden gambling block")
+    parser.add_argument(
+        "--check-against",
+        type=int,
+        default=25,
+        metavar="N",
+        help="crawl the first N sites alone first: the same answers are expected in the big crawl (0: off)",
+    )
     parser.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    args.check_against = min(args.check_against, args.sites)
     if args.serve:
         serve(args)
         return
+    load_before = os.getloadavg()
     child = subprocess.Popen(
         [sys.executable, __file__, "--serve", *sys.argv[1:]], stdout=subprocess.PIPE, text=True
     )
     try:
         port = int(child.stdout.readline())
-        c = crawl(args, port)
+        c = crawl(args, port, ground_truth(args.sites, args.seed))
         # curl would inflate each bomb to its whole GiB: it fetches the other sites' URLs.
         bombed = {f"//{h}:{port}/" for h in bomb_hosts(args.sites, args.bombs)}
         curl_wall = curl([u for u in c["urls"] if not any(b in u for b in bombed)], args.concurrency)
@@ -260,6 +341,7 @@ def main() -> None:
         child.terminate()
         child.wait(10)
     n = args.sites
+    same = c["check_against"] - len(c["changed_in_crowd"])
     report = {
         "sites": n,
         "bomb_sites": args.bombs,
@@ -279,6 +361,16 @@ def main() -> None:
         "sigap_peak_rss_parse_worker_mib": round(c["peak_rss_worker_mib"], 1),
         "curl_wall_s_same_urls": round(curl_wall, 2),
         "wall_ratio_sigap_over_curl": round(c["wall_s"] / curl_wall, 2),
+        # against the sites' ground truth (portal: its newest item's day; fixtures: webfixtures.NEWEST)
+        "right_date": f"{c['right']}/{c['judged']}",
+        "right_date_pct": round(100 * c["right"] / max(c["judged"], 1), 1),
+        # the first N sites crawled alone before: answer (day, source, requests) unchanged in the crowd
+        "right_date_first_sites_alone": f"{c['right_alone']}/{c['judged_alone']}",
+        "first_sites_same_answer_in_crowd": f"{same}/{c['check_against']}",
+        "wrong_dates": dict(list(c["wrong"].items())[:20]),
+        "changed_in_crowd": dict(list(c["changed_in_crowd"].items())[:20]),
+        "load_average_before": [round(x, 2) for x in load_before],
+        "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "statuses": c["statuses"],
     }
     if args.injected:

@@ -166,9 +166,13 @@ def test_many_sites_share_one_client_and_stay_polite(n_sites: int) -> None:
 
 
 def test_forty_subdomains_on_one_server_share_per_server_requests_in_flight(monkeypatch) -> None:
-    """Shared hosting: forty OPD subdomains resolve to one pemda server. The crawl never has more
-    than `per_server` requests in flight to that address (the server counts), however many hosts."""
+    """Shared hosting: forty OPD subdomains resolve to one pemda server, which serves each by its Host
+    name: WordPress and OpenSID sites (the fixture families), and hand-written ones. The crawl never has
+    more than `per_server` requests in flight to that address (the server counts), however many hosts,
+    and every site still gets its own date."""
     import socket
+
+    from helpers.webfixtures import opensid, wordpress
 
     server_address = "127.0.27.1"
     real = socket.getaddrinfo
@@ -184,8 +188,17 @@ def test_forty_subdomains_on_one_server_share_per_server_requests_in_flight(monk
         "daerah bersama Diskominfo</a> <span>20 November 2026</span></div></body></html>"
     )
     site = Site().add("/", page, delay_s=0.1).add("/berita/rapat-koordinasi", page, delay_s=0.1)
+    families = {0: ("wordpress", wordpress), 1: ("opensid", opensid)}
+    vhosts, expected = {}, {}
+    for i in range(40):
+        name, make = families.get(i % 4, ("page", None))
+        if make is not None:
+            vhosts[f"opd{i}.pemda.test"] = make()
+            for route in vhosts[f"opd{i}.pemda.test"].routes.values():
+                route.delay_s = 0.1
+        expected[i] = {"wordpress": "2026-11-20", "opensid": "2026-11-05", "page": "2026-11-20"}[name]
     settings = CrawlSettings(timeout_s=5, backoff_s=0.05, site_budget_s=60, concurrency=32, per_server=4)
-    with ThreadedWebServer({server_address: site}) as srv:
+    with ThreadedWebServer({server_address: site}, vhosts=vhosts) as srv:
         srv.missing_delay_s = lambda: 0.1
         specs = [
             SiteSpec(url=f"http://opd{i}.pemda.test:{srv.port}/", timezone=TZ, respect_robots=False)
@@ -193,5 +206,7 @@ def test_forty_subdomains_on_one_server_share_per_server_requests_in_flight(monk
         ]
         results = asyncio.run(crawl_sites(specs, settings, NOW))
         peak = srv.max_in_flight[server_address]
-    assert all(r.status == "ok" for r in results), [r.status for r in results]
+    got = {i: (result_as_dict(r)["latest_published"] or "")[:10] for i, r in enumerate(results)}  # WITA
+    assert got == expected
+    assert all(vhosts[f"opd{i}.pemda.test"].hits for i in range(40) if i % 4 < 2)  # served by name
     assert 2 <= peak <= 4, peak  # shared, and never more: before, up to the crawl's 32

@@ -26,6 +26,20 @@ BERITA = [
 ]
 
 
+NUXT = SPA.parent / "spa_nuxt"  # a real Nuxt 4.4.5 build (ssr: false) of spa_nuxt/src
+NEXT = SPA.parent / "spa_next"  # the shell of a real Next.js 15.5 static export of spa_next/src
+
+
+def nuxt_site() -> Site:
+    site = Site().add("/", (NUXT / "index.html").read_bytes())
+    for path in (NUXT / "_nuxt").rglob("*"):
+        if path.is_file():
+            kind = {".js": "text/javascript", ".css": "text/css", ".json": "application/json"}[path.suffix]
+            site.add("/" + path.relative_to(NUXT).as_posix(), path.read_bytes(), content_type=kind)
+    site.add("/api/berita.json", json.dumps(BERITA), content_type="application/json")
+    return site
+
+
 def spa_site(api_hits: list[str] | None = None) -> Site:
     [bundle] = (SPA / "assets").glob("index-*.js")
     site = Site().add("/", (SPA / "index.html").read_bytes())
@@ -57,6 +71,23 @@ def spa_site(api_hits: list[str] | None = None) -> Site:
 )
 def test_an_empty_shell_is_told_from_a_page(html: str, expected: str) -> None:
     assert javascript_shell(html) == expected
+
+
+@pytest.mark.parametrize(
+    ("shell", "expected"),
+    [(SPA / "index.html", "vite"), (NUXT / "index.html", "nuxt"), (NEXT / "index.html", "next")],
+)
+def test_real_build_shells_are_told_by_their_framework(shell: Path, expected: str) -> None:
+    """What the build tools really emit: Nuxt's `<div id="__nuxt"></div><div id="teleports"></div>`
+    with `window.__NUXT__` and `__NUXT_DATA__`; Next's `<div id="__next"></div>` with `__NEXT_DATA__`
+    and `/_next/static/chunks/*`; the page title is the only text."""
+    html = shell.read_text()
+    assert javascript_shell(html) == expected
+    mount = {"vite": "app", "nuxt": "__nuxt", "next": "__next"}[expected]
+    filled = html.replace(
+        f'<div id="{mount}"></div>', f'<div id="{mount}"><main><h1>Berita</h1></main></div>'
+    )
+    assert filled != html and javascript_shell(filled) is None  # rendered (by a server or a browser)
 
 
 @pytest.mark.parametrize(
@@ -120,6 +151,26 @@ def test_an_empty_shell_is_needs_javascript_not_no_date_found() -> None:
     [finding] = [f for f in out["findings"] if f["status"] == "unknown"]
     assert (out["status"], finding["code"]) == ("unknown", "needs_javascript"), out
     assert "vite" in finding["message"] and "render: javascript" in finding["message"]
+
+
+@pytest.mark.parametrize(("family", "make"), [("nuxt", nuxt_site), ("next", None)])
+def test_a_nuxt_or_next_shell_is_needs_javascript(family: str, make) -> None:
+    site = make() if make else Site().add("/", (NEXT / "index.html").read_bytes())
+    with ThreadedWebServer({"127.0.31.6": site}) as srv:
+        out = _crawl(srv.url("127.0.31.6"), "html")
+    [finding] = [f for f in out["findings"] if f["status"] == "unknown"]
+    assert (out["status"], finding["code"]) == ("unknown", "needs_javascript"), out
+    assert family in finding["message"]
+
+
+@needs_browser
+def test_with_render_javascript_a_nuxt_app_is_read_as_the_browser_shows_it() -> None:
+    site = nuxt_site()
+    with ThreadedWebServer({"127.0.31.7": site}) as srv:
+        out = _crawl(srv.url("127.0.31.7"), "javascript")
+    assert out["latest_published"] and out["latest_published"].startswith("2026-11-20"), out
+    assert out["item_url"].endswith("/berita/rapat-koordinasi-tik")
+    assert "/api/berita.json" in site.hits
 
 
 @needs_browser

@@ -208,6 +208,22 @@ def test_evaluate_rules() -> None:
     assert "home, feed" in render(r.findings[0])
 
 
+def test_the_same_instant_from_two_sources_names_one_source_whatever_arrived_first() -> None:
+    # WordPress: wp-json's date_gmt and the feed's pubDate are the same instant for the same post; the
+    # answer (source, item) must not depend on which response came back first (bench_web under load).
+    post = "http://opd.test/2026/11/20/sosialisasi-keamanan-informasi/"
+    api, feed = _dated("2026-11-20", "wp-json", url=post), _dated("2026-11-20", "feed", url=post)
+    for dated in ([api, feed], [feed, api]):
+        r = evaluate(_spec(), Evidence(dated=dated), NOW)
+        assert (r.latest.source, r.latest.url) == ("wp-json", post)
+    # two items at one instant from one source: the same one either way
+    a, b = _dated("2026-11-20", url="http://opd.test/a"), _dated("2026-11-20", url="http://opd.test/b")
+    assert (
+        evaluate(_spec(), Evidence(dated=[a, b]), NOW).latest
+        == evaluate(_spec(), Evidence(dated=[b, a]), NOW).latest
+    )
+
+
 def test_evaluate_fatal_and_maintenance() -> None:
     r = evaluate(_spec(), Evidence(fatal=FetchError("redirect_loop", "a -> b", HOME)), NOW)
     assert (r.status, [f.code for f in r.findings]) == ("unknown", ["redirect_loop"])
@@ -277,7 +293,9 @@ def test_what_the_fuzzer_found_in_feeds_sitemaps_and_wp_json_is_no_data_not_a_cr
 
     feed = b'<?xml version="1.0" encoding="\x92utf"?><rss version="2.0"><channel></channel></rss>'
     assert parse_feed(feed, "http://127.0.0.1/feed").ok is False
-    sitemap = b'<?xml version="1.0" encoding="UTF78"?><urlset><url><loc>http://127.0.0.1/a</loc></url></urlset>'
+    sitemap = (
+        b'<?xml version="1.0" encoding="UTF78"?><urlset><url><loc>http://127.0.0.1/a</loc></url></urlset>'
+    )
     assert parse_sitemap(sitemap, UTC).ok is False
     posts = b'[{"id": 1, "date_gmt": {"rendered": "x"}}, {"id": 2, "date_gmt": "2026-11-20T03:00:00"}]'
     [only] = parse_wp_posts(posts, "http://127.0.0.1/wp-json/wp/v2/posts")

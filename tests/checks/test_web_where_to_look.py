@@ -291,6 +291,25 @@ def test_saved_portal_with_indented_date_links_is_fresh() -> None:
     )
 
 
+def test_indented_titles_and_date_lines_of_a_codeigniter_portal() -> None:
+    # humas Sinjai (CodeIgniter 4): PHP writes each title and date on its own indented line inside its
+    # <a> or <span>, so a title's raw text is 126-139 characters and a date line's 85-93. Trimmed, the
+    # title "Jadwal Posyandu Balita Sabtu 21 November 2026" (45 characters, raw 130) is under the length
+    # limit and stays a title by its words: the post's date is its date line's, 16 November.
+    sinjai = html("sinjai_home.html")
+    assert dates_of(sinjai) == {
+        "/post/bupati-sinjai-resmikan-mal-pelayanan-publik": "2026-11-20T00:00:00+08:00",
+        "/post/jadwal-posyandu-balita-sabtu-21-november-2026": "2026-11-16T00:00:00+08:00",
+        "/post/rapat-koordinasi-penanganan-stunting-tingkat-kabupaten": "2026-11-18T00:00:00+08:00",
+        "/post/festival-budaya-sinjai-2026-ditutup-meriah": "2026-11-14T00:00:00+08:00",
+        "/post/sosialisasi-pajak-daerah-bagi-pelaku-umkm": "2026-11-12T00:00:00+08:00",
+    }
+    posyandu = next(i for i in sinjai.listed if "posyandu" in i.url)
+    assert posyandu.title == "Jadwal Posyandu Balita Sabtu 21 November 2026"
+    [site] = crawl(wf.sinjai())
+    fresh(site, "2026-11-20T00:00:00+08:00", "html:list", "/post/bupati-sinjai-resmikan-mal-pelayanan-publik")
+
+
 # --- gap 8: splash and landing pages: one hop through the way in ----------------------------------------
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 from .websrv import Site
@@ -106,6 +106,28 @@ FAMILIES = {
     "laravel": laravel,
     "joomla": joomla,
     "static": static_portal,
+}
+
+# The day (in TZ, at NOW) of the newest berita a careful person reads on each family's site: the ground
+# truth the benchmark counts right dates against, read from the fixture pages, not from Sigap's answer.
+NEWEST: dict[str, date] = {
+    # wp_posts.json and wp_feed.xml: "Sosialisasi Keamanan Informasi", 20 Nov 01:30 UTC = 09:30 WITA
+    # (the home page shows only the two older posts)
+    "wordpress": date(2026, 11, 20),
+    # opensid_home.html and its feed: "Musyawarah Desa Penetapan RKPDes 2027", 05 November 2026; the
+    # agenda's "05 Desember 2026" is an event, the header's date is today's
+    "opensid": date(2026, 11, 5),
+    # datagoe_home.html: "Vaksinasi Campak …", 25 Ags 2026 (the topbar's "Jum'at, 20 Nov 2026" is the clock)
+    "datagoe": date(2026, 8, 25),
+    # loko_berita.html: "Forum Perangkat Daerah RKPD 2027 …", Jum'at, 20 November 2026 (rss.xml is of 2013)
+    "lokomedia": date(2026, 11, 20),
+    # laravel_home.html "2 hari yang lalu" at NOW, and its page's JSON-LD datePublished 19 Nov 06:00 UTC
+    "laravel": date(2026, 11, 19),
+    # joomla_home.html and its feed: "Penerimaan Peserta Didik Baru", 17 April 2025
+    "joomla": date(2025, 4, 17),
+    # static_home.html: "Pengumuman Lelang Aset Kecamatan", 25 Agu 2026 (02 Jan 2027 is in the future,
+    # "Senin (11/12)" has no year)
+    "static": date(2026, 8, 25),
 }
 
 
@@ -247,6 +269,12 @@ def httrack_portal(home_list: bool = True) -> Site:
     return Site().add("/", home).add("/berita/index.html", page("httrack_portal_berita.html"))
 
 
+def sinjai() -> Site:
+    """A kabupaten humas portal on CodeIgniter 4 (humas Sinjai's `frontend/home/index.php`): every title
+    and date on its own indented line inside its element, one title with a date in it."""
+    return Site().add("/", page("sinjai_home.html"))
+
+
 def splash_desa() -> Site:
     """A desa landing page ("Ke Web Desa / Ke Toko Desa") in front of OpenSID natra at /first."""
     return (
@@ -271,6 +299,7 @@ REAL_FAMILIES = {
     "wp_static_relative": wp_static_relative,
     "hugo": hugo,
     "httrack": httrack_portal,
+    "sinjai": sinjai,
     "splash_desa": splash_desa,
     "splash_portal": splash_portal,
 }

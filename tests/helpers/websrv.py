@@ -59,8 +59,17 @@ _REASONS = {
 class WebServer:
     """Serve `sites` (address -> Site) on one port across many loopback addresses."""
 
-    def __init__(self, sites: dict[str, Site], port: int = 0, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self,
+        sites: dict[str, Site],
+        port: int = 0,
+        tls: ssl.SSLContext | None = None,
+        vhosts: dict[str, Site] | None = None,
+    ) -> None:
         self.sites = sites
+        # Name-based virtual hosts, as on a shared server: the Host header picks the site; a name not
+        # listed falls back to the address's site.
+        self.vhosts = vhosts or {}
         self.port = port
         self.tls = tls  # serve https with this context
         self._server: asyncio.base_events.Server | None = None
@@ -106,7 +115,8 @@ class WebServer:
                 self.requests += 1
                 self.in_flight[host] = self.in_flight.get(host, 0) + 1
                 self.max_in_flight[host] = max(self.max_in_flight.get(host, 0), self.in_flight[host])
-                site = self.sites.get(host)
+                name = headers.get("host", "").rsplit(":", 1)[0].lower()
+                site = self.vhosts.get(name) or self.sites.get(host)
                 if site is not None:
                     site.hits.append(target)
                 route = site.routes.get(target) if site else None
@@ -172,8 +182,10 @@ class WebServer:
 class ThreadedWebServer:
     """The server on its own event loop in a thread, for tests whose crawler runs in asyncio.run."""
 
-    def __init__(self, sites: dict[str, Site], tls: ssl.SSLContext | None = None) -> None:
-        self.server = WebServer(sites, tls=tls)
+    def __init__(
+        self, sites: dict[str, Site], tls: ssl.SSLContext | None = None, vhosts: dict[str, Site] | None = None
+    ) -> None:
+        self.server = WebServer(sites, tls=tls, vhosts=vhosts)
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
 
