@@ -33,7 +33,7 @@ from typing import Any
 
 log = logging.getLogger("sigap.service")
 
-NICE = 5  # the console's niceness above the scheduler's: pages yield the CPU to SOP runs
+NICE = 10  # the console's niceness above the scheduler's: pages yield the CPU to SOP runs
 START_TIMEOUT_S = 60.0  # a fresh interpreter importing Starlette, Jinja2 and the ledger
 STOP_WAIT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)

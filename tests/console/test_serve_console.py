@@ -143,7 +143,7 @@ def test_console_runs_in_a_child_that_is_restarted_and_dies_with_the_service(tmp
         assert child != serve.proc.pid
         status = _stat(child)
         assert int(status["PPid"]) == serve.proc.pid
-        assert int(status["nice"]) == 5, status["nice"]
+        assert int(status["nice"]) == 10, status["nice"]
         assert httpx.get(serve.http + "/login", timeout=5).status_code == 200
 
         os.kill(child, signal.SIGKILL)
