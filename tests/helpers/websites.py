@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from .webfixtures import indonesian
 
+# The office of every config these sites are checked with: a page prints its own local date, and
+# Sigap counts calendar days there. Printing the UTC date made "45 days" read 46 between 16.00 and
+# 24.00 UTC, when Makassar is already on the next day.
+OFFICE_ZONE = ZoneInfo("Asia/Makassar")
+
 
 def news_page(published: datetime) -> str:
+    if published.tzinfo is not None:
+        published = published.astimezone(OFFICE_ZONE)
     return (
         "<html><head><title>OPD</title></head><body><nav><a href='/profil'>Profil</a> "
         "<a href='/berita'>Berita</a></nav><div class='post'>"
