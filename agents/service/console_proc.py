@@ -37,6 +37,7 @@ NICE = 10  # the console's niceness above the scheduler's: pages yield the CPU t
 START_TIMEOUT_S = 60.0  # a fresh interpreter importing Starlette, Jinja2 and the ledger
 STOP_WAIT_S = 5.0
 RESTART_BACKOFF_S = (1.0, 2.0, 5.0, 10.0, 30.0, 60.0)
+STEADY_S = 300.0
 HEALTH_PATHS = ("/healthz", "/health", "/metrics")
 PR_SET_PDEATHSIG = 1
 
@@ -92,6 +93,8 @@ class ConsoleProcess:
         Call from the main thread: the child's parent-death signal follows the thread that made it."""
         self._spawn()
         if not self.pending.poll(timeout_s):
+            self.pending.close()
+            self.pending = None
             self._kill()
             raise ConsoleStartFailed(f"the console did not start within {timeout_s:.0f} s")
         self._heard()
@@ -147,6 +150,8 @@ class ConsoleProcess:
                 self._kill()
             return
         if self.process.is_alive():
+            if self.restarts and now - self.spawned_at > STEADY_S:
+                self.restarts = 0  # up for a while: a later death starts the backoff afresh
             return
         if self.next_start == 0.0:
             delay = RESTART_BACKOFF_S[min(self.restarts, len(RESTART_BACKOFF_S) - 1)]
@@ -216,11 +221,14 @@ def child_main(
         os.nice(NICE)
     except OSError as exc:  # a unit without setpriority in its SystemCallFilter
         log.warning("console priority unchanged reason=%s", exc.strerror or exc)
-    engine = connect(database_url)
+    engine = None
     try:
+        engine = connect(database_url)
         console = build_console(config, registry, engine, *([clock] if clock is not None else []))
     except InputError as exc:
         report.send(("error", str(exc)))
+        if engine is not None:
+            engine.dispose()
         return
     endpoint = HttpEndpoint.on_socket(listen, with_health_forwarded(console, health_path))
     endpoint.start()
