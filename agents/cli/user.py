@@ -156,26 +156,11 @@ def user_add(
 @bad_input_exits
 def user_list(obj: Context, as_json: bool) -> None:
     """The users, with role, OPDs, pelaksana and whether they are enabled."""
+    from agents.console.accounts import user_summary
     from sop_registry.ledger.models import User
 
     with _ledger(obj, read_only=True) as (_config, engine), Session(engine) as session:
-        rows = [
-            {
-                "name": u.name,
-                "display_name": u.display_name,
-                "role": u.role,
-                "opds": list(u.opds or []),
-                "acts_as": list(u.acts_as or []),
-                "email": u.email,
-                "phone": u.phone,
-                "telegram_id": u.telegram_id,
-                "disabled": u.disabled,
-                "totp": bool(u.totp_secret),
-                "sso": bool(u.oidc_subject),
-                "created_at": u.created_at.isoformat(),
-            }
-            for u in session.scalars(select(User).order_by(User.name))
-        ]
+        rows = [user_summary(u) for u in session.scalars(select(User).order_by(User.name))]
     if as_json:
         _json_out(rows)
         return

@@ -132,6 +132,25 @@ def find_user(session: Session, name: str) -> User | None:
     return session.scalars(select(User).where(User.name == name)).first()
 
 
+def user_summary(user: User) -> dict:
+    """A user as `sigap user list --json` and `GET /api/v1/users` show it: never a password hash, a
+    TOTP secret or a token."""
+    return {
+        "name": user.name,
+        "display_name": user.display_name,
+        "role": user.role,
+        "opds": list(user.opds or ()),
+        "acts_as": list(user.acts_as or ()),
+        "email": user.email,
+        "phone": user.phone,
+        "telegram_id": user.telegram_id,
+        "disabled": bool(user.disabled),
+        "totp": bool(user.totp_secret),
+        "sso": bool(user.oidc_subject),
+        "created_at": user.created_at.isoformat(),  # UTC, as every ledger time reads
+    }
+
+
 def get_user(session: Session, name: str) -> User:
     user = find_user(session, name)
     if user is None:

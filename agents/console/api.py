@@ -150,16 +150,12 @@ def list_cases(api: Api) -> dict[str, Any]:
     return {"count": len(rows), "cases": [r.as_json() for r in rows]}
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
 def get_case(api: Api) -> dict[str, Any]:
     d = queries.case_detail(api.console, api.db, api.viewer, _case_id(api), api.console.clock())
     return {
         **d.row.as_json(),
         "acknowledged_by": d.case.acknowledged_by,
-        "resolved_at": _iso(d.case.resolved_at),
+        "resolved_at": _utc(d.case.resolved_at),
         "actions": [a.replace("_", "-") for a in d.actions],
         "steps": [
             {
@@ -167,8 +163,8 @@ def get_case(api: Api) -> dict[str, Any]:
                 "activity": s.activity,
                 "role": s.role,
                 "time_standard": s.waktu,
-                "due_at": _iso(s.due_at),
-                "done_at": _iso(s.done_at),
+                "due_at": _utc(s.due_at),
+                "done_at": _utc(s.done_at),
                 "state": s.state,
                 "late": s.late,
             }
@@ -183,7 +179,7 @@ def get_case(api: Api) -> dict[str, Any]:
                 "status": n["status"],
                 "attempts": n["attempts"],
                 "sent_via": n["sent_via"],
-                "sent_at": _iso(n["sent_at"]),
+                "sent_at": _utc(n["sent_at"]),
                 "last_error": n["last_error"],
             }
             for n in d.notifications
@@ -221,7 +217,7 @@ def case_move(action: str) -> Callable[[Api], dict[str, Any]]:
 
 def list_websites(api: Api) -> dict[str, Any]:
     crawled_at, lines = sites.site_lines(api.console, api.db, api.viewer)
-    return {"crawled_at": _iso(crawled_at), "websites": [line.as_json() for line in lines]}
+    return {"crawled_at": _utc(crawled_at), "websites": [line.as_json() for line in lines]}
 
 
 def list_links(api: Api) -> dict[str, Any]:
@@ -528,25 +524,7 @@ def list_users(api: Api) -> dict[str, Any]:
     # hash, no TOTP secret, no token.
     if not permissions.allowed(api.viewer.role, "users"):
         raise Forbidden("users")
-    return {
-        "users": [
-            {
-                "name": u.name,
-                "display_name": u.display_name,
-                "role": u.role,
-                "opds": list(u.opds or ()),
-                "acts_as": list(u.acts_as or ()),
-                "email": u.email,
-                "phone": u.phone,
-                "telegram_id": u.telegram_id,
-                "disabled": bool(u.disabled),
-                "totp": bool(getattr(u, "totp_secret", None)),
-                "sso": bool(getattr(u, "oidc_subject", None)),
-                "created_at": _utc(u.created_at),
-            }
-            for u in admin.users(api.db)
-        ]
-    }
+    return {"users": [accounts.user_summary(u) for u in admin.users(api.db)]}
 
 
 def get_me(api: Api) -> dict[str, Any]:
