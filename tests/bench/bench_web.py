@@ -62,9 +62,9 @@ def _newest_item(rng: random.Random, now: datetime) -> datetime:
     return now.astimezone(ZoneInfo(TZ)) - timedelta(days=rng.randint(0, 40))
 
 
-def portal(rng: random.Random, now: datetime) -> Site:
-    """A large home page as real OPD portals have: a long menu and 40 dated news items (~60 KB)."""
-    newest = _newest_item(rng, now)
+def portal(newest: datetime) -> Site:
+    """A large home page as real OPD portals have: a long menu and 40 dated news items (~60 KB), the
+    newest posted at `newest` (office time)."""
     menu = "".join(f'<li><a href="/halaman/menu-{k}">Menu layanan publik {k}</a></li>' for k in range(120))
     sections = (
         '<a href="/profil">Profil</a><a href="/berita">Berita</a><a href="/agenda">Agenda</a>'
@@ -124,13 +124,26 @@ def injected_hosts(n: int, injected: int) -> set[str]:
     return {host(i * n // injected + 1) for i in range(injected)} if injected else set()
 
 
-def build_sites(n: int, seed: int, injected: int = 0) -> dict[str, Site]:
-    """The n sites; the first k of them are the same for any n >= k."""
+def site_plan(n: int, seed: int) -> list[tuple[str, str, datetime | None]]:
+    """(host, family, the newest portal item's moment or None) for each of the n sites: the one
+    seeded plan both the sites and their ground truth come from. The first k are the same for any
+    n >= k."""
     rng = random.Random(seed)
-    makers = list(FAMILIES.values())
-    sites = {}
-    for i in range(n):
-        sites[host(i)] = portal(rng, NOW) if i % 2 == 0 else makers[i % len(makers)]()
+    families = list(FAMILIES)
+    return [
+        (host(i), "portal", _newest_item(rng, NOW))
+        if i % 2 == 0
+        else (host(i), families[i % len(families)], None)
+        for i in range(n)
+    ]
+
+
+def build_sites(n: int, seed: int, injected: int = 0) -> dict[str, Site]:
+    """The n sites of the plan."""
+    sites = {
+        name: portal(newest) if newest is not None else FAMILIES[family]()
+        for name, family, newest in site_plan(n, seed)
+    }
     for name in injected_hosts(n, injected):
         home = sites[name].routes["/"]
         home.body = home.body.replace(b"</body>", SPAM.encode() + b"</body>", 1)
@@ -138,17 +151,12 @@ def build_sites(n: int, seed: int, injected: int = 0) -> dict[str, Site]:
 
 
 def ground_truth(n: int, seed: int) -> dict[str, tuple[str, date]]:
-    """host -> (family, the day of its newest berita): what a careful person reads on each of the sites
-    build_sites makes (the same seeded draws, without building the pages in the crawler's process)."""
-    rng = random.Random(seed)
-    families = list(FAMILIES)
-    truth = {}
-    for i in range(n):
-        if i % 2 == 0:
-            truth[host(i)] = ("portal", _newest_item(rng, NOW).date())
-        else:
-            truth[host(i)] = (families[i % len(families)], NEWEST[families[i % len(families)]])
-    return truth
+    """host -> (family, the day of its newest berita): what a careful person reads on each site of the
+    plan (without building the pages in the crawler's process)."""
+    return {
+        name: (family, newest.date() if newest is not None else NEWEST[family])
+        for name, family, newest in site_plan(n, seed)
+    }
 
 
 def serve(args: argparse.Namespace) -> None:
