@@ -35,6 +35,9 @@ class Website(Strict):
     id: Identifier
     opd: str = Field(min_length=1)
     url: str
+    # The OPD's klaster on the console's Website OPD page (Dinas Daerah, Badan Daerah, Kecamatan,
+    # Kelurahan/Desa ...); unset: read off the OPD's name (agents/console/sites.py klaster_of).
+    group: str | None = Field(default=None, min_length=1, max_length=100)
     admin: Contact | None = None
     owned_by_office: bool = False  # the office runs the site: robots.txt need not stop the crawl
     # "javascript": the site's HTML is an empty shell (Nuxt, Next, Vite ...): read it as headless

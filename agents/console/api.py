@@ -217,6 +217,7 @@ def case_move(action: str) -> Callable[[Api], dict[str, Any]]:
 
 def list_websites(api: Api) -> dict[str, Any]:
     crawled_at, lines = sites.site_lines(api.console, api.db, api.viewer)
+    sites.with_history(api.console, api.db, lines, api.console.clock())
     return {"crawled_at": _utc(crawled_at), "websites": [line.as_json() for line in lines]}
 
 

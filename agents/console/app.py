@@ -32,7 +32,7 @@ from sop_registry.loader import Registry
 from ..chat import routes as chat_routes
 from ..config import Config
 from ..notify.contacts import Directory
-from . import accounts, api, sites, status
+from . import accounts, api, sites, status, timing
 from .pages import admin, auth, cases, home, reports
 from .pages import dnstls as dnstls_pages
 from .pages import links as link_pages
@@ -209,4 +209,5 @@ def build_console(
         exception_handlers={HTTPException: _error_page},
     )
     app.state.console = console
-    return SecurityHeaders(app)
+    timing.watch(engine)
+    return timing.ServerTiming(SecurityHeaders(app))

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from sop_registry.ledger import records
-from sop_registry.ledger.models import StepRun
+from .recaps import Recaps
 
 HISTORY_WEEKS = 12
 
@@ -23,30 +22,42 @@ class WeekCell:
     age_days: int | None = None
 
 
-def site_history(db: Session, url: str, now: datetime, zone: ZoneInfo) -> list[WeekCell]:
-    """The site's status in each of the last twelve weeks (office time), oldest first: the newest
-    crawl of each week that had the site in its recap."""
+def site_histories(
+    recaps: Recaps, db: Session, urls: Iterable[str], now: datetime, zone: ZoneInfo
+) -> dict[str, list[WeekCell]]:
+    """Each site's status in each of the last twelve weeks (office time), oldest first: the newest
+    crawl of each week that had the site in its recap. One read of the twelve weeks' crawls for all
+    the sites asked for (the list page's strips), not one per site."""
     local = now.astimezone(zone).date()
     first = local - timedelta(days=local.weekday(), weeks=HISTORY_WEEKS - 1)
-    cells: dict[tuple[int, int], WeekCell] = {}
+    weeks = []
     for i in range(HISTORY_WEEKS):
         monday = first + timedelta(weeks=i)
         year, week, _ = monday.isocalendar()
-        cells[year, week] = WeekCell(f"{year}-W{week:02d}", monday, None)
+        weeks.append(((year, week), f"{year}-W{week:02d}", monday))
+    wanted = set(urls)
+    # (year, week) -> url -> (status, age_days) of that week's newest crawl that had the site
+    seen: dict[tuple[int, int], dict[str, tuple[str | None, int | None]]] = {key: {} for key, _, _ in weeks}
     since = datetime.combine(first, datetime.min.time(), zone)
-    runs = db.execute(
-        select(StepRun.started_at, StepRun.details)
-        .where(
-            StepRun.agent == records.WEB_FRESHNESS,
-            StepRun.measured_by_run_id.is_(None),
-            StepRun.started_at >= since,
-        )
-        .order_by(StepRun.started_at)
-    )
-    for started, details in runs:
-        year, week, _ = started.astimezone(zone).isocalendar()
-        cell = cells.get((year, week))
-        row = next((r for r in (details or {}).get("recap", []) if r.get("url") == url), None)
-        if cell is not None and row is not None:  # later crawls of the week win
-            cell.status, cell.age_days = row.get("status"), row.get("age_days")
-    return list(cells.values())
+    for crawl in recaps.since(db, since):  # oldest first: later crawls of the week win
+        year, week, _ = crawl.started_at.astimezone(zone).isocalendar()
+        cell = seen.get((year, week))
+        if cell is None:
+            continue
+        for url in wanted:
+            row = crawl.by_url.get(url)
+            if row is not None:
+                cell[url] = (row.status, row.age_days)
+    out = {}
+    for url in wanted:
+        cells = []
+        for key, label, monday in weeks:
+            status, age = seen[key].get(url, (None, None))
+            cells.append(WeekCell(label, monday, status, age))
+        out[url] = cells
+    return out
+
+
+def site_history(recaps: Recaps, db: Session, url: str, now: datetime, zone: ZoneInfo) -> list[WeekCell]:
+    """One site's twelve weeks, oldest first."""
+    return site_histories(recaps, db, [url], now, zone)[url]

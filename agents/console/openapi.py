@@ -108,15 +108,29 @@ WEBSITE = _obj(
     {
         "id": _s("string"),
         "opd": _s("string"),
+        "group": _s("string", True),
         "url": _s("string"),
         "bucket": _s("string", enum=["active", "less", "passive", "unmeasured"]),
         "status": _s("string", True),
         "age_days": _s("integer", True),
         "latest_published": _s("string", True, **ISO),
         "latest_url": _s("string", True),
+        "latest_title": _s("string", True),
         "warn_after_days": _s("integer"),
         "crit_after_days": _s("integer"),
         "open_cases": _s("array", items=_s("integer")),
+        "injected": _s("string", True, enum=["content_injected", "site_defaced", None]),
+        "agenda_found": _s("boolean", True),
+        "agenda_updated": _s("string", True, **ISO),
+        "agenda_age_days": _s("integer", True),
+        "completeness": _s("integer", True),
+        "missing_sections": _s("array", items=_s("string")),
+        "history": _s(
+            "array",
+            items=_obj(
+                {"week": _s("string"), "status": _s("string", True), "age_days": _s("integer", True)}
+            ),
+        ),
     }
 )
 LINK = _obj(

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -24,10 +25,38 @@ from ..config import Config
 from ..config.targets import Website
 from ..kinds.web import thresholds_for
 from . import queries
-from .history import site_history
+from .history import WeekCell, site_histories, site_history
 from .web import Console, NotFound, Viewer
 
 FINDINGS_DAYS = 42  # a site's page shows the findings of the last six weekly crawls
+PAGE_SIZE = 100  # sites per page of the list: a province's 500 rows with their strips are 1 MB of HTML
+
+# The klaster offices group their OPDs in (field notes: Dinas Daerah, Badan Daerah, Kecamatan,
+# Kelurahan/Desa), read off the OPD's name when the site has no `group`: the full word, or the
+# usual short names ("Diskominfo", "Bappeda", "BPBD").
+_BADAN_SHORT = frozenset(
+    {
+        "bappeda", "bapenda", "bappelitbangda", "bapperida", "brida", "bpbd", "bkd", "bkpsdm",
+        "bkpp", "bpkad", "bpkd", "bpkpd", "bppkad", "bakesbangpol", "kesbangpol", "bpmptsp",
+    }
+)  # fmt: skip
+
+
+def klaster_of(site: Website) -> str | None:
+    """The site's klaster: its `group`, else one read off the OPD's name; None: none of the usual."""
+    if site.group:
+        return site.group
+    words = site.opd.replace("/", " ").split()
+    first = words[0].casefold() if words else ""
+    if first in ("kecamatan", "distrik"):  # Papua's distrik is a kecamatan
+        return "Kecamatan"
+    if first == "dinas" or (first.startswith("dis") and len(first) > 4):  # Diskominfo, Disdukcapil
+        return "Dinas Daerah"
+    if first == "badan" or first in _BADAN_SHORT:
+        return "Badan Daerah"
+    if first in ("kelurahan", "desa", "kampung", "nagari", "gampong"):
+        return "Kelurahan/Desa"
+    return None
 
 
 def web_thresholds(config: Config, registry: Any) -> dict[str, Thresholds]:
@@ -63,6 +92,7 @@ class SiteLine:
     site: Website
     limits: Thresholds
     bucket: str
+    group: str | None = None  # the klaster (klaster_of)
     status: str | None = None  # the crawl's ok/warn/crit/unknown; None: not in the crawl
     age_days: int | None = None
     latest_published: datetime | None = None
@@ -72,11 +102,22 @@ class SiteLine:
     findings: list[str] = field(default_factory=list)
     open_cases: list[int] = field(default_factory=list)
     injected: str | None = None  # content_injected / site_defaced in the newest crawl: the badge
+    agenda_found: bool | None = None  # None: the crawl did not look (or the site was not measured)
+    agenda_updated: datetime | None = None
+    agenda_age_days: int | None = None  # at the crawl, in office days
+    completeness: int | None = None  # 0-100: the SOP's sections the home page links to
+    missing_sections: list[str] = field(default_factory=list)
+    history: list[WeekCell] = field(default_factory=list)  # filled for the rows a page shows
+
+    @property
+    def agenda_stale(self) -> bool:
+        return self.agenda_age_days is not None and self.agenda_age_days > self.limits.agenda_warn_after_days
 
     def as_json(self) -> dict[str, Any]:
         return {
             "id": self.site.id,
             "opd": self.site.opd,
+            "group": self.group,
             "url": self.site.url,
             "bucket": self.bucket,
             "status": self.status,
@@ -88,6 +129,14 @@ class SiteLine:
             "crit_after_days": self.limits.crit_after_days,
             "open_cases": self.open_cases,
             "injected": self.injected,
+            "agenda_found": self.agenda_found,
+            "agenda_updated": self.agenda_updated.isoformat() if self.agenda_updated else None,
+            "agenda_age_days": self.agenda_age_days,
+            "completeness": self.completeness,
+            "missing_sections": self.missing_sections,
+            "history": [
+                {"week": c.week, "status": c.status, "age_days": c.age_days} for c in self.history
+            ],
         }
 
 
@@ -122,15 +171,12 @@ def site_lines(
     console: Console, db: Session, viewer: Viewer, only: str | None = None
 ) -> tuple[datetime | None, list[SiteLine]]:
     """Every configured site the viewer sees (or the one `only`), by bucket, the worst first."""
-    run = queries.newest_crawl(db)
-    raw = (run.details or {}).get("recap", []) if run else []
-    if only is not None:  # one site's page: read its row only (a province's recap has 500)
-        url = next((w.url for w in console.config.targets.websites if w.id == only), None)
-        raw = [r for r in raw if r.get("url") == url]
-    recap = records.WebRunDetails.from_json({"recap": raw}).recap
-    by_url = {r.url: r for r in recap}
+    run = console.recaps.newest(db)
+    by_url = run.by_url if run else {}
     cases = _open_cases_by_target(db)
     injected = _injected(db, run)
+    zone = console.config.office.zone
+    crawl_day = run.started_at.astimezone(zone).date() if run else None
     lines = []
     for site in console.config.targets.websites:
         if not viewer.sees(site.opd) or (only is not None and site.id != only):
@@ -138,7 +184,11 @@ def site_lines(
         limits = console.site_limits.get(site.id) or Thresholds()
         r = by_url.get(site.url)
         line = SiteLine(
-            site, limits, bucket(r.age_days if r else None, limits), open_cases=cases.get(site.url, [])
+            site,
+            limits,
+            bucket(r.age_days if r else None, limits),
+            group=klaster_of(site),
+            open_cases=cases.get(site.url, []),
         )
         if r is not None:
             line.status, line.age_days = r.status, r.age_days
@@ -146,6 +196,11 @@ def site_lines(
             line.item_href = safe_href(r.item_url)
             line.title = r.title
             line.findings = list(r.findings)
+            line.agenda_found, line.agenda_updated = r.agenda_found, r.agenda_updated
+            if r.agenda_updated is not None and crawl_day is not None:
+                line.agenda_age_days = max(0, (crawl_day - r.agenda_updated.astimezone(zone).date()).days)
+            line.completeness = None if r.completeness_score is None else round(r.completeness_score)
+            line.missing_sections = list(r.missing_sections)
         line.injected = injected.get(site.url)
         lines.append(line)
     order = {b: i for i, b in enumerate(("passive", "less", "unmeasured", "active"))}
@@ -158,13 +213,22 @@ class SiteFilter:
     bucket: str | None = None  # active | less | passive | unmeasured
     status: str | None = None  # the crawl's ok | warn | crit | unknown; "none": not in the crawl
     opd: str | None = None
+    group: str | None = None  # a klaster; "none": the sites of none
 
     def keeps(self, line: SiteLine) -> bool:
         if self.bucket and line.bucket != self.bucket:
             return False
         if self.status and (line.status or "none") != self.status:
             return False
+        if self.group and (line.group or "none") != self.group:
+            return False
         return not self.opd or line.site.opd == self.opd
+
+    def query(self, **changes: Any) -> str:
+        """The list's query string with these filters (and `page`), for the pager's links."""
+        values = {"bucket": self.bucket, "status": self.status, "group": self.group, "opd": self.opd}
+        values.update(changes)
+        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
 
 
 STATUSES = ("ok", "warn", "crit", "unknown", "none")
@@ -175,9 +239,25 @@ def site_filter(params: Any) -> SiteFilter:
     bucket = params.get("bucket")
     status = params.get("status")
     opd = (params.get("opd") or "").strip()[:200] or None
+    group = (params.get("group") or "").strip()[:100] or None
     return SiteFilter(
-        bucket if bucket in queries.BUCKETS else None, status if status in STATUSES else None, opd
+        bucket if bucket in queries.BUCKETS else None, status if status in STATUSES else None, opd, group
     )
+
+
+def page_number(params: Any, pages: int) -> int:
+    """The list's `page` (1-based), held to the pages there are; anything not a number is page 1."""
+    raw = (params.get("page") or "").strip()
+    number = int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+    return min(max(number, 1), max(pages, 1))
+
+
+def with_history(console: Console, db: Session, lines: list[SiteLine], now: datetime) -> None:
+    """Fill the twelve-week strips of these rows (the page shown), in one read of the crawls."""
+    urls = [line.site.url for line in lines]
+    strips = site_histories(console.recaps, db, urls, now, console.config.office.zone)
+    for line in lines:
+        line.history = strips.get(line.site.url, [])
 
 
 def visible_site(console: Console, viewer: Viewer, site_id: str) -> Website:
@@ -193,5 +273,5 @@ def site_detail(console: Console, db: Session, viewer: Viewer, site_id: str, now
     line = lines[0]
     found = queries.findings_since(console, db, viewer, now - timedelta(days=FINDINGS_DAYS), target=site.url)
     findings = [{"finding": f, "run": run, "href": safe_href(f.evidence_url)} for f, run in found]
-    history = site_history(db, site.url, now, console.config.office.zone)
-    return {"site": site, "line": line, "findings": findings, "history": history}
+    line.history = site_history(console.recaps, db, site.url, now, console.config.office.zone)
+    return {"site": site, "line": line, "findings": findings, "history": line.history}

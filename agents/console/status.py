@@ -21,9 +21,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from sop_registry.ledger import records
-from sop_registry.ledger.models import MaintenanceWindow, Sample, StepRun
+from sop_registry.ledger.models import MaintenanceWindow, Sample
 
-from . import queries
+from .recaps import Recaps
 
 DAYS = 90
 CACHE_S = 300.0
@@ -112,23 +112,17 @@ def _link_state(db: Session, link_id: str, since: datetime) -> tuple[str, float 
     return state, None if mean is None else float(mean) * 100
 
 
-def _site_states(db: Session, since: datetime) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
+def _site_states(
+    recaps: Recaps, db: Session, since: datetime
+) -> tuple[dict[str, str], dict[str, tuple[int, int]]]:
     """The newest crawl's status per site URL, and per URL (crawls measured, crawls in 90 days)."""
-    newest = queries.newest_crawl(db)
-    now_status = {
-        r.get("url"): r.get("status") for r in ((newest.details or {}).get("recap", []) if newest else [])
-    }
+    newest = recaps.newest(db)
+    now_status = {r.url: r.status for r in newest.rows} if newest else {}
     counts: dict[str, tuple[int, int]] = {}
-    for (details,) in db.execute(
-        select(StepRun.details).where(
-            StepRun.agent == records.WEB_FRESHNESS,
-            StepRun.measured_by_run_id.is_(None),
-            StepRun.started_at >= since,
-        )
-    ):
-        for r in (details or {}).get("recap", []):
-            good, total = counts.get(r.get("url"), (0, 0))
-            counts[r.get("url")] = (good + (r.get("status") != "unknown"), total + 1)
+    for crawl in recaps.since(db, since):
+        for r in crawl.rows:
+            good, total = counts.get(r.url, (0, 0))
+            counts[r.url] = (good + (r.status != "unknown"), total + 1)
     return now_status, counts
 
 
@@ -154,7 +148,7 @@ def _measure(console: Any, db: Session, settings: PublicStatus, now: datetime) -
     since = now - timedelta(days=DAYS)
     config = console.config
     sites = {w.id: w for w in config.targets.websites}
-    site_now, site_counts = _site_states(db, since)
+    site_now, site_counts = _site_states(console.recaps, db, since)
     out = []
     for t in _chosen(settings, config):
         if t.link is not None:

@@ -37,6 +37,7 @@ from sop_registry.loader import Registry
 from ..config import Config
 from ..notify.contacts import Directory
 from . import accounts, permissions
+from .recaps import Recaps
 from .texts import LANGS, text
 
 log = logging.getLogger("sigap.console")
@@ -111,6 +112,7 @@ class Console:
     directory: Directory = field(default_factory=Directory)
     site_limits: dict[str, Any] = field(default_factory=dict)  # site id -> its layered Thresholds
     public_status: Any = None  # status.PublicStatus: the public /status page (off unless configured)
+    recaps: Recaps = field(default_factory=Recaps)  # the crawls' recaps, each parsed once
 
     @property
     def default_lang(self) -> str:

@@ -105,19 +105,43 @@ def config_data(tmp_path, db_url: str, **extra) -> dict:
     return data
 
 
-def _site_result(site: Website, age: int, at: datetime, item_url: str, title: str | None = None):
+def _site_result(
+    site: Website,
+    age: int,
+    at: datetime,
+    item_url: str,
+    title: str | None = None,
+    agenda_age: int | None = None,
+    missing: tuple[str, ...] = (),
+):
+    """The real evaluation of what a crawl saw: a berita `age` days old, an agenda item `agenda_age`
+    days old (None: no agenda), and the SOP sections in `missing` not linked from the home page."""
     published = at - timedelta(days=age)
+    dated = [Dated(published, "day", "html:label", item_url, "berita", title)]
+    if agenda_age is not None:
+        agenda_day = at - timedelta(days=agenda_age)
+        dated.append(Dated(agenda_day, "day", "html:label", f"{site.url}agenda/1", "agenda"))
+    names = ("berita", "profil", "agenda", "ppid") if missing else ("berita",)
     evidence = Evidence(
-        dated=[Dated(published, "day", "html:label", item_url, "berita", title)],
-        sections={"berita": f"{site.url}berita"},
+        dated=dated,
+        sections={n: f"{site.url}{n}" for n in names if n not in missing},
         final_url=site.url,
     )
-    spec = SiteSpec(url=site.url, timezone="Asia/Makassar", sections={"berita": ["berita"]})
+    spec = SiteSpec(url=site.url, timezone="Asia/Makassar", sections={n: [n] for n in names})
     return web_evaluate(spec, evidence, at)
 
 
-def write_crawl(engine: Engine, config: Config, registry, at: datetime, ages: dict | None = None) -> None:
-    """One Monday crawl by the web agent's own writers (recap rows, findings); `ages` overrides SITES'."""
+def write_crawl(
+    engine: Engine,
+    config: Config,
+    registry,
+    at: datetime,
+    ages: dict | None = None,
+    agendas: dict | None = None,
+    missing: dict | None = None,
+) -> None:
+    """One Monday crawl by the web agent's own writers (recap rows, findings); `ages` overrides SITES';
+    `agendas` (site -> agenda age in days) and `missing` (site -> SOP sections it lacks) add to it."""
     pairs = []
     for site in config.targets.websites:
         age = (ages or {}).get(site.id, SITES[site.id][2])
@@ -125,7 +149,8 @@ def write_crawl(engine: Engine, config: Config, registry, at: datetime, ages: di
             continue
         item = f"{site.url}berita/{HOSTILE}" if site.id == "dishub" else f"{site.url}berita/terbaru"
         title = f"Judul berita {site.id}" + (f" {HOSTILE}" if site.id == "dishub" else "")
-        pairs.append((site, _site_result(site, age, at, item, title)))
+        agenda, lacks = (agendas or {}).get(site.id), tuple((missing or {}).get(site.id, ()))
+        pairs.append((site, _site_result(site, age, at, item, title, agenda, lacks)))
     recap = web_kind.recap_rows(pairs, config, "id")
     findings = [f for site, result in pairs for f in web_kind.to_findings(site, result)]
     with Session(engine) as session, session.begin():

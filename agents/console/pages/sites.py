@@ -15,15 +15,26 @@ def site_list(ctx: Ctx) -> Response:
     counts = {b: sum(1 for line in lines if line.bucket == b) for b in sites.queries.BUCKETS}
     filt = sites.site_filter(ctx.request.query_params)
     opds = sorted({line.site.opd for line in lines})
-    shown = [line for line in lines if filt.keeps(line)]
+    groups = sorted({line.group for line in lines if line.group})
+    kept = [line for line in lines if filt.keeps(line)]
+    pages = -(-len(kept) // sites.PAGE_SIZE)
+    number = sites.page_number(ctx.request.query_params, pages)
+    shown = kept[(number - 1) * sites.PAGE_SIZE : number * sites.PAGE_SIZE]
+    sites.with_history(ctx.console, ctx.db, shown, ctx.console.clock())
     return ctx.render(
         "sites.html",
         crawled_at=crawled_at,
         lines=shown,
+        kept=len(kept),
         total=len(lines),
+        first=(number - 1) * sites.PAGE_SIZE + 1,
+        page_no=number,
+        pages=pages,
         counts=counts,
         filt=filt,
         opds=opds,
+        groups=groups,
+        ungrouped=any(line.group is None for line in lines),
         statuses=sites.STATUSES,
     )
 
