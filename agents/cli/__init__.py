@@ -26,6 +26,13 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
         "demo",
         "Try Sigap here: sample OPD sites and links on loopback, the console, a one-time admin password.",
     ),
+    "login": (
+        "login",
+        "login",
+        "Log in as a console user: what the CLI does is then that user's, within its role.",
+    ),
+    "logout": ("login", "logout", "End the CLI's login."),
+    "whoami": ("login", "whoami", "Who the CLI acts as: the logged-in user, or nobody (exit 1)."),
     "maintenance": (
         "maintenance",
         "maintenance",

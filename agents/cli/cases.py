@@ -45,6 +45,18 @@ def _ledger(obj: Context, *, read_only: bool = False) -> Iterator[tuple[Config, 
         engine.dispose()
 
 
+BY_HELP = "Who does it (default: the user of sigap login, else operator)."
+
+
+def _actor(
+    config: Config, session: Session, by: str | None, action: str, case: Case | None = None, **kw: Any
+) -> str:
+    """--by, or the logged-in user (agents/cli/login.py: imported only by the commands that change)."""
+    from .login import actor
+
+    return actor(config, session, by, action, case=case, **kw)
+
+
 def _case(session: Session, case_id: int) -> Case:
     case = session.get(Case, case_id)
     if case is None:
@@ -235,13 +247,14 @@ def case_show(obj: Context, case_id: int, as_json: bool) -> None:
 
 @case.command("ack")
 @click.argument("case_id", metavar="ID", type=int)
-@click.option("--by", required=True, help="Who takes it on (name).")
+@click.option("--by", help="Who takes it on (a name; default: the user of sigap login).")
 @click.option("--note")
 @click.pass_obj
 @bad_input_exits
-def case_ack(obj: Context, case_id: int, by: str, note: str | None) -> None:
-    with _change(obj) as (_config, session, _alerts):
+def case_ack(obj: Context, case_id: int, by: str | None, note: str | None) -> None:
+    with _change(obj) as (config, session, _alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "ack", c, required=True)
         engine_cases.acknowledge(session, c, at=_now(), by=by, note=note)
         click.echo(f"#{c.id}: {state_word(c.state, obj.lang)} ({by})")
 
@@ -249,12 +262,13 @@ def case_ack(obj: Context, case_id: int, by: str, note: str | None) -> None:
 @case.command("resolve")
 @click.argument("case_id", metavar="ID", type=int)
 @click.option("--note", required=True, help="What was done.")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.pass_obj
 @bad_input_exits
-def case_resolve(obj: Context, case_id: int, note: str, by: str) -> None:
-    with _change(obj) as (_config, session, alerts):
+def case_resolve(obj: Context, case_id: int, note: str, by: str | None) -> None:
+    with _change(obj) as (config, session, alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "resolve", c)
         engine_cases.resolve(session, c, at=_now(), by=by, note=note)
         alerts.append(Alert("resolved", c, roles_for(c)))
         click.echo(f"#{c.id}: {state_word(c.state, obj.lang)}")
@@ -263,12 +277,13 @@ def case_resolve(obj: Context, case_id: int, note: str, by: str) -> None:
 @case.command("close")
 @click.argument("case_id", metavar="ID", type=int)
 @click.option("--note")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.pass_obj
 @bad_input_exits
-def case_close(obj: Context, case_id: int, note: str | None, by: str) -> None:
-    with _change(obj) as (_config, session, _alerts):
+def case_close(obj: Context, case_id: int, note: str | None, by: str | None) -> None:
+    with _change(obj) as (config, session, _alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "close", c)
         engine_cases.close(session, c, at=_now(), by=by, note=note)
         click.echo(f"#{c.id}: {state_word(c.state, obj.lang)}")
 
@@ -278,7 +293,7 @@ def case_close(obj: Context, case_id: int, note: str | None, by: str) -> None:
 @click.option("--title", required=True)
 @click.option("--target", help="What it is about (default: the title).")
 @click.option("--step", "step_no", type=int, default=1, show_default=True, help="Start at this step.")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--note")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -289,7 +304,7 @@ def case_open(
     title: str,
     target: str | None,
     step_no: int,
-    by: str,
+    by: str | None,
     note: str | None,
     as_json: bool,
 ) -> None:
@@ -301,6 +316,7 @@ def case_open(
     if step_no not in {s.no for s in sop.steps}:
         raise InputError(f"option --step: {sop_id} has no step {step_no}")
     with _change(obj) as (config, session, alerts):
+        by = _actor(config, session, by, "step_done")  # who may do an SOP's steps may start one
         target = target or title
         if engine_cases.open_case(session, sop_id, step_no, target) is not None:
             raise InputError(
@@ -336,14 +352,21 @@ def case_open(
 @click.option("--note")
 @click.option("--output", help="The step's output (default: what the SOP names).")
 @click.option("--to", "to_step", type=int, help="Go on at this step (the SOP's branches).")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.pass_obj
 @bad_input_exits
 def case_step(
-    obj: Context, case_id: int, done: bool, note: str | None, output: str | None, to_step: int | None, by: str
+    obj: Context,
+    case_id: int,
+    done: bool,
+    note: str | None,
+    output: str | None,
+    to_step: int | None,
+    by: str | None,
 ) -> None:
     with _change(obj) as (config, session, alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "step_done", c)
         sop = obj.registry()[c.sop_id]
         if to_step is not None and to_step not in {s.no for s in sop.steps}:
             raise InputError(f"option --to: {sop.id} has no step {to_step}")
@@ -371,7 +394,7 @@ def case_step(
 @click.option("--provider", required=True, help="The provider (ISP) now working on it.")
 @click.option("--ticket", help="The provider's ticket number.")
 @click.option("--told-at", help="When the provider was told (office time; default: now).")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--note")
 @click.pass_obj
 @bad_input_exits
@@ -381,12 +404,13 @@ def case_escalate(
     provider: str,
     ticket: str | None,
     told_at: str | None,
-    by: str,
+    by: str | None,
     note: str | None,
 ) -> None:
     """Hand the fault to the provider: the office's clock stops until `sigap case resume`."""
     with _change(obj) as (config, session, _alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "hold", c)
         when = parse_local(told_at, config, "--told-at") if told_at else None
         engine_cases.engage_provider(
             session, c, at=_now(), by=by, provider=provider, ticket=ticket, told_at=when, note=note
@@ -396,14 +420,15 @@ def case_escalate(
 
 @case.command("resume")
 @click.argument("case_id", metavar="ID", type=int)
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help=BY_HELP)
 @click.option("--note")
 @click.pass_obj
 @bad_input_exits
-def case_resume(obj: Context, case_id: int, by: str, note: str | None) -> None:
+def case_resume(obj: Context, case_id: int, by: str | None, note: str | None) -> None:
     """The provider reported back: the clock runs again with the time that was left."""
     with _change(obj) as (config, session, _alerts):
         c = _case(session, case_id)
+        by = _actor(config, session, by, "resume", c)
         engine_cases.provider_returned(
             session, c, obj.registry()[c.sop_id], at=_now(), by=by, policy=config.case_policy(), note=note
         )

@@ -13,7 +13,7 @@ from sop_registry.ledger.models import MaintenanceWindow
 from sop_registry.schema import WEEKDAYS
 
 from ..notify.messages import local_time
-from .cases import _ledger, _now, parse_local
+from .cases import _actor, _ledger, _now, parse_local
 from .common import Context, _json_out, bad_input_exits
 
 
@@ -39,7 +39,7 @@ def _days(text: str) -> list[str]:
 @click.option("--at", "at_time", help="Weekly: start time HH:MM (office time).")
 @click.option("--minutes", type=int, help="Weekly: length in minutes.")
 @click.option("--reason")
-@click.option("--by", default="operator", show_default=True)
+@click.option("--by", help="Who sets it (default: the user of sigap login, else operator).")
 @click.pass_obj
 @bad_input_exits
 def maintenance_add(
@@ -52,11 +52,12 @@ def maintenance_add(
     at_time: str | None,
     minutes: int | None,
     reason: str | None,
-    by: str,
+    by: str | None,
 ) -> None:
     if sop_id and sop_id not in obj.registry().sops:
         raise InputError(f"option --sop: unknown SOP id {sop_id!r}")
     with _ledger(obj) as (config, engine), Session(engine) as session:
+        by = _actor(config, session, by, "maintenance")
         window = MaintenanceWindow(
             target=target, sop_id=sop_id, reason=reason, created_by=by, created_at=_now()
         )

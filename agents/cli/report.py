@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import click
+from sqlalchemy.orm import Session
 
 from reports import texts as report_texts
 from reports.period import Month, Period, Week
@@ -16,7 +17,7 @@ from reports.render import FORMATS
 from sop_registry.errors import InputError
 
 from .. import report_letters, weekly_report
-from .cases import _ledger
+from .cases import _actor, _ledger
 from .common import Context, _json_out, bad_input_exits
 
 EXIT_SEND_FAILED = 1
@@ -225,6 +226,8 @@ def report_send(
     """Send a stored report again (as it was made; nothing is recomputed)."""
     revision = _revision(revision_text)
     with _ledger(obj) as (config, engine):
+        with Session(engine) as session, session.begin():
+            _actor(config, session, None, "send_report")  # logged in: the user's role must allow it
         week = _period(week_text, month_text, config, _now())
         try:
             sent = weekly_report.deliver(
@@ -240,7 +243,7 @@ def report_send(
 @click.option("--week", "week_text", metavar="YYYY-Www")
 @click.option("--month", "month_text", metavar="YYYY-MM", help="The monthly recap of this month instead.")
 @click.option("--revision", "revision_text", metavar="N", help=_REVISION_HELP)
-@click.option("--by", "by", required=True, help="Who approves (the Kepala Bidang).")
+@click.option("--by", "by", help="Who approves (the Kepala Bidang; default: the user of sigap login).")
 @click.option("--note", help="The disposition, if any.")
 @click.pass_obj
 @bad_input_exits
@@ -249,20 +252,22 @@ def report_approve(
     week_text: str | None,
     month_text: str | None,
     revision_text: str | None,
-    by: str,
+    by: str | None,
     note: str | None,
 ) -> None:
     """Record the Kepala Bidang's approval of a week's report or a month's recap (SOP step 3,
     "Disposisi")."""
     revision = _revision(revision_text)
-    if not by.strip():
+    if by is not None and not by.strip():
         raise InputError("--by: empty name")
     if week_text is None and month_text is None:
         raise InputError("--week or --month: which report to approve")
     with _ledger(obj) as (config, engine):
+        with Session(engine) as session, session.begin():
+            by = _actor(config, session, by, "approve_report", required=True)
         week = _period(week_text, month_text, config, _now())
         run_id, summary = weekly_report.approve(
-            config, obj.registry(), engine, week, by.strip(), _now(), note, revision
+            config, obj.registry(), engine, week, by, _now(), note, revision
         )
         click.echo(f"{summary} (step run #{run_id})")
 

@@ -386,6 +386,7 @@ _ERRORS = {
     "403": "the token's role or scope may not do this",
     "404": "not there, or outside the token's OPDs",
     "409": "the move does not apply to the case (or week) now",
+    "502": "the mail server refused the report",
 }
 _DAYS = {
     "name": "days",
@@ -571,6 +572,33 @@ def _paths() -> dict[str, Any]:
                 "approved",
                 _obj({"week": _s("string"), "run_id": _s("integer"), "summary": _s("string")}),
                 _WRITE,
+            ),
+        }
+    }
+    paths["/reports/{week}/send"] = {
+        "post": {
+            "summary": "Send a stored revision again (default: the latest), as `sigap report send`",
+            "operationId": "sendReport",
+            "parameters": [
+                {
+                    "name": "week",
+                    "in": "path",
+                    "required": True,
+                    "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
+                    "example": "2026-W48",
+                }
+            ],
+            "requestBody": _body({"revision": {"type": "integer", "minimum": 1}}, []),
+            "responses": _responses(
+                "sent",
+                _obj(
+                    {
+                        "week": _s("string"),
+                        "revision": _s("integer"),
+                        "recipients": _s("array", items=_s("string")),
+                    }
+                ),
+                (*_WRITE, "502"),
             ),
         }
     }

@@ -14,15 +14,16 @@ from sop_registry.ledger.models import USER_ROLES
 
 # The case actions, each the case engine's move (agents/console/actions.py).
 CASE_ACTIONS = ("ack", "note", "hold", "resume", "step_done", "resolve", "reopen", "close")
-# check_site: "Periksa sekarang" on a site (crawls it now, records nothing); maintenance: the windows
-ACTIONS = ("view", "users", "approve_report", "check_site", "maintenance", *CASE_ACTIONS)
+# check_site: "Periksa sekarang" on a site (crawls it now, records nothing); maintenance: the windows;
+# send_report: a stored weekly report sent again (as `sigap report send`)
+ACTIONS = ("view", "users", "approve_report", "send_report", "check_site", "maintenance", *CASE_ACTIONS)
 
 _ALL_CASE = frozenset(CASE_ACTIONS)
 PERMISSIONS: dict[str, frozenset[str]] = {
     # everything, the people included
     "admin": frozenset(ACTIONS),
     # everything but the people: approves the weekly report, acknowledges, escalates
-    "kepala_bidang": frozenset({"view", "approve_report", "check_site", *_ALL_CASE}),
+    "kepala_bidang": frozenset({"view", "approve_report", "send_report", "check_site", *_ALL_CASE}),
     # everything but the people and the approval; cases are closed for good by the Kepala Bidang
     "teknisi": frozenset({"view", "check_site", *(_ALL_CASE - {"close"})}),
     # its own OPDs' sites, links, cases and findings; acknowledges and notes its own cases, and checks

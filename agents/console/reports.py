@@ -87,6 +87,25 @@ def approve(
     return Approved(run_id, summary)
 
 
+@dataclass
+class Resent:
+    revision: int
+    recipients: list[str]
+
+
+def send_again(console: Console, week_text: str, revision: int | None = None) -> Resent:
+    """The same send as `sigap report send --week W [--revision R]`: the stored files as they were
+    made, to report.recipients, recorded as the report's step 2 run. No mail server or no recipients
+    is the InputError the CLI prints; the server refusing is OSError/SMTPException, raised."""
+    record = archive_of(console, week_text)
+    rev = record.revision(revision)
+    config, registry, engine = console.config, console.registry, console.engine
+    sent = weekly_report.deliver(
+        config, registry, engine, week_of(record.week), console.clock(), revision=rev.number
+    )
+    return Resent(rev.number, list(sent.recipients))
+
+
 def as_json(record: Archive) -> dict[str, Any]:
     data = record.to_json()
     for rev in data["revisions"]:

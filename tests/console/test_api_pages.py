@@ -342,7 +342,8 @@ def test_the_users_without_any_secret(office):
 MES = [
     ("opda", "write", "admin_opd", [OPD_A], ["view", "check-site", "ack", "note"]),
     ("opdb", "read", "admin_opd", [OPD_B], ["view"]),
-    ("kabid", "write", "kepala_bidang", [], ["view", "approve-report", "check-site", *CASE_MOVES]),
+    ("kabid", "write", "kepala_bidang", [], ["view", "approve-report", "send-report", "check-site",
+                                             *CASE_MOVES]),
     ("lihat", "write", "viewer", [], ["view"]),
 ]
 

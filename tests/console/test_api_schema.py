@@ -30,7 +30,7 @@ def test_api_conforms_to_its_document(tmp_path):
         schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", world.app)
         headers = {"Authorization": f"Bearer {token}"}
         operations = [result.ok() for result in schema.get_all_operations()]
-        assert len(operations) == 24
+        assert len(operations) == 25
         for operation in operations:
 
             @given(case=operation.as_strategy())

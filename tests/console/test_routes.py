@@ -85,6 +85,7 @@ PAGES = [
     ("hold OPD A's case", "POST", "/cases/{opd-a}/hold", {"lihat": 403, "opda": 403}),
     ("close OPD A's case", "POST", "/cases/{opd-a}/close", {"tek": 403, "lihat": 403, "opda": 403}),
     ("approve", "POST", f"/reports/{WEEK}/approve", {"tek": 403, "lihat": 403, "opda": 404, "opdb": 404}),
+    ("send again", "POST", f"/reports/{WEEK}/send", {"tek": 403, "lihat": 403, "opda": 404, "opdb": 404}),
     ("check OPD A's site now", "POST", "/websites/dinkes/check", {"lihat": 403, "opdb": 404}),
     (
         "add a window",
@@ -114,6 +115,7 @@ API = [
         {"lihat": 403, "opda": 403, "opdb": 404},
     ),
     ("approve", "POST", f"/api/v1/reports/{WEEK}/approve", {"tek": 403, "lihat": 403, "opda": 404}),
+    ("send again", "POST", f"/api/v1/reports/{WEEK}/send", {"tek": 403, "lihat": 403, "opda": 404}),
     # the console's other pages, with the pages' own scope (tests/console/test_api_pages.py: content)
     ("DNS", "GET", "/api/v1/dns?days=90", _expect(ALL)),
     ("DNS, no such window", "GET", "/api/v1/dns?days=8", _expect(set(), other=400)),
@@ -227,7 +229,8 @@ def test_openapi_document_is_public_and_names_every_route(world):
     for path in ("/cases", "/cases/{case_id}", "/cases/{case_id}/ack", "/cases/{case_id}/note",
                  "/cases/{case_id}/hold", "/cases/{case_id}/resume", "/cases/{case_id}/step-done",
                  "/cases/{case_id}/resolve", "/websites", "/links", "/findings", "/reports",
-                 "/reports/{week}/approve", "/dns", "/certificates", "/sop", "/maintenance",
+                 "/reports/{week}/approve", "/reports/{week}/send", "/dns", "/certificates", "/sop",
+                 "/maintenance",
                  "/maintenance/{window_id}/end", "/users", "/me", "/summary"):  # fmt: skip
         assert path in doc["paths"], path
 

@@ -274,7 +274,12 @@ def csrf_of(html: str) -> str:
     return found.group(1)
 
 
-def make_world(tmp_path, db_url: str, *, report: bool = True, **extra) -> World:
+def make_world(
+    tmp_path, db_url: str, *, report: bool = True, report_settings: dict | None = None, **extra
+) -> World:
+    """The small office; `report`: store W48's report; `report_settings`: the config's `report:`."""
+    if report_settings is not None:
+        extra["report"] = report_settings
     config = Config.model_validate(config_data(tmp_path, db_url, **extra))
     registry = load_registry()
     config.check_against(registry)

@@ -1,9 +1,12 @@
-"""Laporan: the stored weekly reports, each revision's HTML, PDF and XLSX, and the approval.
+"""Laporan: the stored weekly reports, each revision's HTML, PDF and XLSX, the approval, and a revision
+sent again.
 
 The weekly report covers every OPD, so it is outside an OPD admin's scope: 404 for it.
 """
 
 from __future__ import annotations
+
+import smtplib
 
 from starlette.responses import FileResponse, RedirectResponse, Response
 from starlette.routing import Route
@@ -23,10 +26,14 @@ def _scope(ctx: Ctx) -> None:
 def report_list(ctx: Ctx) -> Response:
     _scope(ctx)
     records = reports.archives(ctx.console)
-    flash = ctx.request.query_params.get("approved")
-    flash_text = (
-        ctx.t("approved_flash", week=flash) if flash and reports.WEEK_PATTERN.fullmatch(flash) else None
-    )
+    params = ctx.request.query_params
+    approved, sent = params.get("approved"), params.get("sent")
+    flash_text = None
+    if approved and reports.WEEK_PATTERN.fullmatch(approved):
+        flash_text = ctx.t("approved_flash", week=approved)
+    elif sent and reports.WEEK_PATTERN.fullmatch(sent):
+        count = params.get("to", "")
+        flash_text = ctx.t("sent_flash", week=sent, n=int(count) if count.isdigit() and len(count) < 5 else 0)
     return ctx.render("reports.html", records=records, flash=flash_text)
 
 
@@ -63,8 +70,28 @@ def report_approve(ctx: Ctx) -> Response:
     return RedirectResponse(f"/reports?approved={week}", status_code=303)
 
 
+def report_send(ctx: Ctx) -> Response:
+    """POST: send a stored revision again (Kirim ulang), as `sigap report send`; in the slow lane, as
+    it waits on the mail server."""
+    _scope(ctx)
+    week = ctx.request.path_params["week"]
+    reports.archive_of(ctx.console, week)
+    if not ctx.viewer.can("send_report"):
+        raise Forbidden("send_report")
+    revision = ctx.field("revision", 4)
+    if revision is not None and not revision.isdigit():
+        raise InputError(f"revision: {revision!r} is not a number")
+    ctx.db.commit()  # no transaction is held while the mail server answers
+    try:
+        done = reports.send_again(ctx.console, week, int(revision) if revision else None)
+    except (OSError, smtplib.SMTPException) as exc:
+        return ctx.error(502, "send_failed", week=week, detail=str(exc)[:300])
+    return RedirectResponse(f"/reports?sent={week}&to={len(done.recipients)}", status_code=303)
+
+
 ROUTES = [
     Route("/reports", page(report_list), methods=["GET"]),
     Route("/reports/{week}/approve", page(report_approve), methods=["POST"]),
+    Route("/reports/{week}/send", page(report_send, slow=True), methods=["POST"]),
     Route("/reports/{week}/r{revision}.{fmt}", page(report_file), methods=["GET"]),
 ]
