@@ -61,7 +61,8 @@ def spark(values: list[float | None], top: float) -> list[str]:
 class LinkView:
     row: Any  # reports.data.LinkRow
     cells: list[tuple[str, float | None]] = field(default_factory=list)  # (colour, pct) per day
-    lines: list[str] = field(default_factory=list)
+    lines: list[str] = field(default_factory=list)  # download, % of the contract
+    up_lines: list[str] = field(default_factory=list)  # upload, % of its contract
     top: float = 120.0
     limit_y: float = 0.0  # where 100 % of the contract is drawn
 
@@ -92,9 +93,9 @@ def link_page(console: Console, db: Session, viewer: Viewer, now: datetime, week
     for r in report.links:
         if not viewer.sees(r.opd):
             continue
-        values = list(r.util_buckets)
-        top = max([120.0, *[v for v in values if v is not None]])
-        view = LinkView(r, [(shade(p), p) for p in r.daily_uptime], spark(values, top), top)
+        values, ups = list(r.util_buckets), list(r.up_util_buckets)
+        top = max([120.0, *[v for v in values + ups if v is not None]])
+        view = LinkView(r, [(shade(p), p) for p in r.daily_uptime], spark(values, top), spark(ups, top), top)
         view.limit_y = SPARK_H - 100 / top * SPARK_H
         views.append(view)
     shown = {v.row.link_id for v in views}

@@ -71,8 +71,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "links_of_contract": "dari kontrak (p95)",
         "links_of_contract_mean": "dari kontrak (rata-rata)",
         "links_under_n": "{n}× di bawah kontrak",
-        "links_spark": "Unduhan {id} per 6 jam, persen dari kontrak",
-        "links_spark_hint": "Garis putus-putus: 100 % kontrak. Celah pada garis: tidak ada sampel.",
+        "links_spark": "Unduhan dan unggahan {id} per 6 jam, persen dari kontrak",
+        "links_spark_hint": "Biru: unduhan, oranye: unggahan, masing-masing persen dari kontraknya. "
+        "Garis putus-putus: 100 % kontrak. Celah pada garis: tidak ada sampel.",
         "links_outage_title": "Gangguan",
         "links_still_down": "masih putus",
         "links_under_title": "Temuan kecepatan di bawah kontrak",
@@ -226,8 +227,9 @@ PAGE_TEXTS: dict[str, dict[str, str]] = {
         "links_of_contract": "of the contract (p95)",
         "links_of_contract_mean": "of the contract (mean)",
         "links_under_n": "{n}× under the contract",
-        "links_spark": "{id} download per 6 hours, percent of the contract",
-        "links_spark_hint": "Dashed line: 100 % of the contract. A gap in the line: no samples.",
+        "links_spark": "{id} download and upload per 6 hours, percent of the contract",
+        "links_spark_hint": "Blue: download, orange: upload, each as a percent of its contract. "
+        "Dashed line: 100 % of the contract. A gap in the line: no samples.",
         "links_outage_title": "Outages",
         "links_still_down": "still down",
         "links_under_title": "Under-delivery findings",

@@ -243,8 +243,7 @@ def link_rows(
     bandwidth = _bandwidth(session, bw_series, start, cut)
     hours = bucket_hours(len(days))
     n_buckets = int((end - start).total_seconds() // (hours * 3600)) or 1
-    down_series = [records.bw_down_bps(link.id) for link in links]
-    buckets = _bucket_means(session, down_series, start, cut, n_buckets, hours)
+    buckets = _bucket_means(session, bw_series, start, cut, n_buckets, hours)  # down and up
     codes = ("bw_under_delivery", "bw_over_use", "queue_saturated", "queue_limit_mismatch")
     found = finding_counts(session, codes, start, cut)
     queues = queue_readings(session, config, start, cut)
@@ -272,6 +271,12 @@ def link_rows(
         row.util_buckets = [
             pct(m / 1e6, link.contracted_down_mbps)
             if (m := buckets.get((records.bw_down_bps(link.id), i))) is not None
+            else None
+            for i in range(n_buckets)
+        ]
+        row.up_util_buckets = [
+            pct(m / 1e6, link.contracted_up_mbps)
+            if (m := buckets.get((records.bw_up_bps(link.id), i))) is not None
             else None
             for i in range(n_buckets)
         ]

@@ -96,6 +96,7 @@ class LinkRow:
     daily_uptime: list[float | None] = field(default_factory=list)  # one per day of the period
     daily_counts: list[tuple[int, int]] = field(default_factory=list)  # (samples, up) per day
     util_buckets: list[float | None] = field(default_factory=list)  # mean download % of contract
+    up_util_buckets: list[float | None] = field(default_factory=list)  # mean upload % of contract
     # A link bound to a MikroTik queue (`queue:`); an interface-bound link keeps these None and 0.
     queue: str | None = None  # the queue's name
     # Its max-limit as last read in the period (step_runs.details["queues"]): None when never read

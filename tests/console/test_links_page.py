@@ -51,6 +51,18 @@ def test_bandwidth_against_the_contract(world):
     assert spark.findall(f"{SVG}polyline"), "the week's download per 6 hours"
 
 
+def test_the_chart_draws_upload_beside_download_each_against_its_contract(world):
+    spark = _svgs(world.admin.get("/links?week=2026-W47").text)[1]  # link-dinkes: 50/20 Mbps
+    lines = {p.get("class"): p.get("points").split() for p in spark.findall(f"{SVG}polyline")}
+    assert set(lines) == {"down", "up"} and len(lines["up"]) == len(lines["down"]) == 28  # 6-hour buckets
+
+    def pct(point: str) -> float:  # back from the SVG's y to % of the contract (the chart tops at 120 %)
+        return round((links.SPARK_H - float(point.split(",")[1])) / links.SPARK_H * 120)
+
+    assert {pct(p) for p in lines["up"]} == {25}  # 5 of 20 Mbps all week
+    assert pct(lines["down"][0]) == 40 and pct(lines["down"][-1]) == 90  # 20 of 50, then 45 at the end
+
+
 def test_outages_under_delivery_and_the_providers_ticket(world):
     page = world.admin.get("/links?week=2026-W47").text
     assert 'Gangguan <span class="count">(2)' in page and "masih putus" in page
