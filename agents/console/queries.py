@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
+from urllib.parse import urlencode
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
@@ -155,6 +156,12 @@ class CaseFilter:
     mine: bool = False
     opd: str | None = None
     sop: str | None = None
+
+    def query(self, **changes: Any) -> str:
+        """The list's query string with these filters (and `page`), for the pager's links."""
+        values: dict[str, Any] = {"state": self.state, "mine": "1" if self.mine else None}
+        values |= {"opd": self.opd, "sop": self.sop, **changes}
+        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
 
 
 class _Deadline(NamedTuple):

@@ -245,13 +245,6 @@ def site_filter(params: Any) -> SiteFilter:
     )
 
 
-def page_number(params: Any, pages: int) -> int:
-    """The list's `page` (1-based), held to the pages there are; anything not a number is page 1."""
-    raw = (params.get("page") or "").strip()
-    number = int(raw) if raw.isdigit() and len(raw) <= 6 else 1
-    return min(max(number, 1), max(pages, 1))
-
-
 def with_history(console: Console, db: Session, lines: list[SiteLine], now: datetime) -> None:
     """Fill the twelve-week strips of these rows (the page shown), in one read of the crawls."""
     urls = [line.site.url for line in lines]

@@ -207,6 +207,31 @@ def csrf_ok(expected: str | None, given: object) -> bool:
 # --- a page ----------------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class Pager:
+    """A long list's page: `page` (1-based) of `pages`, `size` rows each; `href(k)` links page k."""
+
+    page: int
+    pages: int
+    size: int
+    href: Callable[[int], str]
+
+    @classmethod
+    def of(cls, params: Any, rows: int, size: int, href: Callable[[int], str]) -> Pager:
+        """The query string's `page`, held to the pages there are; anything not a number is page 1."""
+        pages = max(-(-rows // size), 1)
+        raw = (params.get("page") or "").strip()
+        number = int(raw) if raw.isdigit() and len(raw) <= 6 else 1
+        return cls(min(max(number, 1), pages), pages, size, href)
+
+    @property
+    def first(self) -> int:
+        return (self.page - 1) * self.size + 1
+
+    def slice(self, rows: list) -> list:
+        return rows[(self.page - 1) * self.size : self.page * self.size]
+
+
 @dataclass
 class Ctx:
     console: Console

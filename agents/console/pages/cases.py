@@ -9,7 +9,7 @@ from sop_registry.errors import InputError
 
 from .. import actions, queries
 from ..permissions import CASE_ACTIONS
-from ..web import Ctx, Forbidden, NotFound, page
+from ..web import Ctx, Forbidden, NotFound, Pager, page
 
 
 def span_text(ctx: Ctx, seconds: float) -> str:
@@ -43,9 +43,15 @@ def _filter(ctx: Ctx) -> queries.CaseFilter:
     )
 
 
+PAGE_SIZE = 100  # cases per page: "Semua" of a province is 300 and more, refreshed every minute
+
+
 def case_list(ctx: Ctx) -> Response:
     filt = _filter(ctx)
-    rows = queries.case_rows(ctx.console, ctx.db, ctx.viewer, filt, ctx.console.clock())
+    every = queries.case_rows(ctx.console, ctx.db, ctx.viewer, filt, ctx.console.clock())
+    params = ctx.request.query_params
+    pager = Pager.of(params, len(every), PAGE_SIZE, lambda k: "/cases?" + filt.query(page=k))
+    rows = pager.slice(every)
     config = ctx.console.config
     opds = sorted(
         {w.opd for w in config.targets.websites}
@@ -55,7 +61,16 @@ def case_list(ctx: Ctx) -> Response:
     opds = [o for o in opds if ctx.viewer.sees(o)]
     sops = [s.id for s in config.selected_sops(ctx.console.registry)]
     template = "case_rows.html" if ctx.request.headers.get("hx-request") == "true" else "cases.html"
-    return ctx.render(template, rows=rows, filt=filt, opds=opds, sops=sops, left=lambda r: left_text(ctx, r))
+    return ctx.render(
+        template,
+        rows=rows,
+        total=len(every),
+        pager=pager,
+        filt=filt,
+        opds=opds,
+        sops=sops,
+        left=lambda r: left_text(ctx, r),
+    )
 
 
 def _case_id(ctx: Ctx) -> int:

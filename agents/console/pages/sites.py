@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from .. import checknow, sites
-from ..web import Ctx, page
+from ..web import Ctx, Pager, page
 
 
 def site_list(ctx: Ctx) -> Response:
@@ -17,9 +17,9 @@ def site_list(ctx: Ctx) -> Response:
     opds = sorted({line.site.opd for line in lines})
     groups = sorted({line.group for line in lines if line.group})
     kept = [line for line in lines if filt.keeps(line)]
-    pages = -(-len(kept) // sites.PAGE_SIZE)
-    number = sites.page_number(ctx.request.query_params, pages)
-    shown = kept[(number - 1) * sites.PAGE_SIZE : number * sites.PAGE_SIZE]
+    params = ctx.request.query_params
+    pager = Pager.of(params, len(kept), sites.PAGE_SIZE, lambda k: "/websites?" + filt.query(page=k))
+    shown = pager.slice(kept)
     sites.with_history(ctx.console, ctx.db, shown, ctx.console.clock())
     return ctx.render(
         "sites.html",
@@ -27,9 +27,7 @@ def site_list(ctx: Ctx) -> Response:
         lines=shown,
         kept=len(kept),
         total=len(lines),
-        first=(number - 1) * sites.PAGE_SIZE + 1,
-        page_no=number,
-        pages=pages,
+        pager=pager,
         counts=counts,
         filt=filt,
         opds=opds,
