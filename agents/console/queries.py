@@ -46,6 +46,23 @@ MAX_CASES = 500
 MAX_FINDINGS = 500
 
 
+def _step_facts(console: Console, sop_id: str, step_no: int) -> tuple[str, frozenset[str]]:
+    """A step's activity and pelaksana names, kept per console (its registry is fixed): a list of
+    300 cases asked the registry the same few steps 300 times."""
+    key = (sop_id, step_no)
+    found = console.step_facts.get(key)
+    if found is None:
+        sop = console.registry.sops.get(sop_id)
+        activity = ""
+        if sop is not None:
+            try:
+                activity = sop.step(step_no).activity
+            except KeyError:
+                activity = ""
+        found = console.step_facts[key] = (activity, frozenset(_actor_names(sop, step_no)))
+    return found
+
+
 def _actor_names(sop: Sop | None, step_no: int) -> set[str]:
     """A step's pelaksana, each also split at "/" ("Kepala Bidang/ Teknisi"), case-folded."""
     if sop is None:
@@ -112,7 +129,6 @@ def case_row(
 ) -> CaseRow:
     """One case as the list shows it. `case` is a Case, or a row with its columns (case_rows);
     `deadline` the current step's (due_at, done_at, breached_at), else read off case.deadlines."""
-    sop = console.registry.sops.get(case.sop_id)
     if deadline is _NO_DEADLINE:
         deadline = engine_cases.current_deadline(case)
     due = deadline.due_at if deadline else None
@@ -121,13 +137,8 @@ def case_row(
     breached = deadline is not None and (
         deadline.breached_at is not None or (is_open and engine_cases.overdue(deadline, now))
     )
-    activity = ""
-    if sop is not None:
-        try:
-            activity = sop.step(case.current_step_no).activity
-        except KeyError:
-            activity = ""
-    mine = is_open and bool({a.casefold() for a in viewer.acts_as} & _actor_names(sop, case.current_step_no))
+    activity, actors = _step_facts(console, case.sop_id, case.current_step_no)
+    mine = is_open and not viewer.acting.isdisjoint(actors)
     return CaseRow(
         id=case.id,
         title=case.title,

@@ -8,11 +8,13 @@ step's binding < `web:` < `agents:` < `web.opd` < the site's own), the same the 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -243,6 +245,27 @@ def site_filter(params: Any) -> SiteFilter:
     return SiteFilter(
         bucket if bucket in queries.BUCKETS else None, status if status in STATUSES else None, opd, group
     )
+
+
+class StripCells:
+    """The list's twelve-week strips as markup. A page has 100 of them, 1,200 cells, but a cell is one
+    of twelve weeks times five states: each is made (and escaped) once, then reused."""
+
+    def __init__(self, t: Callable[..., str]) -> None:
+        self._t = t
+        self._made: dict[tuple[str, str | None], str] = {}
+
+    def __call__(self, cells: list[WeekCell]) -> Markup:
+        out = []
+        for cell in cells:
+            key = (cell.week, cell.status)
+            html = self._made.get(key)
+            if html is None:
+                state = cell.status or "none"
+                title = escape(f"{cell.week}: {self._t('status_' + state)}")
+                html = self._made[key] = f'<i class="status-{escape(state)}" title="{title}"></i>'
+            out.append(html)
+        return Markup("".join(out))
 
 
 def with_history(console: Console, db: Session, lines: list[SiteLine], now: datetime) -> None:

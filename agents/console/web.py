@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 from urllib.parse import quote
 
@@ -85,6 +86,11 @@ class Viewer:
             token_scope,
         )
 
+    @cached_property
+    def acting(self) -> frozenset[str]:
+        """The pelaksana the user acts as, case-folded ("mine" on the case list)."""
+        return frozenset(a.casefold() for a in self.acts_as)
+
     def can(self, action: str) -> bool:
         return permissions.allowed(self.role, action, self.token_scope)
 
@@ -113,6 +119,7 @@ class Console:
     site_limits: dict[str, Any] = field(default_factory=dict)  # site id -> its layered Thresholds
     public_status: Any = None  # status.PublicStatus: the public /status page (off unless configured)
     recaps: Recaps = field(default_factory=Recaps)  # the crawls' recaps, each parsed once
+    step_facts: dict[tuple[str, int], Any] = field(default_factory=dict)  # queries._step_facts
 
     @property
     def default_lang(self) -> str:

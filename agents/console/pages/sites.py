@@ -28,6 +28,7 @@ def site_list(ctx: Ctx) -> Response:
         kept=len(kept),
         total=len(lines),
         pager=pager,
+        strip=sites.StripCells(ctx.t),
         counts=counts,
         filt=filt,
         opds=opds,
