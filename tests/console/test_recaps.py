@@ -66,3 +66,15 @@ def test_an_id_given_again_is_another_crawl(world):
     with Session(world.engine) as s:
         assert s.scalar(select(StepRun.id).order_by(StepRun.id.desc()).limit(1)) == old_id  # SQLite reused it
     assert _age(_statements(world, "/websites")[0], "dishub") == "9 hari"
+
+
+def test_an_unreadable_recap_row_costs_that_row_not_the_page(world):
+    with Session(world.engine) as s, s.begin():
+        run = s.scalars(select(StepRun).order_by(StepRun.started_at.desc()).limit(1)).one()
+        recap = [dict(r) for r in run.details["recap"]]
+        recap.append({"opd": "Dinas Lain", "status": "ok"})  # no url: not a WebRecapRow
+        recap.append("not even a row")
+        run.details = {**run.details, "recap": recap}
+    page = world.admin.get("/websites")
+    assert page.status_code == 200 and _age(page.text, "dishub") == "45 hari"
+    assert world.admin.get("/websites/dishub").status_code == 200
