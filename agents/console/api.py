@@ -289,13 +289,20 @@ def list_reports(api: Api) -> dict[str, Any]:
     return {"reports": [reports.as_json(r) for r in reports.archives(api.console)]}
 
 
-def approve_report(api: Api) -> dict[str, Any]:
+def _report_week(api: Api, action: str) -> str:
+    """The path's week: 404 outside the viewer's scope or without a stored report, then 403 when the
+    role may not do `action` to it."""
     if not sees_reports(api.viewer.role):
         raise NotFound("reports")
     week = api.request.path_params["week"]
     reports.archive_of(api.console, week)
-    if not api.viewer.can("approve_report"):
-        raise Forbidden("approve_report")
+    if not api.viewer.can(action):
+        raise Forbidden(action)
+    return week
+
+
+def approve_report(api: Api) -> dict[str, Any]:
+    week = _report_week(api, "approve_report")
     revision = api.integer("revision")
     note = api.text("note", actions.MAX_NOTE)
     try:
@@ -307,12 +314,7 @@ def approve_report(api: Api) -> dict[str, Any]:
 
 def send_report(api: Api) -> Any:
     """A stored revision sent again, as `sigap report send`: 502 when the mail server refuses."""
-    if not sees_reports(api.viewer.role):
-        raise NotFound("reports")
-    week = api.request.path_params["week"]
-    reports.archive_of(api.console, week)
-    if not api.viewer.can("send_report"):
-        raise Forbidden("send_report")
+    week = _report_week(api, "send_report")
     revision = api.integer("revision")
     api.db.commit()  # no transaction is held while the mail server answers
     try:

@@ -446,6 +446,13 @@ def _body(props: dict[str, Any], required: list[str]) -> dict[str, Any]:
 
 
 _NOTE = {"type": "string", "maxLength": 2000}
+WEEK_PARAM = {
+    "name": "week",
+    "in": "path",
+    "required": True,
+    "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
+    "example": "2026-W48",
+}
 MOVES = {
     "ack": ("Acknowledge: the case is taken on; reminders stop.", _body({"note": _NOTE}, [])),
     "note": ("Add a note to the case's log.", _body({"note": {**_NOTE, "minLength": 1}}, ["note"])),
@@ -558,15 +565,7 @@ def _paths() -> dict[str, Any]:
         "post": {
             "summary": "The Kepala Bidang's approval (SOP step 'Disposisi'), once per week",
             "operationId": "approveReport",
-            "parameters": [
-                {
-                    "name": "week",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
-                    "example": "2026-W48",
-                }
-            ],
+            "parameters": [WEEK_PARAM],
             "requestBody": _body({"note": _NOTE, "revision": {"type": "integer", "minimum": 1}}, []),
             "responses": _responses(
                 "approved",
@@ -579,15 +578,7 @@ def _paths() -> dict[str, Any]:
         "post": {
             "summary": "Send a stored revision again (default: the latest), as `sigap report send`",
             "operationId": "sendReport",
-            "parameters": [
-                {
-                    "name": "week",
-                    "in": "path",
-                    "required": True,
-                    "schema": {"type": "string", "pattern": r"^\d{4}-W\d{2}$"},
-                    "example": "2026-W48",
-                }
-            ],
+            "parameters": [WEEK_PARAM],
             "requestBody": _body({"revision": {"type": "integer", "minimum": 1}}, []),
             "responses": _responses(
                 "sent",

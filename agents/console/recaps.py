@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from pydantic import ValidationError
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sop_registry.ledger import records
@@ -69,6 +69,15 @@ def clear_all() -> None:
         recaps.clear()
 
 
+def _heads() -> Select:
+    """The crawls with a recap: web_freshness runs that ran to their end, not a shared measurement's."""
+    return select(StepRun.id, StepRun.started_at).where(
+        StepRun.agent == records.WEB_FRESHNESS,
+        StepRun.status.in_(FINISHED),
+        StepRun.measured_by_run_id.is_(None),
+    )
+
+
 class Recaps:
     """One per console (one ledger): the finished crawls' parsed recaps, the newest KEPT."""
 
@@ -84,31 +93,13 @@ class Recaps:
 
     def newest(self, db: Session) -> Crawl | None:
         """The newest crawl that ran to its end (a shared measurement's own run is not one)."""
-        head = db.execute(
-            select(StepRun.id, StepRun.started_at)
-            .where(
-                StepRun.agent == records.WEB_FRESHNESS,
-                StepRun.status.in_(FINISHED),
-                StepRun.measured_by_run_id.is_(None),
-            )
-            .order_by(StepRun.started_at.desc(), StepRun.id.desc())
-            .limit(1)
-        ).first()
+        head = db.execute(_heads().order_by(StepRun.started_at.desc(), StepRun.id.desc()).limit(1)).first()
         return self._read(db, [(head.id, head.started_at)])[0] if head else None
 
     def since(self, db: Session, since: datetime) -> list[Crawl]:
         """Every crawl started since then that ran to its end, oldest first."""
-        heads = db.execute(
-            select(StepRun.id, StepRun.started_at)
-            .where(
-                StepRun.agent == records.WEB_FRESHNESS,
-                StepRun.status.in_(FINISHED),
-                StepRun.measured_by_run_id.is_(None),
-                StepRun.started_at >= since,
-            )
-            .order_by(StepRun.started_at, StepRun.id)
-        ).all()
-        return self._read(db, [(h.id, h.started_at) for h in heads])
+        query = _heads().where(StepRun.started_at >= since).order_by(StepRun.started_at, StepRun.id)
+        return self._read(db, [(h.id, h.started_at) for h in db.execute(query)])
 
     def _read(self, db: Session, heads: list[tuple[int, datetime]]) -> list[Crawl]:
         with self._lock:

@@ -55,35 +55,33 @@ def report_file(ctx: Ctx) -> Response:
     )
 
 
-def report_approve(ctx: Ctx) -> Response:
+def _week(ctx: Ctx, action: str) -> tuple[str, int | None]:
+    """The path's week and the form's revision: 404 for a week without a stored report, then 403 when
+    the role may not do `action` to it."""
     _scope(ctx)
     week = ctx.request.path_params["week"]
-    reports.archive_of(ctx.console, week)  # 404 for a week without a stored report
-    if not ctx.viewer.can("approve_report"):
-        raise Forbidden("approve_report")
+    reports.archive_of(ctx.console, week)
+    if not ctx.viewer.can(action):
+        raise Forbidden(action)
     revision = ctx.field("revision", 4)
     if revision is not None and not revision.isdigit():
         raise InputError(f"revision: {revision!r} is not a number")
-    reports.approve(
-        ctx.console, week, ctx.viewer.display_name, ctx.field("note"), int(revision) if revision else None
-    )
+    return week, int(revision) if revision else None
+
+
+def report_approve(ctx: Ctx) -> Response:
+    week, revision = _week(ctx, "approve_report")
+    reports.approve(ctx.console, week, ctx.viewer.display_name, ctx.field("note"), revision)
     return RedirectResponse(f"/reports?approved={week}", status_code=303)
 
 
 def report_send(ctx: Ctx) -> Response:
     """POST: send a stored revision again (Kirim ulang), as `sigap report send`; in the slow lane, as
     it waits on the mail server."""
-    _scope(ctx)
-    week = ctx.request.path_params["week"]
-    reports.archive_of(ctx.console, week)
-    if not ctx.viewer.can("send_report"):
-        raise Forbidden("send_report")
-    revision = ctx.field("revision", 4)
-    if revision is not None and not revision.isdigit():
-        raise InputError(f"revision: {revision!r} is not a number")
+    week, revision = _week(ctx, "send_report")
     ctx.db.commit()  # no transaction is held while the mail server answers
     try:
-        done = reports.send_again(ctx.console, week, int(revision) if revision else None)
+        done = reports.send_again(ctx.console, week, revision)
     except (OSError, smtplib.SMTPException) as exc:
         return ctx.error(502, "send_failed", week=week, detail=str(exc)[:300])
     return RedirectResponse(f"/reports?sent={week}&to={len(done.recipients)}", status_code=303)
