@@ -64,7 +64,7 @@ def test_demo_serves_the_sample_sites_and_the_console(tmp_path):
             assert reply.status_code == 303, reply.text[:300]
             page = client.get("/websites").text
         rows = dict(
-            re.findall(r'<td><a href="/websites/(\w+)">.*?<span class="badge bucket-(\w+)">', page, re.S)
+            re.findall(r'<td[^>]*><a href="/websites/(\w+)">.*?<span class="badge bucket-(\w+)">', page, re.S)
         )
         assert rows == {"dinkes": "active", "disdik": "less", "dishub": "passive", "bappeda": "unmeasured"}, (
             rows

@@ -38,8 +38,8 @@ def _statements(world, path: str) -> tuple[str, list[str]]:
 
 
 def _age(page: str, site: str) -> str:
-    row = re.search(rf'<td><a href="/websites/{site}">.*?</tr>', page, re.S).group(0)
-    return re.findall(r"<td>(\d+ hari|-)</td>", row)[0]
+    row = re.search(rf'<td[^>]*><a href="/websites/{site}">.*?</tr>', page, re.S).group(0)
+    return re.findall(r"<td[^>]*>(\d+ hari|-)</td>", row)[0]
 
 
 def test_a_crawl_is_read_once_and_a_new_one_at_once(world):
