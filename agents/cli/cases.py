@@ -51,8 +51,8 @@ BY_HELP = "Who does it (default: the user of sigap login, else operator)."
 def _actor(
     config: Config, session: Session, by: str | None, action: str, case: Case | None = None, **kw: Any
 ) -> str:
-    """--by, or the logged-in user (agents/cli/login.py: imported only by the commands that change)."""
-    from .login import actor
+    """--by, or the logged-in user (agents/cli/acting.py: imported only by the commands that change)."""
+    from .acting import actor
 
     return actor(config, session, by, action, case=case, **kw)
 
