@@ -109,11 +109,10 @@ class Recaps:
             fetched = db.execute(
                 select(StepRun.id, StepRun.started_at, StepRun.details).where(StepRun.id.in_(missing))
             ).all()
+            parsed = {(run_id, at): _crawl(run_id, at, details) for run_id, at, details in fetched}
+            found.update(parsed)  # parsed outside the lock: the other page threads need not wait
             with self._lock:
-                for run_id, started_at, details in fetched:
-                    crawl = _crawl(run_id, started_at, details)
-                    found[run_id, started_at] = crawl
-                    self._crawls[run_id, started_at] = crawl
+                self._crawls.update(parsed)
                 while len(self._crawls) > self._kept:
                     self._crawls.popitem(last=False)
         with self._lock:
