@@ -162,7 +162,7 @@ TEXTS: dict[str, dict[str, str]] = {
         "approved_flash": "Laporan {week} disetujui.",
         "sent_flash": "Laporan {week} dikirim ulang ke {n} penerima.",
         "send_again": "Kirim ulang",
-        "send_failed": "Laporan {week} tidak terkirim: server surat menjawab {detail}",
+        "send_failed": "Laporan {week} tidak terkirim: server email menjawab {detail}",
         "view_html": "Lihat",
         # case states and log events
         "state_open": "terbuka",
