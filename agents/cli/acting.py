@@ -19,7 +19,7 @@ import hashlib
 import json
 import os
 import socket
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -81,16 +81,6 @@ def forget(config: Config) -> None:
         write_store(data)
 
 
-def timeouts_of(config: Config):
-    from agents.console import accounts
-
-    settings = config.console
-    return accounts.Timeouts(
-        idle=timedelta(minutes=settings.session_idle_minutes),
-        absolute=timedelta(hours=settings.session_max_hours),
-    )
-
-
 def login_address() -> str:
     """Who typed it, as the session's address: the shell's user on this machine."""
     try:
@@ -111,7 +101,7 @@ def logged_in(config: Config, session: Session) -> Any | None:
         return None
     from agents.console import accounts
 
-    found = accounts.session_user(session, raw, _now(), timeouts_of(config))
+    found = accounts.session_user(session, raw, _now(), accounts.timeouts_of(config.console))
     if found is None:
         forget(config)
         raise InputError("sigap login: the CLI's login has ended; log in again (sigap login NAME)")

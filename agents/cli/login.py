@@ -4,7 +4,6 @@ what being logged in changes)."""
 from __future__ import annotations
 
 import sys
-from datetime import timedelta
 from typing import Any
 
 import click
@@ -19,7 +18,6 @@ from .acting import (
     login_address,
     read_store,
     stored,
-    timeouts_of,
     write_store,
 )
 from .cases import _ledger, _now
@@ -76,12 +74,7 @@ def login(obj: Context, name: str, password_stdin: bool, code: str | None) -> No
         )
     with _ledger(obj) as (config, engine), Session(engine) as session, session.begin():
         now, where = _now(), login_address()
-        throttle = accounts.Throttle(
-            max_per_account=config.console.login_max_failures,
-            max_per_address=config.console.address_max_failures,
-            window=timedelta(minutes=config.console.login_window_minutes),
-        )
-        locked = accounts.locked_out(session, name, where, now, throttle)
+        locked = accounts.locked_out(session, name, where, now, accounts.throttle_of(config.console))
         if locked is not None:
             until = config.office.local_text(locked.until)
             click.echo(f"sigap: error: {_t(obj, 'locked', until=until)}", err=True)
@@ -100,7 +93,7 @@ def login(obj: Context, name: str, password_stdin: bool, code: str | None) -> No
         accounts.clear_failures(session, name)
         accounts.upgrade_hash(user, password)
         raw, _row = accounts.open_session(
-            session, user, now, timeouts_of(config), address=where, user_agent="sigap CLI"
+            session, user, now, accounts.timeouts_of(config.console), address=where, user_agent="sigap CLI"
         )
         data = read_store()
         old = data.get(ledger_key(config))
@@ -126,7 +119,7 @@ def logout(obj: Context) -> None:
         click.echo(_t(obj, "none"))
         return
     with _ledger(obj) as (config, engine), Session(engine) as session, session.begin():
-        found = accounts.session_user(session, raw, _now(), timeouts_of(config))
+        found = accounts.session_user(session, raw, _now(), accounts.timeouts_of(config.console))
         name = found[1].name if found else "-"
         accounts.revoke_session(session, raw, _now())
     forget(config)

@@ -19,6 +19,7 @@ import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
@@ -233,6 +234,15 @@ class Timeouts:
     absolute: timedelta
 
 
+def timeouts_of(settings: Any) -> Timeouts:
+    """A session's idle and absolute timeouts from the config's `console:` (the console's and the
+    CLI's logins alike)."""
+    return Timeouts(
+        idle=timedelta(minutes=settings.session_idle_minutes),
+        absolute=timedelta(hours=settings.session_max_hours),
+    )
+
+
 def open_session(
     session: Session,
     user: User,
@@ -357,6 +367,15 @@ class Throttle:
     max_per_account: int
     max_per_address: int
     window: timedelta
+
+
+def throttle_of(settings: Any) -> Throttle:
+    """The login lockout from the config's `console:` (the console's and the CLI's logins alike)."""
+    return Throttle(
+        max_per_account=settings.login_max_failures,
+        max_per_address=settings.address_max_failures,
+        window=timedelta(minutes=settings.login_window_minutes),
+    )
 
 
 @dataclass

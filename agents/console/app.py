@@ -12,7 +12,7 @@ import ipaddress
 import os
 import secrets
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 from itsdangerous import Signer
@@ -145,15 +145,8 @@ def make_console(
         clock=clock,
         signer=Signer(secret_key(config), salt="sigap-console-session"),
         templates=templates(),
-        timeouts=accounts.Timeouts(
-            idle=timedelta(minutes=settings.session_idle_minutes),
-            absolute=timedelta(hours=settings.session_max_hours),
-        ),
-        throttle=accounts.Throttle(
-            max_per_account=settings.login_max_failures,
-            max_per_address=settings.address_max_failures,
-            window=timedelta(minutes=settings.login_window_minutes),
-        ),
+        timeouts=accounts.timeouts_of(settings),
+        throttle=accounts.throttle_of(settings),
         trusted=trusted,
         directory=Directory.of(config),
         site_limits=sites.web_thresholds(config, registry),
