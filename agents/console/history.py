@@ -56,8 +56,3 @@ def site_histories(
             cells.append(WeekCell(label, monday, status, age))
         out[url] = cells
     return out
-
-
-def site_history(recaps: Recaps, db: Session, url: str, now: datetime, zone: ZoneInfo) -> list[WeekCell]:
-    """One site's twelve weeks, oldest first."""
-    return site_histories(recaps, db, [url], now, zone)[url]

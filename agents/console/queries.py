@@ -10,7 +10,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
-from urllib.parse import urlencode
 
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, selectinload
@@ -28,7 +27,7 @@ from sop_registry.ledger.transitions import TRANSITIONS
 from sop_registry.schema import Sop
 
 from .permissions import CASE_ACTIONS
-from .web import Console, NotFound, Viewer
+from .web import Console, NotFound, Viewer, list_query
 
 # The case engine's event for each console action: the state machine decides which apply now.
 EVENT_OF = {
@@ -170,9 +169,8 @@ class CaseFilter:
 
     def query(self, **changes: Any) -> str:
         """The list's query string with these filters (and `page`), for the pager's links."""
-        values: dict[str, Any] = {"state": self.state, "mine": "1" if self.mine else None}
-        values |= {"opd": self.opd, "sop": self.sop, **changes}
-        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
+        values = {"state": self.state, "mine": "1" if self.mine else None, "opd": self.opd, "sop": self.sop}
+        return list_query({**values, **changes})
 
 
 class _Deadline(NamedTuple):

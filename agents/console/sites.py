@@ -12,7 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlencode
 
 from markupsafe import Markup, escape
 from sqlalchemy import select
@@ -27,8 +26,8 @@ from ..config import Config
 from ..config.targets import Website
 from ..kinds.web import thresholds_for
 from . import queries
-from .history import WeekCell, site_histories, site_history
-from .web import Console, NotFound, Viewer
+from .history import WeekCell, site_histories
+from .web import Console, NotFound, Viewer, list_query
 
 FINDINGS_DAYS = 42  # a site's page shows the findings of the last six weekly crawls
 PAGE_SIZE = 100  # sites per page of the list: a province's 500 rows with their strips are 1 MB of HTML
@@ -229,8 +228,7 @@ class SiteFilter:
     def query(self, **changes: Any) -> str:
         """The list's query string with these filters (and `page`), for the pager's links."""
         values = {"bucket": self.bucket, "status": self.status, "group": self.group, "opd": self.opd}
-        values.update(changes)
-        return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
+        return list_query({**values, **changes})
 
 
 STATUSES = ("ok", "warn", "crit", "unknown", "none")
@@ -289,5 +287,5 @@ def site_detail(console: Console, db: Session, viewer: Viewer, site_id: str, now
     line = lines[0]
     found = queries.findings_since(console, db, viewer, now - timedelta(days=FINDINGS_DAYS), target=site.url)
     findings = [{"finding": f, "run": run, "href": safe_href(f.evidence_url)} for f, run in found]
-    line.history = site_history(console.recaps, db, site.url, now, console.config.office.zone)
+    with_history(console, db, [line], now)
     return {"site": site, "line": line, "findings": findings, "history": line.history}

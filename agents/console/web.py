@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio
 import anyio.to_thread
@@ -212,6 +212,12 @@ def csrf_ok(expected: str | None, given: object) -> bool:
 
 
 # --- a page ----------------------------------------------------------------------------------------
+
+
+def list_query(values: dict[str, Any]) -> str:
+    """A list page's query string from its filters (and `page`): the ones unset, and page 1, left out,
+    so the pager's links are the filters' own."""
+    return urlencode({k: v for k, v in values.items() if v not in (None, "", 1)})
 
 
 @dataclass(frozen=True)
