@@ -162,6 +162,14 @@ def _bucket_means(
     return out
 
 
+def _of_contract(
+    buckets: dict[tuple[str, int], float], series: str, contract_mbps: float, count: int
+) -> list[float | None]:
+    """A bandwidth series' bucket means as % of the contract (None: no samples in the bucket)."""
+    means = (buckets.get((series, i)) for i in range(count))
+    return [None if m is None else pct(m / 1e6, contract_mbps) for m in means]
+
+
 def finding_counts(
     session: Session, codes: tuple[str, ...], start: datetime, end: datetime
 ) -> dict[tuple[str, str], int]:
@@ -261,25 +269,16 @@ def link_rows(
             row.down_time_s = sum(o.duration_s for o in row.outages)
         row.daily_uptime = [c[1] / c[0] * 100 if c and c[0] else None for c in per_day]
         row.daily_counts = [c or (0, 0) for c in per_day]
-        down = bandwidth.get(records.bw_down_bps(link.id))
-        up = bandwidth.get(records.bw_up_bps(link.id))
+        down_series, up_series = records.bw_down_bps(link.id), records.bw_up_bps(link.id)
+        down = bandwidth.get(down_series)
+        up = bandwidth.get(up_series)
         if down is not None:
             row.bw_samples = down[0]
             row.down_mean_mbps, row.down_peak_mbps, row.down_p95_mbps = (v / 1e6 for v in down[1:])
         if up is not None:
             row.up_mean_mbps, row.up_p95_mbps = up[1] / 1e6, up[3] / 1e6
-        row.util_buckets = [
-            pct(m / 1e6, link.contracted_down_mbps)
-            if (m := buckets.get((records.bw_down_bps(link.id), i))) is not None
-            else None
-            for i in range(n_buckets)
-        ]
-        row.up_util_buckets = [
-            pct(m / 1e6, link.contracted_up_mbps)
-            if (m := buckets.get((records.bw_up_bps(link.id), i))) is not None
-            else None
-            for i in range(n_buckets)
-        ]
+        row.util_buckets = _of_contract(buckets, down_series, link.contracted_down_mbps, n_buckets)
+        row.up_util_buckets = _of_contract(buckets, up_series, link.contracted_up_mbps, n_buckets)
         row.under_delivery = found.get(("bw_under_delivery", link.id), 0)
         row.over_use = found.get(("bw_over_use", link.id), 0)
         row.queue = getattr(link, "queue", None)
