@@ -26,7 +26,6 @@ import shutil
 import signal
 import socket
 import tempfile
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -103,7 +102,7 @@ class ConsoleProcess:
         receive, send = self.context.Pipe(duplex=False)
         self.process = self.context.Process(
             target=child_main,
-            args=(self.listen, str(self.health_path), send, *self.args),
+            args=(self.listen, str(self.health_path), send, os.getpid(), *self.args),
             name="sigap-console",
             daemon=True,
         )
@@ -195,6 +194,7 @@ def child_main(
     listen: socket.socket,
     health_path: str,
     report: Any,
+    parent: int,
     config: Any,
     registry: Any,
     database_url: str,
@@ -202,12 +202,16 @@ def child_main(
     level: int,
     clock: Any = None,
 ) -> None:
-    parent = os.getppid()
     # Ctrl-C reaches the whole process group; the parent decides when the console stops.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # SIGTERM (the parent's stop, or its death by any signal) is taken by sigtimedwait below, not by
+    # a handler: a handler setting a threading.Event can land while this thread holds the Event's
+    # lock, and a console that never exits keeps http.listen from the next service. Blocked before
+    # any thread starts, so every thread inherits the mask and the signal waits for this one.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGTERM})
     _die_with_parent()
+    if os.getppid() != parent:  # the parent died before the death signal was asked for
+        return
 
     from sop_registry.errors import InputError
     from sop_registry.ledger import connect
@@ -235,7 +239,7 @@ def child_main(
     report.send(("ready", None))
     report.close()
     try:
-        while not stop.wait(1.0):
+        while signal.sigtimedwait({signal.SIGTERM}, 1.0) is None:
             if os.getppid() != parent:  # the parent is gone and no death signal came (not Linux)
                 break
     finally:

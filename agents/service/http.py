@@ -11,6 +11,7 @@ use is the caller's one-line error and systemd hears READY only once it listens.
 from __future__ import annotations
 
 import asyncio
+import errno
 import json
 import logging
 import socket
@@ -29,6 +30,8 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from .metrics import ServiceMetrics
+
+log = logging.getLogger("sigap.service")
 
 # The loop ticks every second; three missed ticks and the scheduler counts as stuck.
 STALE_AFTER_S = 30.0
@@ -117,6 +120,38 @@ def make_app(
         return PlainTextResponse(NOT_FOUND, status_code=404)
 
     return Starlette(routes=routes, exception_handlers={404: not_found, 405: not_found})
+
+
+# A console left by a service killed with SIGKILL gets its parent-death SIGTERM at once, but it runs
+# niced and shuts uvicorn down gracefully: on a busy machine it can hold http.listen for a few
+# seconds after its parent is gone. A restart waits that long before calling the port taken.
+BIND_WAIT_S = 10.0
+BIND_RETRY_S = 0.25
+
+
+def bound_socket_waiting(
+    host: str, port: int, wait_s: float = BIND_WAIT_S, sleep: Callable[[float], None] = time.sleep
+) -> socket.socket:
+    """bound_socket, trying again for up to `wait_s` while the address is in use (said once in the
+    log); any other error, or a port still taken after the wait, is the OSError."""
+    deadline = time.monotonic() + wait_s
+    said = False
+    while True:
+        try:
+            return bound_socket(host, port)
+        except OSError as exc:
+            if exc.errno != errno.EADDRINUSE or time.monotonic() >= deadline:
+                raise
+            if not said:
+                log.warning(
+                    "http.listen in use, waiting up to %.0f s address=%s:%s "
+                    "(a console of a killed service may still be closing)",
+                    wait_s,
+                    host,
+                    port,
+                )
+                said = True
+            sleep(BIND_RETRY_S)
 
 
 def bound_socket(host: str, port: int) -> socket.socket:

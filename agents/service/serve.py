@@ -49,7 +49,7 @@ from ..runner import WRITE_FAILURES, LedgerWriteFailed, run_step, write_failure_
 from ..sla import log_result, sweep
 from ..weekly_report import make_and_send_in_child, owed_week
 from . import heap, logs, sdnotify
-from .http import HealthState, HttpEndpoint, bound_socket, make_app
+from .http import HealthState, HttpEndpoint, bound_socket_waiting, make_app
 from .jobs import (
     MAX_SKIPPED_ROWS,
     CatchUp,
@@ -283,9 +283,10 @@ class Service:
     def _start_http(self) -> None:
         """http.listen: /healthz and /metrics from a thread of this process; with the console on,
         the console in a child process serving the socket and forwarding those two here (console_proc
-        says why). Bound before anything starts: a port in use is one line and exit 2."""
+        says why). Bound before anything starts: a port still in use after http.BIND_WAIT_S is one line
+        and exit 2."""
         try:
-            listen = bound_socket(*self.config.http.address())
+            listen = bound_socket_waiting(*self.config.http.address())
         except OSError as exc:
             raise InputError(
                 f"http.listen: cannot listen on {self.config.http.listen}: {exc.strerror or exc}"

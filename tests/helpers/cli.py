@@ -73,7 +73,12 @@ class Serve:
         return reply.json() if reply.status_code == 200 else None
 
     def wait_healthy(self) -> dict:
-        return wait_for(lambda: self.proc.poll() is None and self.health(), 30, "/healthz 200")
+        try:
+            return wait_for(lambda: self.proc.poll() is None and self.health(), 30, "/healthz 200")
+        except AssertionError as exc:
+            # Say why: the exit code and the service's own last lines, not only "timed out".
+            tail = self.log.read_text(errors="replace")[-2000:] if self.log.exists() else ""
+            raise AssertionError(f"{exc} (exit code {self.proc.poll()}); serve.log ends:\n{tail}") from None
 
     def term(self) -> float:
         started = time.monotonic()
