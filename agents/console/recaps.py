@@ -10,21 +10,17 @@ id and start (an id SQLite hands out again after the newest row is deleted comes
 
 from __future__ import annotations
 
-import logging
 import threading
 import weakref
 from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from pydantic import ValidationError
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from sop_registry.ledger import records
 from sop_registry.ledger.models import StepRun
-
-log = logging.getLogger("sigap.console")
 
 FINISHED = ("ok", "warn", "crit", "unknown")  # a crawl that ran to its end: it has a recap
 KEPT = 48  # crawls kept: ninety days of weekly ones with their catch-ups, for a few ledgers' worth
@@ -39,25 +35,8 @@ class Crawl:
 
 
 def _crawl(run_id: int, started_at: datetime, details: dict | None) -> Crawl:
-    raw = (details or {}).get("recap", [])
-    try:
-        rows = tuple(records.WebRunDetails.from_json({"recap": raw}).recap)
-    except ValidationError:
-        # A row some other writer (an older Sigap, a hand-made import) left unreadable costs that
-        # row, not the page: the others are read one by one.
-        rows = tuple(_readable(run_id, raw if isinstance(raw, list) else []))
+    rows = tuple(records.readable_recap(run_id, details))
     return Crawl(run_id, started_at, rows, {r.url: r for r in rows})
-
-
-def _readable(run_id: int, raw: list) -> list[records.WebRecapRow]:
-    rows = []
-    for i, item in enumerate(raw):
-        try:
-            rows.append(records.WebRecapRow.model_validate(item))
-        except ValidationError as exc:
-            why = exc.errors()[0]["msg"]
-            log.warning("crawl run #%s: recap row %d unreadable, left out (%s)", run_id, i, why)
-    return rows
 
 
 _all: weakref.WeakSet[Recaps] = weakref.WeakSet()

@@ -60,7 +60,7 @@ def _weekly_chain(history: list[Any]) -> list[Any]:
 
 def _recap(session: Session, run_id: int) -> list[records.WebRecapRow]:
     details = session.scalar(select(StepRun.details).where(StepRun.id == run_id))
-    return records.WebRunDetails.from_json(details).recap
+    return records.readable_recap(run_id, details)
 
 
 def _stale_by_run(session: Session, run_ids: list[int]) -> dict[int, set[str]]:

@@ -8,10 +8,13 @@ cannot be read, and the round-trip tests run the real writer into the real reade
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+log = logging.getLogger("sigap.ledger")
 
 # --- kind ids ------------------------------------------------------------------------------------
 
@@ -86,6 +89,25 @@ class WebRecapRow(Record):
 class WebRunDetails(Record):
     counts: dict[str, int] = Field(default_factory=dict)
     recap: list[WebRecapRow] = Field(default_factory=list)
+
+
+def readable_recap(run_id: int, details: Any) -> list[WebRecapRow]:
+    """A crawl's recap rows as far as they can be read. A row some other writer (an older Sigap, a
+    hand-made import) left unreadable costs that row, said in the log, not the console page or the
+    weekly report that reads the crawl: the others are read one by one."""
+    raw = details.get("recap", []) if isinstance(details, dict) else []
+    try:
+        return WebRunDetails.from_json({"recap": raw}).recap
+    except ValidationError:
+        pass
+    rows = []
+    for i, item in enumerate(raw if isinstance(raw, list) else []):
+        try:
+            rows.append(WebRecapRow.model_validate(item))
+        except ValidationError as exc:
+            why = exc.errors()[0]["msg"]
+            log.warning("crawl run #%s: recap row %d unreadable, left out (%s)", run_id, i, why)
+    return rows
 
 
 class CertFindingDetails(Record):

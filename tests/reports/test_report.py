@@ -3,6 +3,7 @@ values; the PDF read back with poppler (pdftotext, pdftoppm), the workbook with 
 
 from __future__ import annotations
 
+import logging
 import shutil
 import subprocess
 from datetime import datetime
@@ -20,13 +21,15 @@ from helpers.reportfill import (
     wita,
 )
 from openpyxl import load_workbook
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from agents import weekly_report
 from reports import data
 from reports.period import Week
 from sop_registry.errors import InputError
-from sop_registry.ledger import connect, upgrade
+from sop_registry.ledger import connect, records, upgrade
+from sop_registry.ledger.models import StepRun
 from sop_registry.loader import load_registry
 
 W47 = Week(2026, 47)
@@ -156,6 +159,24 @@ def test_full_week_figures_match_the_hand_computed_ones(full, tmp_path):
         ("polman-19", "tls_cert"): (1, 1, 0, 0),
     }
     assert sorted(m.status for m in report.steps.missed) == ["error", "skipped"]
+
+
+def test_an_unreadable_recap_row_costs_that_row_not_the_report(full, tmp_path, caplog):
+    """A row another writer left unreadable (no url; not even an object) is said in the log and left
+    out; the crawl's other sites, and the rest of the report, are as before."""
+    config = make_config(tmp_path)
+    with Session(full) as session, session.begin():
+        crawls = session.scalars(
+            select(StepRun).where(StepRun.agent == records.WEB_FRESHNESS).order_by(StepRun.started_at)
+        ).all()
+        for run in crawls:
+            run.details = {**run.details, "recap": [*run.details["recap"], {"opd": "Dinas Lain"}, "x"]}
+    with caplog.at_level(logging.WARNING, logger="sigap.ledger"):
+        report = build(full, config)
+    assert [r.url for r in report.web.rows] == [DINKES, DISDIK, BAPPEDA]
+    assert report.web.counts == {"ok": 0, "warn": 1, "crit": 1, "unknown": 0, "no_data": 1}
+    assert {r.url: r.change for r in report.web.rows}[DISDIK] == "worse"  # the previous crawl read too
+    assert sum("recap row" in m and "unreadable" in m for m in caplog.messages) >= 4
 
 
 def test_a_week_still_running_stops_at_now(full, tmp_path):
