@@ -304,6 +304,12 @@ def test_sigterm_during_a_slow_run_stops_within_10_s_and_records_it(tmp_path, we
     engine.dispose()
 
 
+def signal_masks(status: Path) -> tuple[int, int]:
+    """A thread's blocked and caught signal sets, from /proc/.../status."""
+    fields = dict(ln.split(":\t", 1) for ln in status.read_text().splitlines() if ":\t" in ln)
+    return int(fields["SigBlk"], 16), int(fields["SigCgt"], 16)
+
+
 def children_of(pid: int) -> list[int]:
     return [int(p) for p in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
 
@@ -323,6 +329,15 @@ def test_a_restart_waits_for_the_console_a_kill_9_left_holding_the_port(tmp_path
         first.wait_healthy()
         console = int(re.search(r"console process started pid=(\d+)", first.log.read_text())[1])
         assert console in children_of(first.proc.pid)
+        # SIGTERM has no handler and waits, blocked in the other threads, for the main thread's
+        # sigtimedwait (which unblocks it while it waits): a handler that set an Event once left an
+        # orphan here with its main thread in a lock wait without end, holding the port for good.
+        term = 1 << (signal.SIGTERM - 1)
+        masks = {
+            int(task.name): signal_masks(task / "status") for task in Path(f"/proc/{console}/task").iterdir()
+        }
+        assert len(masks) >= 2 and not any(caught & term for _blocked, caught in masks.values())
+        assert all(blocked & term for tid, (blocked, _caught) in masks.items() if tid != console)
         os.kill(console, signal.SIGSTOP)  # the orphan is slow to close: it still holds http.listen
         first.kill()
         second = Serve(config, http_port, tmp_path / "serve.log")
