@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import socket
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -29,12 +28,9 @@ from sqlalchemy.orm import Session
 from sop_registry.errors import InputError
 
 from ..config import Config
+from .common import now as _now
 
 # --- where the login is kept ---------------------------------------------------------------------
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _store() -> Path:
@@ -142,5 +138,3 @@ def actor(
         if not permissions.in_scope(user.role, user.opds or (), Directory.of(config).opd(case)):
             raise InputError(f"argument ID: no case #{case.id}")  # as the console: not there for it
     return user.display_name
-
-

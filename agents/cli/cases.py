@@ -24,10 +24,7 @@ from ..config import Config
 from ..notify.messages import local_time
 from ..notify.outbox import Alert, enqueue, roles_for
 from .common import Context, _json_out, bad_input_exits
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
+from .common import now as _now
 
 
 @contextmanager

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,11 @@ if TYPE_CHECKING:  # imported when a command asks for them: `sigap --help` needs
     from sop_registry.loader import Registry
 
     from ..config import Config
+
+
+def now() -> datetime:
+    """The CLI's clock: what a command records and compares against, in UTC."""
+    return datetime.now(UTC)
 
 
 class Context:

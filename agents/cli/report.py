@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import smtplib
 import sys
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import click
@@ -19,12 +19,9 @@ from sop_registry.errors import InputError
 from .. import report_letters, weekly_report
 from .cases import _actor, _ledger
 from .common import Context, _json_out, bad_input_exits
+from .common import now as _now
 
 EXIT_SEND_FAILED = 1
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _week(text: str | None, config, now: datetime) -> Week:

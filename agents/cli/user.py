@@ -9,7 +9,6 @@ and `ps`.
 from __future__ import annotations
 
 import sys
-from datetime import UTC, datetime
 
 import click
 from sqlalchemy import select
@@ -19,6 +18,7 @@ from sop_registry.errors import InputError
 
 from .cases import _ledger
 from .common import Context, _json_out, bad_input_exits
+from .common import now as _now
 
 # What the operator reads; the Indonesian is the default (office.language / --lang).
 TEXTS = {
@@ -63,10 +63,6 @@ TEXTS = {
         "totp_col": "2FA",
     },
 }
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _t(obj: Context, key: str, **values: object) -> str:
