@@ -129,9 +129,7 @@ BIND_WAIT_S = 10.0
 BIND_RETRY_S = 0.25
 
 
-def bound_socket_waiting(
-    host: str, port: int, wait_s: float = BIND_WAIT_S, sleep: Callable[[float], None] = time.sleep
-) -> socket.socket:
+def bound_socket_waiting(host: str, port: int, wait_s: float = BIND_WAIT_S) -> socket.socket:
     """bound_socket, trying again for up to `wait_s` while the address is in use (said once in the
     log); any other error, or a port still taken after the wait, is the OSError."""
     deadline = time.monotonic() + wait_s
@@ -151,7 +149,7 @@ def bound_socket_waiting(
                     port,
                 )
                 said = True
-            sleep(BIND_RETRY_S)
+            time.sleep(BIND_RETRY_S)
 
 
 def bound_socket(host: str, port: int) -> socket.socket:
